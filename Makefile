@@ -1,0 +1,38 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+VENV      ?= .venv
+PY        := $(VENV)/bin/python
+RAG       := $(VENV)/bin/rag
+# uv does not read pip's configuration: hand it pip's find-links folder (the local CPU torch wheel).
+FIND_LINKS := $(shell pip config get global.find-links 2>/dev/null || echo /opt/wheels)
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: run test eval bench models index lock clean
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.8
+	$(VENV)/bin/uv pip sync --quiet --python $(PY) --find-links $(FIND_LINKS) requirements.lock
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
+	touch $@
+
+models: $(VENV)/.installed
+	$(RAG) models fetch
+
+index: models
+	$(RAG) ingest
+
+run: index
+	$(RAG) serve
+
+test: models
+	$(PY) -m pytest -q
+
+eval: models
+	$(RAG) eval --set eval/sets/known_facts.jsonl --llm local --json eval/reports/known_facts.json
+
+lock:
+	$(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 --find-links $(FIND_LINKS) -o requirements.lock
+
+clean:
+	rm -rf $(VENV) data

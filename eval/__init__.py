@@ -1,0 +1,1 @@
+"""Evaluation: eval sets, metrics, the runner and the CI gate."""

@@ -1,0 +1,1 @@
+"""Turning documents into the index: reading, paragraphs, passages, embeddings, storage."""

@@ -1,0 +1,91 @@
+"""The data model shared by ingestion, retrieval and answering: documents, paragraphs, passages.
+
+Offsets (`start`, `end`) are character offsets into `Document.text`, the decoded source text,
+so that `Document.text[start:end]` is the source span a paragraph came from (its displayed
+`text` may differ: lines broken mid-sentence are joined, surrounding whitespace stripped).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+METADATA_FIELDS = ("title", "date", "place", "source", "note", "lang")
+
+
+@dataclass
+class Document:
+    """A decoded source file and its metadata, as a reader returns it."""
+
+    doc_id: str  # path relative to the corpus root, without extension, '/'-separated
+    doc: str  # path relative to the corpus root, with extension (what eval sets name)
+    text: str  # the full decoded text; offsets point into it
+    body_start: int  # the body (paragraphs) begins here, after any header block
+    body_end: int  # and ends here, before any trailing source line
+    sha256: str  # of the file's bytes
+    title: str = ""
+    date: str = ""  # ISO YYYY-MM-DD or ""
+    place: str = ""
+    source: str = ""
+    note: str = ""
+    lang: str = ""  # ja, ru, en, ...
+
+    def metadata(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in METADATA_FIELDS}
+
+
+@dataclass
+class Paragraph:
+    """A body paragraph: its number in reading order (1-based), its text and its source span."""
+
+    n: int
+    text: str
+    start: int
+    end: int
+    section: str = ""
+
+
+@dataclass
+class Passage:
+    """The unit that is embedded, retrieved and cited: one paragraph or one piece of a long one."""
+
+    id: str  # "<doc_id>#p<N>" or "<doc_id>#p<N>.<k>"
+    doc_id: str
+    doc: str
+    n: int
+    text: str
+    start: int
+    end: int
+    section: str = ""
+    title: str = ""
+    date: str = ""
+    place: str = ""
+    source: str = ""
+    note: str = ""
+    lang: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def context_header(self) -> str:
+        """Title, date and section: prepended to the text for embedding and BM25, never shown."""
+        parts = [p for p in (self.title, self.date, self.section) if p]
+        return " | ".join(parts)
+
+    def indexed_text(self) -> str:
+        header = self.context_header()
+        return f"{header}\n{self.text}" if header else self.text
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("extra")
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Passage":
+        known = {f for f in cls.__dataclass_fields__ if f != "extra"}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def doc_id_for(path: Path, corpus_root: Path) -> tuple[str, str]:
+    """(doc_id, doc) for a file under the corpus root."""
+    rel = path.resolve().relative_to(corpus_root.resolve())
+    return rel.with_suffix("").as_posix(), rel.as_posix()

@@ -1,0 +1,1 @@
+"""Question answering over the indexed corpus: retrieval, answering, citations, chat, CLI."""

@@ -1,0 +1,98 @@
+"""The one typed settings object: environment variables (prefix ``RAG_``) over an optional TOML file.
+
+The TOML file is ``rag.toml`` in the working directory, or the path in ``RAG_CONFIG``.
+Every tunable of the app lives here; modules receive a ``Settings`` instead of reading constants.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _default_models_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "rag-chat" / "models"
+
+
+class Settings(BaseSettings):
+    """All configuration of the app. Field names map to ``RAG_<NAME>`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore")
+
+    # where things live
+    corpus_dir: Path = Path("corpus")
+    data_dir: Path = Path("data")
+    models_dir: Path = Field(default_factory=_default_models_dir)
+
+    # embedding model: a hub ID resolved to a provisioned folder, or a local path
+    embed_model: str = "google/embeddinggemma-300m"
+    embed_dtype: str = "bfloat16"
+    embed_batch_size: int = 16
+
+    # vector store: embedded PersistentClient under data_dir, or a `chroma run` server by URL
+    chroma_url: str | None = None
+    collection: str = "passages"
+
+    # language model: "local" (GGUF in-process), "none" (extractive), or an OpenAI-compatible URL
+    llm: str = "local"
+    llm_model: str = "Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF"
+    llm_api_key: str = "not-needed"
+    llm_context: int = 4096
+    llm_threads: int = 2
+    llm_max_tokens: int = 320
+    llm_temperature: float = 0.0
+
+    # retrieval and answering
+    top_k: int = 20
+    context_k: int = 4
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    rrf_k: int = 60
+
+    # chat UI
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth: str | None = None  # "username:password" turns on login
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get("RAG_CONFIG", "rag.toml"))
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def lexical_dir(self) -> Path:
+        return self.data_dir / "bm25"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.data_dir / "manifest.json"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
