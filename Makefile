@@ -25,11 +25,15 @@ index: models
 run: index
 	$(RAG) serve
 
+KNOWN_FACTS := eval/sets/known_facts.jsonl
+
+# the eval gate first (deterministic, extractive), then the whole suite
 test: models
+	$(RAG) eval --set $(KNOWN_FACTS) --llm none --gate eval/baseline.json --json eval/reports/known_facts-none.json
 	$(PY) -m pytest -q
 
 eval: models
-	$(RAG) eval --set eval/sets/known_facts.jsonl --llm local --json eval/reports/known_facts.json
+	$(RAG) eval --set $(KNOWN_FACTS) --llm local --json eval/reports/known_facts-local.json
 
 lock:
 	$(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 --find-links $(FIND_LINKS) -o requirements.lock

@@ -1,20 +1,34 @@
-"""The `rag` command line: models, ingest, ask, cite, serve, eval, bench."""
+"""The `rag` command line: models fetch, ingest, ask, cite, serve, eval, bench."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
 from rag.offline import set_offline_env
 
 set_offline_env()
 
 
+def _settings(args: argparse.Namespace):
+    from rag.settings import Settings
+
+    overrides = {}
+    if getattr(args, "llm", None):
+        overrides["llm"] = args.llm
+    return Settings(**overrides)
+
+
+def _print_json(data) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
 def _cmd_models(args: argparse.Namespace) -> int:
     from rag import models
-    from rag.settings import get_settings
 
-    settings = get_settings()
+    settings = _settings(args)
     try:
         for folder in models.fetch_all(settings.models_dir, with_llm=not args.embedding_only):
             print(f"ready: {folder}")
@@ -24,8 +38,100 @@ def _cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from index.ingest import sync
+    from index.store import StoreError
+
+    settings = _settings(args)
+    try:
+        report = sync(settings, [Path(p) for p in args.paths] or None, progress=not args.quiet)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(report.summary())
+    for doc, reason in report.failed:
+        print(f"  failed: {doc}: {reason}", file=sys.stderr)
+    return 0
+
+
+def _filters(args: argparse.Namespace):
+    from rag.retrieve import Filters
+
+    return Filters(docs=args.doc or [], since=args.since or "", until=args.until or "", langs=args.lang or [])
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    from rag.service import AskOptions, RagService
+
+    settings = _settings(args)
+    service = RagService(settings)
+    options = AskOptions(llm=settings.llm, filters=_filters(args), top_k=args.k)
+    result = {}
+    for event in service.ask_stream(args.question, options):
+        if event["type"] == "token" and not args.json:
+            print(event["text"], end="", flush=True)
+        elif event["type"] == "final":
+            result = event["result"]
+    if args.json:
+        _print_json(result)
+        return 0
+    if result["mode"] != "llm":
+        print(result["answer"], end="")
+    print("\n")
+    if result["mode"] == "llm" and result["checks"].get("dropped"):
+        print("(sentences dropped by the checks: " + str(len(result["checks"]["dropped"])) + ")")
+    for c in result["citations"]:
+        print(f"[{c['n']}] {c['id']} — {c['title']}, {c['date']}, ¶{c['id'].split('#p')[-1]}")
+    return 0
+
+
+def _cmd_cite(args: argparse.Namespace) -> int:
+    from rag.service import CitationNotFound, RagService
+
+    service = RagService(_settings(args))
+    try:
+        data = service.cite(args.id)
+    except CitationNotFound as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2
+    if args.json:
+        _print_json(data)
+        return 0
+    doc = data["document"]
+    print(f"{data['id']} — {doc.get('title', '')} ({doc.get('date', '')}, {doc.get('place', '')}, "
+          f"{doc.get('source', '')}) chars {data['start']}–{data['end']}")
+    if data.get("section"):
+        print(f"section: {data['section']}")
+    print()
+    print(data["text"])
+    for nb in data["neighbours"]:
+        print(f"\n  neighbour {nb['id']}: {nb['text'][:160]}")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from ui.app import serve
+
+    settings = _settings(args)
+    serve(settings, host=args.host or settings.host, port=args.port or settings.port)
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from eval.runner import run_from_args
+
+    return run_from_args(args)
+
+
+def _add_filter_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--doc", action="append", help="only this document (doc ID or file name); repeatable")
+    p.add_argument("--since", help="only documents dated on or after YYYY-MM-DD")
+    p.add_argument("--until", help="only documents dated on or before YYYY-MM-DD")
+    p.add_argument("--lang", action="append", help="only passages in this language (ja, ru, en…); repeatable")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rag", description=__doc__)
+    parser = argparse.ArgumentParser(prog="rag", description="Cited question answering over the corpus.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_models = sub.add_parser("models", help="provision model weights")
@@ -33,6 +139,43 @@ def build_parser() -> argparse.ArgumentParser:
     p_fetch = msub.add_parser("fetch", help="assemble and verify the models (idempotent)")
     p_fetch.add_argument("--embedding-only", action="store_true", help="skip the LLM")
     p_fetch.set_defaults(func=_cmd_models)
+
+    p_ingest = sub.add_parser("ingest", help="sync the corpus folder (or some files in it) into the index")
+    p_ingest.add_argument("paths", nargs="*", help="files or folders inside the corpus folder")
+    p_ingest.add_argument("--quiet", action="store_true", help="no progress bars")
+    p_ingest.set_defaults(func=_cmd_ingest)
+
+    p_ask = sub.add_parser("ask", help="answer a question with citations")
+    p_ask.add_argument("question")
+    p_ask.add_argument("--json", action="store_true", help="print the full result as JSON")
+    p_ask.add_argument("--llm", help="local | none | URL of an OpenAI-compatible server")
+    p_ask.add_argument("--k", type=int, help="number of passages returned as sources")
+    _add_filter_args(p_ask)
+    p_ask.set_defaults(func=_cmd_ask)
+
+    p_cite = sub.add_parser("cite", help="show a cited paragraph, its document and neighbours")
+    p_cite.add_argument("id", help="passage ID, e.g. 000_6f479204fdb56844#p12")
+    p_cite.add_argument("--json", action="store_true")
+    p_cite.set_defaults(func=_cmd_cite)
+
+    p_serve = sub.add_parser("serve", help="serve the chat UI")
+    p_serve.add_argument("--host")
+    p_serve.add_argument("--port", type=int)
+    p_serve.add_argument("--llm", help="local | none | URL")
+    p_serve.set_defaults(func=_cmd_serve)
+
+    p_eval = sub.add_parser("eval", help="run an eval set and report metrics")
+    p_eval.add_argument("--set", dest="set_path", required=True, help="eval set (JSONL)")
+    p_eval.add_argument("--corpus", help="corpus folder the set refers to (default: the app's corpus)")
+    p_eval.add_argument("--llm", default="none", help="local | none | URL (default none)")
+    p_eval.add_argument("--json", dest="json_out", help="write all figures and items to this file")
+    p_eval.add_argument("--limit", type=int, help="only the first N questions")
+    p_eval.add_argument("--retrieval-only", action="store_true", help="skip answering; retrieval metrics only")
+    p_eval.add_argument("--modes", default="hybrid", help="retrieval modes to compare, comma-separated")
+    p_eval.add_argument("--gate", help="fail when a metric falls below this baseline JSON by more than its margin")
+    p_eval.add_argument("--write-baseline", help="write this run's counts as a gate baseline to this file")
+    p_eval.add_argument("--margin", type=int, default=2, help="baseline margin, in questions (default 2)")
+    p_eval.set_defaults(func=_cmd_eval)
     return parser
 
 

@@ -55,9 +55,10 @@ class Settings(BaseSettings):
     # retrieval and answering
     top_k: int = 20
     context_k: int = 4
-    dense_weight: float = 1.0
-    lexical_weight: float = 1.0
-    rrf_k: int = 60
+    candidate_pool: int = 50  # candidates taken from each side before fusion
+    lexical_weight: float = 0.15  # BM25 bonus (normalised to [0, 1]) added to the dense cosine
+    # below this dense cosine similarity of the best passage, the corpus is taken to be silent
+    abstain_similarity: float = 0.47  # calibrated on the known-facts set (README)
 
     # chat UI
     host: str = "127.0.0.1"

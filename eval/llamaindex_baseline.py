@@ -1,0 +1,67 @@
+"""The plain llama-index baseline for retrieval comparisons: VectorStoreIndex, default SentenceSplitter.
+
+Same documents (decoded by the app's readers, so offsets are comparable) and the same
+embedding model as the app, but none of its paragraphs, contextual headers, lexical side or
+fusion. Chunks keep their character span in the document, so the eval's span-overlap rule
+scores them like passages. The index is persisted beside the eval index and reused while
+the corpus is unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from llama_index.core import Document as LIDocument
+from llama_index.core import StorageContext, VectorStoreIndex, load_index_from_storage
+from llama_index.core.node_parser import SentenceSplitter
+
+from index.document import Passage
+from index.ingest import discover
+from index.readers import ReaderError, read_document
+from rag.retrieve import ScoredPassage
+
+
+def _corpus_digest(files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.name.encode() + hashlib.sha256(f.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+class LlamaIndexBaseline:
+    """Retriever with the ``search(query, k)`` interface of ``HybridRetriever``."""
+
+    def __init__(self, settings, embedding) -> None:
+        corpus = settings.corpus_dir.resolve()
+        files = discover(corpus)
+        persist = settings.data_dir / "llamaindex-baseline" / _corpus_digest(files)
+        if (persist / "docstore.json").is_file():
+            storage = StorageContext.from_defaults(persist_dir=str(persist))
+            self.index = load_index_from_storage(storage, embed_model=embedding)
+        else:
+            docs = []
+            for f in files:
+                try:
+                    document = read_document(f, corpus)
+                except ReaderError:
+                    continue
+                docs.append(LIDocument(text=document.text, metadata={"doc": document.doc},
+                                       excluded_embed_metadata_keys=["doc"],
+                                       excluded_llm_metadata_keys=["doc"]))
+            self.index = VectorStoreIndex.from_documents(
+                docs, embed_model=embedding, transformations=[SentenceSplitter()], show_progress=True
+            )
+            self.index.storage_context.persist(persist_dir=str(persist))
+        self.embedding = embedding
+
+    def search(self, query: str, k: int | None = None, filters=None) -> list[ScoredPassage]:
+        hits = self.index.as_retriever(similarity_top_k=k or 20).retrieve(query)
+        out = []
+        for h in hits:
+            node = h.node
+            passage = Passage(id=node.node_id, doc_id="", doc=node.metadata.get("doc", ""), n=0,
+                              text=node.get_content(), start=node.start_char_idx or 0,
+                              end=node.end_char_idx or 0)
+            out.append(ScoredPassage(passage, float(h.score or 0.0), similarity=h.score))
+        return out

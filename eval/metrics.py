@@ -1,0 +1,175 @@
+"""Eval metrics of ``shared/eval-format.md``, computed from one outcome record per item.
+
+Every metric is a :class:`Ratio` that keeps its raw numerator and denominator, so that a CI gate
+can state thresholds as counts of questions. Conventions:
+
+- a passage *supports* an item when it lies in the same document as one of the item's evidence
+  spans and their half-open character intervals ``[start, end)`` overlap;
+- retrieval metrics (Recall@k, MRR@10), answer accuracy, citation precision and recall and the
+  wrong-abstention rate are over answerable items; the abstention rate is over unanswerable ones;
+- an abstained answerable item counts as a wrong answer;
+- citation precision is micro-averaged: supporting citations over all citations of answerable items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Sequence, Set
+from dataclasses import dataclass
+from typing import TypeVar
+
+from eval.evalset import answer_matches
+
+Span = tuple[str, int, int]
+"""A passage or quote as (corpus file name, start, end) character offsets, end exclusive."""
+
+K = TypeVar("K", bound=Hashable)
+
+RECALL_KS = (1, 5, 20)
+MRR_K = 10
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """What the system did on one eval item, next to what the item expects."""
+
+    id: str
+    qlang: str
+    source_langs: Set[str]
+    answerable: bool
+    ranked_spans: Sequence[Span]
+    cited_spans: Sequence[Span]
+    answer: str
+    abstained: bool
+    answers: Sequence[str]
+    evidence_spans: Sequence[Span]
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """``num / den`` with both parts kept; ``value`` is None when there is nothing to divide."""
+
+    num: float
+    den: int
+
+    @property
+    def value(self) -> float | None:
+        return self.num / self.den if self.den else None
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        return {"num": self.num, "den": self.den, "value": self.value}
+
+
+def supports(span: Span, evidence_spans: Iterable[Span]) -> bool:
+    """Whether ``span`` overlaps one of ``evidence_spans`` in the same document (touching is not overlap)."""
+    doc, start, end = span
+    return any(
+        doc == ev_doc and max(start, ev_start) < min(end, ev_end) for ev_doc, ev_start, ev_end in evidence_spans
+    )
+
+
+def first_support_rank(outcome: ItemOutcome) -> int | None:
+    """1-based rank of the first retrieved passage that supports the item, None when none does."""
+    for rank, span in enumerate(outcome.ranked_spans, start=1):
+        if supports(span, outcome.evidence_spans):
+            return rank
+    return None
+
+
+def _answerable(outcomes: Iterable[ItemOutcome]) -> list[ItemOutcome]:
+    return [o for o in outcomes if o.answerable]
+
+
+def _unanswerable(outcomes: Iterable[ItemOutcome]) -> list[ItemOutcome]:
+    return [o for o in outcomes if not o.answerable]
+
+
+def _within(rank: int | None, k: int) -> bool:
+    return rank is not None and rank <= k
+
+
+def recall_at_k(outcomes: Iterable[ItemOutcome], k: int) -> Ratio:
+    """Answerable items with a supporting passage among the first ``k`` retrieved."""
+    items = _answerable(outcomes)
+    return Ratio(sum(_within(first_support_rank(o), k) for o in items), len(items))
+
+
+def mrr_at_k(outcomes: Iterable[ItemOutcome], k: int = MRR_K) -> Ratio:
+    """Mean over answerable items of 1/rank of the first supporting passage (0 beyond rank ``k``)."""
+    items = _answerable(outcomes)
+    ranks = [first_support_rank(o) for o in items]
+    return Ratio(sum(1 / rank for rank in ranks if rank is not None and rank <= k), len(items))
+
+
+def answer_accuracy(outcomes: Iterable[ItemOutcome]) -> Ratio:
+    """Answerable items whose (non-abstained) answer contains one of the accepted answers."""
+    items = _answerable(outcomes)
+    return Ratio(sum(not o.abstained and answer_matches(o.answer, o.answers) for o in items), len(items))
+
+
+def citation_precision(outcomes: Iterable[ItemOutcome]) -> Ratio:
+    """Micro-average over answerable items: supporting citations / all citations."""
+    cited = [(span, o.evidence_spans) for o in _answerable(outcomes) for span in o.cited_spans]
+    return Ratio(sum(supports(span, evidence) for span, evidence in cited), len(cited))
+
+
+def citation_recall(outcomes: Iterable[ItemOutcome]) -> Ratio:
+    """Answerable items with at least one supporting citation."""
+    items = _answerable(outcomes)
+    return Ratio(sum(any(supports(span, o.evidence_spans) for span in o.cited_spans) for o in items), len(items))
+
+
+def abstention_rate(outcomes: Iterable[ItemOutcome]) -> Ratio:
+    """Unanswerable items on which the system abstained (higher is better)."""
+    items = _unanswerable(outcomes)
+    return Ratio(sum(o.abstained for o in items), len(items))
+
+
+def wrong_abstention_rate(outcomes: Iterable[ItemOutcome]) -> Ratio:
+    """Answerable items on which the system abstained (lower is better)."""
+    items = _answerable(outcomes)
+    return Ratio(sum(o.abstained for o in items), len(items))
+
+
+def summarize(outcomes: Iterable[ItemOutcome]) -> dict[str, object]:
+    """Counts and every metric (as ``{"num", "den", "value"}``), JSON-serialisable."""
+    items = list(outcomes)
+    n_answerable = len(_answerable(items))
+    metrics: dict[str, Ratio] = {f"recall@{k}": recall_at_k(items, k) for k in RECALL_KS}
+    metrics[f"mrr@{MRR_K}"] = mrr_at_k(items, MRR_K)
+    metrics["answer_accuracy"] = answer_accuracy(items)
+    metrics["citation_precision"] = citation_precision(items)
+    metrics["citation_recall"] = citation_recall(items)
+    metrics["abstention"] = abstention_rate(items)
+    metrics["wrong_abstention"] = wrong_abstention_rate(items)
+    counts: dict[str, object] = {
+        "n": len(items),
+        "n_answerable": n_answerable,
+        "n_unanswerable": len(items) - n_answerable,
+    }
+    return counts | {name: ratio.as_dict() for name, ratio in metrics.items()}
+
+
+def by_group(outcomes: Iterable[ItemOutcome], key: Callable[[ItemOutcome], Iterable[K]]) -> dict[K, dict[str, object]]:
+    """:func:`summarize` per group, in sorted group order.
+
+    ``key`` names the groups of an item (one item may be in several, or in none); group keys must
+    be sortable, e.g. :func:`question_lang` or :func:`lang_pairs`.
+    """
+    groups: dict[K, list[ItemOutcome]] = {}
+    for outcome in outcomes:
+        for group in key(outcome):
+            groups.setdefault(group, []).append(outcome)
+    return {group: summarize(groups[group]) for group in sorted(groups)}
+
+
+def question_lang(outcome: ItemOutcome) -> tuple[str]:
+    """Group key: the question language."""
+    return (outcome.qlang,)
+
+
+def lang_pairs(outcome: ItemOutcome) -> list[tuple[str, str]]:
+    """Group key: one (question language, source language) pair per language of the evidence documents.
+
+    Unanswerable items have no evidence and so belong to no pair.
+    """
+    return [(outcome.qlang, source) for source in sorted(outcome.source_langs)]

@@ -1,0 +1,244 @@
+"""`rag eval`: run an eval set through the app's own pipeline and report its metrics.
+
+The set's corpus is indexed into its own cached index under ``<data_dir>/eval/`` (never the
+user's), by the same incremental sync as `rag ingest`. Every question goes through
+``RagService.ask`` exactly as in the chat; evidence quotes are located in the documents'
+decoded text, and a passage supports an item when its span overlaps a quote's span.
+Output: a Markdown table on stdout, and optionally a JSON file with every figure and, per
+item, the full `rag ask --json` result so anyone can re-grade the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from tqdm import tqdm
+
+from eval.evalset import EvalItem, load_eval_set, quote_span
+from eval.metrics import ItemOutcome, by_group, lang_pairs, question_lang, summarize
+from index.ingest import sync
+from index.readers import read_document
+
+RETRIEVAL_KEYS = ("recall@1", "recall@5", "recall@20", "mrr@10")
+ANSWER_KEYS = ("answer_accuracy", "citation_precision", "citation_recall", "abstention", "wrong_abstention")
+
+
+def eval_settings(base, corpus: Path, llm: str):
+    """Settings whose index for ``corpus`` is cached apart from the user's."""
+    corpus = corpus.resolve()
+    digest = hashlib.sha256(str(corpus).encode()).hexdigest()[:10]
+    data_dir = base.data_dir / "eval" / f"{corpus.name}-{digest}"
+    return base.model_copy(update={"corpus_dir": corpus, "data_dir": data_dir, "llm": llm})
+
+
+@dataclass
+class EvidenceLocator:
+    """Finds evidence quotes in the decoded documents (the texts passages' offsets point into)."""
+
+    corpus: Path
+    languages: dict[str, str]
+
+    def __post_init__(self) -> None:
+        self._texts: dict[str, str] = {}
+
+    def text(self, doc: str) -> str:
+        if doc not in self._texts:
+            self._texts[doc] = read_document(self.corpus / doc, self.corpus).text
+        return self._texts[doc]
+
+    def spans(self, item: EvalItem) -> list[tuple[str, int, int]]:
+        out = []
+        for ev in item.evidence:
+            span = quote_span(self.text(ev.doc), ev.quote)
+            if span is None:
+                raise ValueError(f"{item.id}: quote not found in {ev.doc}: {ev.quote[:60]!r}")
+            out.append((ev.doc, *span))
+        return out
+
+
+def _spans(rows: list[dict]) -> list[tuple[str, int, int]]:
+    return [(r["doc"], r["start"], r["end"]) for r in rows]
+
+
+def outcome_for(item: EvalItem, result: dict, locator: EvidenceLocator) -> ItemOutcome:
+    evidence = locator.spans(item)
+    return ItemOutcome(
+        id=item.id, qlang=item.lang,
+        source_langs={locator.languages.get(doc, "") for doc, _, _ in evidence},
+        answerable=item.answerable, ranked_spans=_spans(result.get("passages", [])),
+        cited_spans=_spans(result.get("citations", [])), answer=result.get("answer", ""),
+        abstained=bool(result.get("abstained", False)), answers=list(item.answers), evidence_spans=evidence,
+    )
+
+
+def run_items(items: list[EvalItem], ask: Callable[[EvalItem], dict], locator: EvidenceLocator,
+              progress: bool = True, desc: str = "eval") -> tuple[list[ItemOutcome], list[dict]]:
+    outcomes, records = [], []
+    for item in tqdm(items, desc=desc, unit="q", disable=not progress):
+        result = ask(item)
+        outcomes.append(outcome_for(item, result, locator))
+        records.append({"id": item.id, "lang": item.lang, "answerable": item.answerable, **result})
+    return outcomes, records
+
+
+def report(outcomes: list[ItemOutcome]) -> dict[str, Any]:
+    return {
+        "overall": summarize(outcomes),
+        "by_question_lang": dict(by_group(outcomes, question_lang)),
+        "by_lang_pair": {f"{q}->{s}": v for (q, s), v in by_group(outcomes, lang_pairs).items()},
+    }
+
+
+def timing_summary(records: list[dict]) -> dict[str, float]:
+    out = {}
+    for key in ("sources_s", "first_token_s", "total_s"):
+        values = [r["timings"][key] for r in records if key in r.get("timings", {})]
+        if values:
+            out[f"p50_{key}"] = round(statistics.median(values), 3)
+            out[f"p90_{key}"] = round(sorted(values)[int(0.9 * (len(values) - 1))], 3)
+    return out
+
+
+def _fmt(entry: Any) -> str:
+    if isinstance(entry, dict) and "value" in entry:
+        return "–" if entry["value"] is None else f"{entry['value']:.3f}"
+    return str(entry)
+
+
+def markdown_table(rep: dict[str, Any], keys: tuple[str, ...]) -> str:
+    rows = [("overall", rep["overall"])]
+    rows += [(f"q={k}", v) for k, v in rep["by_question_lang"].items()]
+    rows += [(k, v) for k, v in rep["by_lang_pair"].items()]
+    head = "| group | n | " + " | ".join(keys) + " |"
+    sep = "|" + "---|" * (len(keys) + 2)
+    lines = [head, sep]
+    for name, summary in rows:
+        lines.append(f"| {name} | {summary['n']} | " + " | ".join(_fmt(summary.get(k)) for k in keys) + " |")
+    return "\n".join(lines)
+
+
+def check_gate(summary: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
+    """Failures: each metric whose count of questions fell below baseline minus its margin."""
+    failures = []
+    for key, rule in baseline["metrics"].items():
+        got = summary.get(key)
+        if not isinstance(got, dict) or got.get("den") in (None, 0):
+            failures.append(f"{key}: not measured")
+            continue
+        # compare counts, scaled to the baseline's denominator in case the set grew
+        num = got["num"] * rule["den"] / got["den"]
+        if num < rule["num"] - rule["margin"]:
+            failures.append(f"{key}: {got['num']}/{got['den']} is below the baseline "
+                            f"{rule['num']}/{rule['den']} minus a margin of {rule['margin']} questions")
+    return failures
+
+
+def baseline_from(summary: dict[str, Any], margin: int) -> dict[str, Any]:
+    """A gate baseline from a run: every measured metric's counts, with a margin in questions."""
+    metrics = {k: {"num": v["num"], "den": v["den"], "margin": margin}
+               for k, v in summary.items() if isinstance(v, dict) and v.get("den")}
+    # wrong abstention is better when lower: gate its complement
+    if "wrong_abstention" in metrics:
+        w = metrics.pop("wrong_abstention")
+        metrics["answered_when_answerable"] = {"num": w["den"] - w["num"], "den": w["den"], "margin": margin}
+    return {"note": "counts of questions; a run fails when a count falls more than `margin` below `num`",
+            "metrics": metrics}
+
+
+def gate_summary(summary: dict[str, Any]) -> dict[str, Any]:
+    """The run's summary with the derived metrics that the baseline gates."""
+    out = dict(summary)
+    w = summary.get("wrong_abstention")
+    if isinstance(w, dict) and w.get("den"):
+        out["answered_when_answerable"] = {"num": w["den"] - w["num"], "den": w["den"]}
+    return out
+
+
+def run_eval(service_factory, settings, set_path: Path, *, llm: str = "none", limit: int | None = None,
+             modes: tuple[str, ...] = ("hybrid",), retrieval_only: bool = False,
+             progress: bool = True) -> dict[str, Any]:
+    """Index the corpus (cached), run the set, return all figures and item records."""
+    from rag.service import AskOptions
+
+    items = load_eval_set(set_path)[:limit] if limit else load_eval_set(set_path)
+    t0 = time.perf_counter()
+    sync_report = sync(settings, progress=progress, log=lambda m: print(m, file=sys.stderr))
+    service = service_factory(settings)
+    languages = {doc: e.metadata.get("lang", "") for doc, e in service.retriever.manifest.docs.items()}
+    locator = EvidenceLocator(settings.corpus_dir, languages)
+    out: dict[str, Any] = {"set": str(set_path), "corpus": str(settings.corpus_dir), "llm": llm,
+                           "n_items": len(items), "index": sync_report.summary(), "retrieval": {}}
+
+    for mode in modes:
+        if mode == "hybrid" and not retrieval_only:
+            continue
+        retriever = service.retriever_for_mode(mode)
+
+        def search(item: EvalItem, retriever=retriever) -> dict:
+            from rag.service import passage_json
+
+            return {"passages": [passage_json(h.passage, h.score) for h in retriever.search(item.question, k=20)]}
+
+        outcomes, _ = run_items(items, search, locator, progress, desc=f"retrieve ({mode})")
+        out["retrieval"][mode] = report(outcomes)
+
+    if not retrieval_only:
+        def ask(item: EvalItem) -> dict:
+            return service.ask(item.question, AskOptions(llm=llm, top_k=20))
+
+        outcomes, records = run_items(items, ask, locator, progress, desc=f"answer (llm={llm})")
+        out["retrieval"]["hybrid"] = report(outcomes)
+        out["answers"] = report(outcomes)
+        out["timings"] = timing_summary(records)
+        out["items"] = records
+    out["seconds"] = round(time.perf_counter() - t0, 1)
+    return out
+
+
+def print_report(out: dict[str, Any]) -> None:
+    print(f"# eval: {out['set']} (corpus {out['corpus']}, llm={out['llm']}, {out['n_items']} questions)\n")
+    for mode, rep in out["retrieval"].items():
+        print(f"## retrieval: {mode}\n")
+        print(markdown_table(rep, RETRIEVAL_KEYS) + "\n")
+    if "answers" in out:
+        print("## answers\n")
+        print(markdown_table(out["answers"], ANSWER_KEYS) + "\n")
+        if out.get("timings"):
+            print("timings: " + ", ".join(f"{k}={v}" for k, v in out["timings"].items()))
+    print(f"\n{out['seconds']} s")
+
+
+def run_from_args(args) -> int:
+    from rag.service import RagService
+    from rag.settings import Settings
+
+    base = Settings()
+    settings = eval_settings(base, Path(args.corpus) if args.corpus else base.corpus_dir, args.llm)
+    modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
+    out = run_eval(RagService, settings, Path(args.set_path), llm=args.llm, limit=args.limit, modes=modes,
+                   retrieval_only=args.retrieval_only)
+    print_report(out)
+    if args.json_out:
+        Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json_out).write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+        print(f"wrote {args.json_out}")
+    summary = gate_summary((out.get("answers") or out["retrieval"][modes[0]])["overall"])
+    if args.write_baseline:
+        Path(args.write_baseline).write_text(
+            json.dumps(baseline_from(summary, args.margin), indent=1) + "\n", encoding="utf-8")
+        print(f"wrote baseline {args.write_baseline}")
+    if args.gate:
+        baseline = json.loads(Path(args.gate).read_text(encoding="utf-8"))
+        failures = check_gate(summary, baseline)
+        if failures:
+            print("EVAL GATE FAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
+            return 1
+        print("eval gate passed")
+    return 0

@@ -1,0 +1,123 @@
+"""Passage and query embeddings with a sentence-transformers model, behind llama-index's BaseEmbedding.
+
+EmbeddingGemma is asymmetric: queries get the model's ``query`` prompt, documents the
+``title: <title> | text: <text>`` form its model card gives (the document's title and the
+passage's section go in the title slot, so a paragraph that says "both sides…" still carries
+what the document is about). Other models without prompts get the plain texts. The model is
+loaded once per process and per (model, dtype); weights load from the provisioned folder only.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from typing import Any
+
+import torch
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+from index.document import Passage
+
+_DTYPES = {"bfloat16": torch.bfloat16, "float32": torch.float32, "float16": torch.float16}
+_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=2)
+def _load_model(path: str, dtype: str) -> Any:
+    from sentence_transformers import SentenceTransformer
+
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    model = SentenceTransformer(
+        path, device="cpu", local_files_only=True, model_kwargs={"torch_dtype": _DTYPES[dtype]}
+    )
+    model.eval()
+    return model
+
+
+class PassageEmbedding(BaseEmbedding):
+    """llama-index embedding over a sentence-transformers model, with query/document prompts."""
+
+    model_path: str
+    model_name: str = "google/embeddinggemma-300m"
+    dtype: str = "bfloat16"
+    embed_batch_size: int = 16
+    _model: Any = PrivateAttr(default=None)
+    _query_cache: dict = PrivateAttr(default_factory=dict)
+    _text_cache: dict = PrivateAttr(default_factory=dict)
+
+    def _st(self) -> Any:
+        if self._model is None:
+            with _LOCK:
+                self._model = _load_model(self.model_path, self.dtype)
+        return self._model
+
+    @property
+    def has_prompts(self) -> bool:
+        return "query" in (self._st().prompts or {})
+
+    def document_text(self, passage: Passage) -> str:
+        """The text embedded for a passage: the document prompt with title and section."""
+        if not self.has_prompts:
+            return passage.indexed_text()
+        title = " | ".join(p for p in (passage.title, passage.section) if p) or "none"
+        return f"title: {title} | text: {passage.text}"
+
+    def _encode(self, texts: list[str], *, prompt: str | None, progress: bool = False) -> list[list[float]]:
+        """Encode with the model's named prompt (``query``/``document``), or none when the
+        texts already carry theirs or the model has no prompts."""
+        model = self._st()
+        kwargs: dict[str, Any] = {"prompt_name": prompt} if prompt and self.has_prompts else {}
+        with torch.inference_mode():
+            vectors = model.encode(
+                texts, batch_size=self.embed_batch_size, normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=progress, **kwargs,
+            )
+        return vectors.astype("float32").tolist()
+
+    def embed_passages(self, passages: list[Passage], progress: bool = False) -> list[list[float]]:
+        # sort by length so each batch pads little; restore the order after
+        order = sorted(range(len(passages)), key=lambda i: len(passages[i].text))
+        texts = [self.document_text(passages[i]) for i in order]
+        vectors = self._encode(texts, prompt=None, progress=progress)
+        out: list[list[float]] = [[] for _ in passages]
+        for i, vec in zip(order, vectors):
+            out[i] = vec
+        return out
+
+    # llama-index interface
+    def _get_query_embedding(self, query: str) -> list[float]:
+        # retrieval and answering both embed the question: compute it once
+        if query not in self._query_cache:
+            if len(self._query_cache) > 512:
+                self._query_cache.clear()
+            self._query_cache[query] = self._encode([query], prompt="query")[0]
+        return self._query_cache[query]
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._encode([text], prompt="document")[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        # the extractive answerer embeds the sentences of the passages it quotes; the same
+        # passages come back across questions, so their sentences are cached
+        todo = [t for t in dict.fromkeys(texts) if t not in self._text_cache]
+        if todo:
+            if len(self._text_cache) > 20_000:
+                self._text_cache.clear()
+            self._text_cache.update(zip(todo, self._encode(todo, prompt="document")))
+        return [self._text_cache[t] for t in texts]
+
+
+def make_embedding(settings) -> PassageEmbedding:
+    """The configured embedding model, resolved to its provisioned folder."""
+    from rag.models import resolve_embedding
+
+    return PassageEmbedding(
+        model_path=resolve_embedding(settings.embed_model, settings.models_dir),
+        model_name=settings.embed_model,
+        dtype=settings.embed_dtype,
+        embed_batch_size=settings.embed_batch_size,
+    )

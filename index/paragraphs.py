@@ -1,0 +1,184 @@
+"""Splitting a document's body into numbered paragraphs that keep their source offsets.
+
+The body is cut into blocks at blank lines. Headings are not paragraphs: they name the `section`
+of the paragraphs below them. A heading is a Markdown ``#`` line, or a short single line without
+sentence or clause punctuation that stands before a text block not starting in lowercase (in an
+indented document, only an unindented line). A block that stops mid-sentence (no final
+punctuation) runs on into the next text block when the break is evidently not a paragraph end:
+the next block starts with a lowercase letter, or the document is a layout dump whose blocks are
+(nearly) all indented lines, so that its blank lines are line breaks, not paragraph breaks. In
+unindented text a blank line is trusted as a paragraph break even after an unfinished sentence
+(an omitted formula or table often sits there).
+
+A paragraph's text differs from its source span only in whitespace: line ends are joined (with
+no separator between CJK characters, a single space otherwise) and surrounding whitespace is
+stripped, so `source_offsets` maps every character back to the source.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.document import Document, Paragraph
+
+_SENTENCE_END = "。．.!?！？…"
+_CLOSERS = "」』）)]】\"”’»"
+_CLAUSE_PUNCT = ",、，:：;；"
+_HEADING_MAX_CHARS = 60
+_HEADING_MAX_WORDS = 10
+_INDENTED_SHARE = 0.75
+_MARKED_HEADING = re.compile(r"(#{1,6})[ \t]+(.+?)[ \t#]*")
+_LIST_ITEM = re.compile(r"[・•●○■□◆◇▪◦‣※]|(?:[-*+–—]|\(?\d{1,3}[.)）]|[（(]\d{1,3}[)）])\s")
+_INNER_PUNCT = re.compile(r"[。！？、，]|[.!?,;:]\s")  # a heading is no sentence or clause list
+
+
+@dataclass(frozen=True)
+class _Block:
+    """Consecutive non-blank lines: the spans of the lines with surrounding whitespace stripped."""
+
+    lines: tuple[tuple[int, int], ...]
+    indented: bool
+
+    @property
+    def start(self) -> int:
+        return self.lines[0][0]
+
+    @property
+    def end(self) -> int:
+        return self.lines[-1][1]
+
+
+def split_paragraphs(doc: Document) -> list[Paragraph]:
+    """Body paragraphs of ``doc`` numbered 1.. in reading order, with sections and source spans."""
+    text = doc.text
+    blocks = _blocks(text, doc.body_start, doc.body_end)
+    layout = len(blocks) > 1 and sum(b.indented for b in blocks) >= _INDENTED_SHARE * len(blocks)
+    headings = _headings(text, blocks, layout)
+    paragraphs: list[Paragraph] = []
+    section = ""
+    group: list[_Block] = []
+    for i, block in enumerate(blocks):
+        if headings[i] is not None:
+            section = headings[i]
+            continue
+        group.append(block)
+        following = blocks[i + 1] if i + 1 < len(blocks) and headings[i + 1] is None else None
+        if following is None or not _runs_on(text, block, following, layout):
+            paragraphs.append(_paragraph(text, group, len(paragraphs) + 1, section))
+            group = []
+    return paragraphs
+
+
+def source_offsets(text: str, paragraph: Paragraph) -> list[int]:
+    """For each character of ``paragraph.text``, its offset in the source ``text``.
+
+    Non-space characters match the source one to one, in order; a space stands for the source
+    whitespace (line break) at its place.
+    """
+    offsets: list[int] = []
+    src = paragraph.start
+    for ch in paragraph.text:
+        if ch.isspace():
+            offsets.append(src)
+            continue
+        while src < paragraph.end and text[src] != ch and text[src].isspace():
+            src += 1
+        if src >= paragraph.end or text[src] != ch:
+            raise ValueError(f"paragraph {paragraph.n} does not match its source span")
+        offsets.append(src)
+        src += 1
+    return offsets
+
+
+def _blocks(text: str, start: int, end: int) -> list[_Block]:
+    """Blank-line separated blocks of text[start:end]; a ``#`` heading line is a block of its own."""
+    blocks: list[_Block] = []
+    lines: list[tuple[int, int]] = []
+    indented = False
+    pos = start
+    while pos < end:
+        line_end = text.find("\n", pos, end)
+        line_end = end if line_end < 0 else line_end
+        raw = text[pos:line_end]
+        content = raw.strip()
+        heading = bool(_MARKED_HEADING.fullmatch(content))
+        wordy = bool(re.search(r"\w", content))  # rules such as '---' or '* * *' separate blocks
+        if lines and (not wordy or heading):
+            blocks.append(_Block(tuple(lines), indented))
+            lines = []
+        if wordy:
+            lead = len(raw) - len(raw.lstrip())
+            if not lines:
+                indented = lead > 0
+            lines.append((pos + lead, pos + lead + len(content)))
+            if heading:
+                blocks.append(_Block(tuple(lines), indented))
+                lines = []
+        pos = line_end + 1
+    if lines:
+        blocks.append(_Block(tuple(lines), indented))
+    return blocks
+
+
+def _headings(text: str, blocks: list[_Block], layout: bool) -> list[str | None]:
+    """The heading text of each block that is a heading, None for text blocks."""
+    marked = [_marked_heading(text, b) for b in blocks]
+    plain = [_looks_like_heading(text, b, layout) for b in blocks]
+    result: list[str | None] = []
+    for i, block in enumerate(blocks):
+        stands_before_text = (i + 1 < len(blocks) and marked[i + 1] is None and not plain[i + 1]
+                              and not text[blocks[i + 1].start].islower())
+        if marked[i] is not None:
+            result.append(marked[i])
+        elif plain[i] and stands_before_text:
+            result.append(text[block.start:block.end])
+        else:
+            result.append(None)
+    return result
+
+
+def _marked_heading(text: str, block: _Block) -> str | None:
+    match = _MARKED_HEADING.fullmatch(text[block.start:block.end])
+    return match.group(2) if match and len(block.lines) == 1 else None
+
+
+def _looks_like_heading(text: str, block: _Block, layout: bool) -> bool:
+    """A short single line without sentence or clause punctuation, not a list item."""
+    line = text[block.start:block.end]
+    return (len(block.lines) == 1 and not (layout and block.indented)
+            and len(line) <= _HEADING_MAX_CHARS and len(line.split()) <= _HEADING_MAX_WORDS
+            and line[-1] not in _SENTENCE_END + _CLAUSE_PUNCT
+            and not _INNER_PUNCT.search(line) and not _LIST_ITEM.match(line))
+
+
+def _runs_on(text: str, block: _Block, following: _Block, layout: bool) -> bool:
+    """Whether ``block`` breaks off mid-sentence and ``following`` continues it."""
+    last = text[block.end - 1]
+    if last in _SENTENCE_END + _CLOSERS + ":;：；":
+        return False
+    if _LIST_ITEM.match(text, block.start) or _LIST_ITEM.match(text, following.start):
+        return False
+    return layout or text[following.start].islower()
+
+
+def _paragraph(text: str, group: list[_Block], n: int, section: str) -> Paragraph:
+    parts: list[str] = []
+    for block in group:
+        for start, end in block.lines:
+            if parts:
+                parts.append(_joiner(parts[-1][-1], text[start]))
+            parts.append(text[start:end])
+    return Paragraph(n=n, text="".join(parts), start=group[0].start, end=group[-1].end,
+                     section=section)
+
+
+def _joiner(left: str, right: str) -> str:
+    """No space across a line break next to CJK text (which has none), one space otherwise."""
+    return "" if _is_cjk(left) or _is_cjk(right) else " "
+
+
+def _is_cjk(ch: str) -> bool:
+    code = ord(ch)
+    return (0x3000 <= code <= 0x30FF or 0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF
+            or 0xF900 <= code <= 0xFAFF or 0xFF00 <= code <= 0xFFEF)

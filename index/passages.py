@@ -1,0 +1,108 @@
+"""Passages, the cited unit: one per paragraph, long paragraphs cut into pieces on sentence ends.
+
+A passage ID is ``<doc_id>#p<N>`` or, for the k-th piece of a paragraph longer than
+``max_chars``, ``<doc_id>#p<N>.<k>``. IDs depend only on the file's text, so re-reading an
+unchanged file gives the same IDs. Every passage carries its document's metadata, its section
+and its own source span, mapped back through `index.paragraphs.source_offsets`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from index.document import Document, Paragraph, Passage
+from index.paragraphs import source_offsets, split_paragraphs
+from index.readers import read_document
+
+DEFAULT_MAX_CHARS = 1200
+# a sentence ends after 。！？ (with any closing brackets), or after . ! ? followed by a space
+_SENTENCE_END = re.compile(r"[。！？]+[」』）)\"”’»]*|[.!?]+[\"”’»)\]]*(?=\s)")
+
+
+def ingest_file(path: Path, corpus_root: Path,
+                max_chars: int = DEFAULT_MAX_CHARS) -> tuple[Document, list[Passage]]:
+    """Read, split and cut one corpus file: what the ingest step stores for it."""
+    doc = read_document(path, corpus_root)
+    paragraphs = split_paragraphs(doc)
+    header, trailer = outside_body(doc, paragraphs)
+    return doc, build_passages(doc, header + paragraphs + trailer, max_chars)
+
+
+def outside_body(doc: Document, paragraphs: list[Paragraph]) -> tuple[list[Paragraph], list[Paragraph]]:
+    """The text around the body, made citable: a header block of several lines becomes
+    paragraph 0 and a trailing source line the paragraph after the last. Staff ask what these
+    say ("who issued this?"), and an answer drawn from them needs a span to point at."""
+    header: list[Paragraph] = []
+    trailer: list[Paragraph] = []
+    head_start, head_end = _strip(doc.text, 0, doc.body_start)
+    if "\n" in doc.text[head_start:head_end]:
+        header.append(Paragraph(n=0, text=doc.text[head_start:head_end], start=head_start, end=head_end))
+    tail_start, tail_end = _strip(doc.text, doc.body_end, len(doc.text))
+    if tail_end > tail_start:
+        trailer.append(Paragraph(n=(paragraphs[-1].n if paragraphs else 0) + 1,
+                                 text=doc.text[tail_start:tail_end], start=tail_start, end=tail_end,
+                                 section=paragraphs[-1].section if paragraphs else ""))
+    return header, trailer
+
+
+def build_passages(doc: Document, paragraphs: list[Paragraph],
+                   max_chars: int = DEFAULT_MAX_CHARS) -> list[Passage]:
+    """One passage per paragraph; a paragraph longer than ``max_chars`` gives numbered pieces."""
+    passages: list[Passage] = []
+    for paragraph in paragraphs:
+        base = f"{doc.doc_id}#p{paragraph.n}"
+        if len(paragraph.text) <= max_chars:
+            passages.append(_passage(doc, paragraph, base, paragraph.text,
+                                     paragraph.start, paragraph.end))
+            continue
+        offsets = source_offsets(doc.text, paragraph)
+        for k, (i, j) in enumerate(_pieces(paragraph.text, max_chars), start=1):
+            passages.append(_passage(doc, paragraph, f"{base}.{k}", paragraph.text[i:j],
+                                     offsets[i], offsets[j - 1] + 1))
+    return passages
+
+
+def _passage(doc: Document, paragraph: Paragraph, pid: str, text: str,
+             start: int, end: int) -> Passage:
+    return Passage(id=pid, doc_id=doc.doc_id, doc=doc.doc, n=paragraph.n, text=text, start=start,
+                   end=end, section=paragraph.section, **doc.metadata())
+
+
+def _pieces(text: str, max_chars: int) -> list[tuple[int, int]]:
+    """Spans of ``text`` of at most ``max_chars``, whole sentences packed together where they fit."""
+    pieces: list[tuple[int, int]] = []
+    start = end = 0
+    for s, e in _sentences(text):
+        if e - start > max_chars and end > start:
+            pieces.append((start, end))
+            start = s
+        end = e
+    pieces.append((start, end))
+    spans = [span for s, e in pieces for span in _hard_split(text, s, e, max_chars)]
+    return [span for span in (_strip(text, s, e) for s, e in spans) if span[1] > span[0]]
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
+    return [(s, e) for s, e in zip(bounds, bounds[1:]) if e > s]
+
+
+def _hard_split(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
+    """Cut a span with no sentence end in reach at the last space before the limit, else at it."""
+    spans: list[tuple[int, int]] = []
+    while end - start > max_chars:
+        cut = text.rfind(" ", start + max_chars // 2, start + max_chars + 1)
+        cut = cut if cut > start else start + max_chars
+        spans.append((start, cut))
+        start = cut
+    spans.append((start, end))
+    return spans
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end

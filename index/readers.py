@@ -1,0 +1,416 @@
+"""Reading corpus files into Documents: decode bytes, extract text, parse header metadata.
+
+Plain text and Markdown keep their decoded text (newlines normalised to ``\\n``) as
+``Document.text``, so offsets point into the file as a reader sees it. HTML, DOCX and PDF are
+converted to plain text with paragraphs separated by blank lines and headings marked the
+Markdown way (``## Heading``), so that one paragraph splitter serves every format; their offsets
+point into that extracted text.
+
+Metadata comes from what a format gives: the 『世界と日本』 database header (``[文書名]``,
+``[年月日]``, … ``[全文]``), YAML front matter, a leading ``date YYYY-MM-DD`` token, a trailing
+``///publisher, date`` source line, a title line or ``# `` heading, HTML ``<title>``/``<meta>``,
+DOCX core properties, PDF ``/Title``. A document without a title gets its first sentence.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime
+import hashlib
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.document import Document, doc_id_for
+from index.language import detect_language
+
+SUPPORTED_EXTENSIONS = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"})
+
+TITLE_MAX_CHARS = 90
+_TITLE_LINE_MAX_CHARS = 120
+_HEADER_MAX_LINES = 40
+
+
+class ReaderError(Exception):
+    """A file that cannot be turned into a Document; the message names the file and the reason."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"cannot read {path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+@dataclass
+class _Layout:
+    """Where the body of a text lies and the metadata found around it."""
+
+    body_start: int
+    body_end: int
+    meta: dict[str, str] = field(default_factory=dict)
+
+
+def read_document(path: Path, corpus_root: Path) -> Document:
+    """Read one corpus file; raise ReaderError when it is unsupported, empty, undecodable or corrupt."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_EXTENSIONS:
+        raise ReaderError(path, f"unsupported file type {suffix or '(none)'!r}; "
+                                f"supported: {', '.join(sorted(SUPPORTED_EXTENSIONS))}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReaderError(path, f"the file cannot be opened ({exc.strerror or exc})") from exc
+    if not data.strip():
+        raise ReaderError(path, "empty file")
+
+    if suffix in (".html", ".htm"):
+        text, format_meta = _html_text(data, path)
+    elif suffix == ".docx":
+        text, format_meta = _docx_text(data, path)
+    elif suffix == ".pdf":
+        text, format_meta = _pdf_text(data, path)
+    else:
+        text, format_meta = _decode(data, path), {}
+    if not text.strip():
+        raise ReaderError(path, "no text in the file")
+
+    layout = _layout(text, plain_title=suffix in (".txt", ".pdf"))
+    meta = layout.meta | {k: v for k, v in format_meta.items() if v}
+    body = text[layout.body_start:layout.body_end]
+    if not meta.get("title"):
+        meta["title"] = first_sentence(body) or path.stem
+    meta["lang"] = detect_language(body)
+    doc_id, doc = doc_id_for(path, corpus_root)
+    return Document(doc_id=doc_id, doc=doc, text=text, body_start=layout.body_start,
+                    body_end=layout.body_end, sha256=hashlib.sha256(data).hexdigest(), **meta)
+
+
+# --- decoding ---------------------------------------------------------------------------------
+
+def _decode(data: bytes, path: Path, declared: str | None = None) -> str:
+    """UTF-8 (with or without BOM), then a declared encoding, then charset-normalizer's best guess."""
+    from charset_normalizer import from_bytes
+
+    data = data.removeprefix(codecs.BOM_UTF8)
+    for encoding in filter(None, ("utf-8", declared)):
+        try:
+            text = data.decode(encoding)
+            break
+        except (UnicodeDecodeError, LookupError):
+            continue
+    else:
+        best = from_bytes(data).best()
+        if best is None:
+            raise ReaderError(path, "undecodable bytes: not UTF-8 and no other text encoding fits")
+        text = str(best)
+    if _looks_binary(text):
+        raise ReaderError(path, "binary content, not text")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _looks_binary(text: str) -> bool:
+    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v")
+    return "\x00" in text or controls > len(text) // 100
+
+
+# --- layout of a text: header, title, body, trailing source line ------------------------------
+
+_DB_FIELDS = {"文書名": "title", "場所": "place", "年月日": "date", "出典": "source", "備考": "note"}
+_DB_BODY = "全文"
+_DB_LINE = re.compile(r"^\[(\w+)\][ \t\u3000]*(.*?)[ \t\u3000]*$", re.MULTILINE)
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
+_FRONT_MATTER_LINE = re.compile(r"^(\w+)[ \t]*:[ \t]*(.*?)[ \t]*$", re.MULTILINE)
+_DATE_TOKEN = re.compile(r"\s*date\s*[:：]?\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2})\b[ \t]*", re.IGNORECASE)
+_SOURCE_LINE = re.compile(r"///[ \t]*([^,\n]+?)[ \t]*(?:,[ \t]*([^\n]*?))?\s*\Z")
+_BLANK_LINE_THEN_TEXT = re.compile(r"[ \t\u3000]*\n\s*\S")
+_MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+_SENTENCE_FINAL = "。．.！？!?"
+
+
+def _layout(text: str, plain_title: bool) -> _Layout:
+    """Body span and metadata of a text; ``plain_title``: a short first line may be the title."""
+    layout = _Layout(0, len(text))
+    for parse in (_database_header, _front_matter):
+        found = parse(text)
+        if found:
+            layout = found
+            break
+    date = _DATE_TOKEN.match(text, layout.body_start)
+    if date and (iso := parse_date(date.group(1))):
+        layout.meta.setdefault("date", iso)
+        layout.body_start = date.end()
+    elif "title" not in layout.meta:
+        _take_title_line(text, layout, plain_title)
+    source = _SOURCE_LINE.search(text, layout.body_start)
+    if source:
+        layout.meta.setdefault("source", source.group(1))
+        if iso := parse_date(source.group(2) or ""):
+            layout.meta.setdefault("date", iso)
+        layout.body_end = source.start()
+    if "title" not in layout.meta:
+        heading = _MD_HEADING.search(text, layout.body_start, layout.body_end)
+        if heading and len(heading.group(1)) == 1:
+            layout.meta["title"] = heading.group(2)
+    return layout
+
+
+def _database_header(text: str) -> _Layout | None:
+    """The 『世界と日本』 header: a preamble, ``[key] value`` lines, the body after ``[全文]``."""
+    meta: dict[str, str] = {}
+    fields = 0
+    body_start = 0
+    for match in _DB_LINE.finditer(text, 0, _nth_line_end(text, _HEADER_MAX_LINES)):
+        key, value = match.group(1), match.group(2)
+        if key == _DB_BODY:
+            return _Layout(match.start(2), len(text), meta)
+        if key in _DB_FIELDS:
+            fields += 1
+            body_start = match.end()
+            name = _DB_FIELDS[key]
+            value = parse_date(value) if name == "date" else value
+            if value:
+                meta[name] = value
+    return _Layout(body_start, len(text), meta) if fields >= 2 else None
+
+
+def _front_matter(text: str) -> _Layout | None:
+    """Markdown/YAML front matter between ``---`` lines: title, date, place, source, note."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return None
+    meta: dict[str, str] = {}
+    for line in _FRONT_MATTER_LINE.finditer(match.group(1)):
+        key, value = line.group(1).lower(), line.group(2).strip("\"'")
+        if key in ("title", "place", "source", "note") and value:
+            meta[key] = value
+        elif key == "date" and (iso := parse_date(value)):
+            meta["date"] = iso
+    return _Layout(match.end(), len(text), meta)
+
+
+def _take_title_line(text: str, layout: _Layout, plain_title: bool) -> None:
+    """A first ``# `` heading, or (``plain_title``) a short first line followed by a blank line, is the title."""
+    start = len(text) - len(text[layout.body_start:].lstrip())
+    line_end = text.find("\n", start)
+    if line_end < 0:
+        return
+    line = text[start:line_end].strip()
+    heading = _MD_HEADING.fullmatch(line)
+    if heading and len(heading.group(1)) == 1:
+        layout.meta["title"] = heading.group(2)
+    elif (plain_title and line and len(line) <= _TITLE_LINE_MAX_CHARS and line[-1] not in "。．.,、:;："
+          and _BLANK_LINE_THEN_TEXT.match(text, line_end + 1)):
+        layout.meta["title"] = line
+    else:
+        return
+    layout.body_start = line_end + 1
+
+
+def _nth_line_end(text: str, n: int) -> int:
+    end = -1
+    for _ in range(n):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            return len(text)
+    return end
+
+
+def first_sentence(body: str, max_chars: int = TITLE_MAX_CHARS) -> str:
+    """The first sentence of a text, clipped at a word boundary with an ellipsis: a derived title."""
+    first_block = next((b for b in re.split(r"\n\s*\n", body) if b.strip()), "")
+    flat = re.sub(r"^#+\s+", "", " ".join(first_block.split()))
+    end = re.search(r"[。！？]|[.!?](?=\s|$)", flat)
+    sentence = flat[:end.end()] if end else flat
+    if len(sentence) <= max_chars:
+        return sentence
+    clipped = sentence[:max_chars]
+    space = clipped.rfind(" ")
+    if space > max_chars // 2:
+        clipped = clipped[:space]
+    return clipped.rstrip(" ,;:、，") + "…"
+
+
+# --- dates ----------------------------------------------------------------------------------
+
+_MONTHS = (("jan", 1), ("feb", 2), ("mar", 3), ("apr", 4), ("may", 5), ("jun", 6), ("jul", 7),
+           ("aug", 8), ("sep", 9), ("oct", 10), ("nov", 11), ("dec", 12),
+           ("янв", 1), ("фев", 2), ("мар", 3), ("апр", 4), ("май", 5), ("мая", 5), ("июн", 6),
+           ("июл", 7), ("авг", 8), ("сен", 9), ("окт", 10), ("ноя", 11), ("дек", 12))
+_DATE_FORMS = (
+    (re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})"), ("y", "m", "d")),
+    (re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})"), ("d", "m", "y")),
+    (re.compile(r"(\d{1,2})\s+([^\W\d_]{3,})\.?,?\s+(\d{4})"), ("d", "name", "y")),
+    (re.compile(r"([^\W\d_]{3,})\.?\s+(\d{1,2}),?\s+(\d{4})"), ("name", "d", "y")),
+)
+
+
+def parse_date(text: str) -> str:
+    """ISO ``YYYY-MM-DD`` of the first date written in ``text`` (numeric, 年月日, ru/en month names)."""
+    text = unicodedata.normalize("NFKC", text)
+    for pattern, order in _DATE_FORMS:
+        for match in pattern.finditer(text):
+            parts = dict(zip(order, match.groups()))
+            month = _month_number(parts["name"]) if "name" in parts else int(parts["m"])
+            try:
+                return datetime.date(int(parts["y"]), month, int(parts["d"])).isoformat()
+            except ValueError:
+                continue
+    return ""
+
+
+def _month_number(name: str) -> int:
+    name = name.lower()
+    return next((number for prefix, number in _MONTHS if name.startswith(prefix)), 0)
+
+
+# --- HTML -----------------------------------------------------------------------------------
+
+_HTML_DROP = frozenset({"script", "style", "noscript", "template", "svg", "head", "iframe", "object"})
+_HTML_BLOCKS = frozenset({
+    "address", "article", "aside", "blockquote", "caption", "dd", "div", "dl", "dt", "figcaption",
+    "figure", "footer", "header", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "li", "main", "nav",
+    "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
+})
+_HTML_DATE_META = ("article:published_time", "date", "dc.date", "dc.date.issued", "datepublished")
+_HTML_SOURCE_META = ("og:site_name", "dc.publisher", "publisher")
+
+
+def _html_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
+    """Block elements become blank-line separated paragraphs, h1–h6 ``#`` headings; scripts dropped."""
+    from bs4 import BeautifulSoup
+    from bs4.dammit import EncodingDetector
+
+    declared = EncodingDetector.find_declared_encoding(data, is_html=True)
+    soup = BeautifulSoup(_decode(data, path, declared), "html.parser")
+    meta = {
+        "title": " ".join(soup.title.get_text().split()) if soup.title else "",
+        "date": parse_date(_html_meta(soup, _HTML_DATE_META)),
+        "source": _html_meta(soup, _HTML_SOURCE_META),
+    }
+    blocks: list[str] = []
+    _html_blocks(soup.body or soup, blocks, [])
+    return "\n\n".join(blocks), meta
+
+
+def _html_meta(soup, names: tuple[str, ...]) -> str:
+    for tag in soup.find_all("meta"):
+        name = (tag.get("property") or tag.get("name") or tag.get("itemprop") or "").lower()
+        if name in names and tag.get("content"):
+            return str(tag["content"]).strip()
+    return ""
+
+
+def _html_blocks(node, blocks: list[str], pending: list[str]) -> None:
+    """Walk the tree in reading order, closing a block at every block-level element boundary."""
+    from bs4.element import NavigableString, PreformattedString, Tag
+
+    for child in node.children:
+        if isinstance(child, Tag):
+            if child.name in _HTML_DROP:
+                continue
+            if child.name == "br":
+                pending.append("\n")
+            elif child.name in _HTML_BLOCKS:
+                _flush_html_block(blocks, pending, "")
+                _html_blocks(child, blocks, pending)
+                level = int(child.name[1]) if re.fullmatch(r"h[1-6]", child.name) else 0
+                _flush_html_block(blocks, pending, "#" * level)
+            else:
+                _html_blocks(child, blocks, pending)
+        elif isinstance(child, NavigableString) and not isinstance(child, PreformattedString):
+            pending.append(re.sub(r"\s", " ", str(child)))
+
+
+def _flush_html_block(blocks: list[str], pending: list[str], heading_marks: str) -> None:
+    lines = [" ".join(line.split()) for line in "".join(pending).split("\n")]
+    pending.clear()
+    lines = [line for line in lines if line]
+    if not lines:
+        return
+    blocks.append(f"{heading_marks} {' '.join(lines)}" if heading_marks else "\n".join(lines))
+
+
+# --- DOCX -----------------------------------------------------------------------------------
+
+def _docx_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
+    """Paragraphs and table rows in document order; Title/Heading styles become ``#`` headings."""
+    import docx
+    from docx.table import Table
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+        blocks: list[str] = []
+        for item in document.iter_inner_content():
+            if isinstance(item, Table):
+                blocks.extend(_docx_rows(item))
+            else:
+                blocks.append(_docx_paragraph(item.text, item.style.name if item.style else ""))
+        title = document.core_properties.title or ""
+    except Exception as exc:  # python-docx raises many kinds of errors on damaged packages
+        raise ReaderError(path, f"corrupt or unreadable DOCX ({type(exc).__name__}: {exc})") from exc
+    return "\n\n".join(b for b in blocks if b), {"title": title.strip()}
+
+
+def _docx_paragraph(text: str, style: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    heading = re.fullmatch(r"Heading (\d)", style)
+    if style == "Title" or heading:
+        level = 1 if style == "Title" else min(int(heading.group(1)) + 1, 6)
+        return "#" * level + " " + " ".join(lines)
+    return "\n".join(lines)
+
+
+def _docx_rows(table) -> list[str]:
+    rows = []
+    for row in table.rows:
+        cells: list[str] = []
+        for cell in row.cells:
+            text = " ".join(cell.text.split())
+            if text and (not cells or cells[-1] != text):  # merged cells repeat their text
+                cells.append(text)
+        rows.append(" | ".join(cells))
+    return rows
+
+
+# --- PDF ------------------------------------------------------------------------------------
+
+_PDF_SHORT_LINE = 0.75  # a line shorter than this share of the page's longest line ends a block
+_FILE_NAME = re.compile(r"\.(docx?|odt|rtf|pdf|txt|pptx?|xlsx?)$", re.IGNORECASE)  # not a real title
+
+
+def _pdf_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
+    """Text of each page, lines grouped into blocks: a short line (a paragraph's last) ends one."""
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise ReaderError(path, "encrypted PDF")
+        pages = [page.extract_text() or "" for page in reader.pages]
+        title = (reader.metadata.title if reader.metadata else None) or ""
+    except ReaderError:
+        raise
+    except Exception as exc:  # pypdf raises many kinds of errors on damaged files
+        raise ReaderError(path, f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from exc
+    blocks = [block for page in pages for block in _pdf_blocks(page)]
+    if not blocks:
+        raise ReaderError(path, "the PDF has no extractable text (scanned pages need OCR)")
+    title = str(title).strip()
+    return "\n\n".join(blocks), {"title": "" if _FILE_NAME.search(title) else title}
+
+
+def _pdf_blocks(page: str) -> list[str]:
+    lines = [" ".join(line.split()) for line in page.replace("\r", "\n").split("\n")]
+    width = max((len(line) for line in lines), default=0)
+    blocks: list[str] = []
+    current: list[str] = []
+    for line in lines + [""]:
+        if line:
+            current.append(line)
+        if current and (not line or len(line) < _PDF_SHORT_LINE * width):
+            blocks.append("\n".join(current))
+            current = []
+    return blocks

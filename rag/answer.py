@@ -1,0 +1,85 @@
+"""Generated answers: prompt the LLM, stream its text, then check it before it counts.
+
+Checks, in order: the model may decline (NO_ANSWER → abstain); the answer must be in the
+question's language; every sentence must carry a valid [n] marker (markers that point nowhere
+are removed); every number, date and name in a sentence must appear in the passages it cites.
+Sentences that fail are dropped; when none survives, or the language is wrong, the answer
+falls back to the extractive one. The result says which happened.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any, Callable, Generator
+
+from llama_index.core.llms import ChatMessage
+
+from index.document import Passage
+from index.language import detect_language
+from rag.citations import map_markers, render_answer
+from rag.claims import check_sentence
+from rag.llm import make_llm
+from rag.messages import message
+from rag.prompts import NO_ANSWER, system_prompt, user_prompt
+
+_KANA = re.compile(r"[\u3040-\u30ff]")
+
+
+def in_language(text: str, lang: str) -> bool:
+    """Is ``text`` written in ``lang``? Japanese needs kana (Han alone may well be Chinese)."""
+    plain = re.sub(r"\[[0-9, ]+\]|«[^»]*»|「[^」]*」", "", text)
+    if lang == "ja":
+        return bool(_KANA.search(plain))
+    return detect_language(plain, default=lang) == lang
+
+
+def generate_answer(
+    question: str, lang: str, passages: list[Passage], llm_spec: str, settings,
+    *, fallback: Callable[[str], dict], timings: dict, started: float,
+) -> Generator[dict[str, Any], None, dict[str, Any]]:
+    """Yield ``token`` events while the LLM writes; return the checked outcome."""
+    llm = make_llm(llm_spec, settings)
+    messages = [ChatMessage(role="system", content=system_prompt(lang)),
+                ChatMessage(role="user", content=user_prompt(question, passages, lang))]
+    text = ""
+    for chunk in llm.stream_chat(messages):
+        delta = chunk.delta or ""
+        if not delta:
+            continue
+        if not text:
+            timings["first_token_s"] = round(time.perf_counter() - started, 3)
+        text += delta
+        yield {"type": "token", "text": delta}
+    timings["generation_s"] = round(time.perf_counter() - started, 3)
+    return check_answer(text, lang, passages, fallback)
+
+
+def check_answer(text: str, lang: str, passages: list[Passage], fallback: Callable[[str], dict]) -> dict:
+    """Turn the raw model text into an outcome: checked answer, abstention, or fallback."""
+    raw = text.strip()
+    if not raw or NO_ANSWER in raw:
+        return {"answer": message("abstain", lang), "abstained": True, "mode": "abstain", "cited": [],
+                "checks": {"model_declined": True, "raw": raw}}
+    if not in_language(raw, lang):
+        out = fallback(f"answer not in the question's language ({lang})")
+        out["checks"]["raw"] = raw
+        return out
+    sentences, invalid = map_markers(raw, len(passages))
+    kept, dropped = [], []
+    for sentence in sentences:
+        if not sentence.markers:
+            dropped.append({"sentence": sentence.text, "reason": "no citation"})
+            continue
+        check = check_sentence(sentence.text, [passages[n - 1] for n in sentence.markers])
+        if check.ok:
+            kept.append(sentence)
+        else:
+            dropped.append({"sentence": sentence.text, "reason": "unsupported: " + ", ".join(check.unsupported)})
+    checks: dict[str, Any] = {"invalid_markers": invalid, "dropped": dropped}
+    if not kept:
+        out = fallback("no sentence of the generated answer passed the citation and claim checks")
+        out["checks"] = {**checks, **out.get("checks", {}), "raw": raw}
+        return out
+    cited = sorted({n for s in kept for n in s.markers})
+    return {"answer": render_answer(kept), "abstained": False, "mode": "llm", "cited": cited, "checks": checks}

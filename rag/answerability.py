@@ -1,0 +1,76 @@
+"""Does a source sentence answer the question at all? The extractive answer's abstention test.
+
+Retrieval similarity cannot tell a near miss ("who signed the treaty?" when the corpus only
+says it entered into force) from a hit: both find the same paragraph. Two checks can, without
+an LLM: the kind of answer the question asks for (a date, a person, an amount, an
+organisation, a place) must be present in the quoted sentence, and every number or ordinal in
+the question ("the third dialogue", "LLDC2") must appear in the cited passage.
+"""
+
+from __future__ import annotations
+
+import re
+
+from index.analyzers import japanese_proper_nouns
+from rag.claims import _passage_numbers, extract_dates, extract_names, extract_numbers
+
+# expected answer kinds, by question words in en / ru / ja (checked in this order)
+_KINDS: list[tuple[str, re.Pattern]] = [
+    ("amount", re.compile(
+        r"\bhow (many|much)\b|\b(value|amount|cost|price|capacity|output|worth)\b"
+        r"|сколько|стоимост|сумм|мощност|объ[её]м|"
+        r"いくら|何人|いくつ|金額|価格|能力|規模|どのくらい|どれくらい|何トン", re.IGNORECASE)),
+    ("date", re.compile(
+        r"\bwhen\b|\bwhat (year|date|month|day)\b|\bwhich (year|date|month|day)\b|\bsince when\b"
+        r"|когда|в каком (году|месяце)|какого числа|какой даты|"
+        r"いつ|何年|何月|何日|日付", re.IGNORECASE)),
+    ("org", re.compile(
+        r"\bwhich (company|companies|firm|airline|organi[sz]ation|agency|bank)\b"
+        r"|как(ая|ие|ой) (японская )?(компани|авиакомпани|организаци|фирм|банк)|"
+        r"企業|会社|航空会社|組織|機関はどこ", re.IGNORECASE)),
+    ("person", re.compile(
+        r"\bwho(m|se)?\b|\bкто\b|\bкого\b|\bкем\b|\bкому\b|誰|だれ|どなた", re.IGNORECASE)),
+    ("place", re.compile(
+        r"\bwhere\b|\bin which (city|country|town|region)\b|\bwhich (city|country|town)\b"
+        r"|\bгде\b|в каком (городе|месте|регионе)|куда|どこ|どの都市|都市|場所", re.IGNORECASE)),
+]
+
+
+def expected_kind(question: str) -> str | None:
+    for kind, pattern in _KINDS:
+        if pattern.search(question):
+            return kind
+    return None
+
+
+def _has_kind(kind: str, sentence: str, ref_date: str | None) -> bool:
+    if kind == "date":
+        return bool(extract_dates(sentence, ref_date))
+    if kind == "amount":
+        return bool(extract_numbers(sentence))
+    ja = japanese_proper_nouns(sentence)
+    names = extract_names(sentence)
+    latin_or_cyrillic = [n for n in names if re.search(r"[A-Za-zА-Яа-яЁё]", n)]
+    if kind == "person":
+        return any(k == "人名" for _, k in ja) or any("・" in n for n in names) or bool(latin_or_cyrillic)
+    if kind == "org":
+        return any(k == "組織名" for _, k in ja) or bool(latin_or_cyrillic) or bool(re.search(r"[「«“\"]", sentence))
+    return any(k == "地名" for _, k in ja) or bool(latin_or_cyrillic)  # place
+
+
+def missing_numbers(question: str, passage_text: str) -> list[str]:
+    """Numbers and ordinals of the question that the passage does not contain."""
+    asked = _passage_numbers(question)
+    have = _passage_numbers(passage_text)
+    return sorted(str(n) for n in asked - have)
+
+
+def answers_question(question: str, sentence: str, passage_text: str, ref_date: str | None) -> str | None:
+    """None when the sentence can answer the question; else the reason it cannot."""
+    missing = missing_numbers(question, passage_text)
+    if missing:
+        return f"the sources do not mention {', '.join(missing)} from the question"
+    kind = expected_kind(question)
+    if kind and not _has_kind(kind, sentence, ref_date):
+        return f"the best source sentence contains no {kind}"
+    return None

@@ -1,0 +1,624 @@
+"""Check the claims of an answer sentence (numbers, dates, names) against the passages it cites.
+
+A claim is supported when the cited passages state it, in whatever language they are written:
+
+* Dates are compared as ``(year, month, day)`` with missing parts allowed, so ``27 ноября 2025``,
+  ``November 27, 2025``, ``27.11.2025`` and ``2025年11月27日`` are one date, and a partial date in
+  the answer (``April 2025``, ``2025``) is supported by any passage date it covers. Relative
+  dates in a passage (本年4月, 昨年, 同年, ``в прошлом году``, ``this year``) are resolved with
+  the date of the passage's document and the last year the passage mentioned.
+* Numbers are compared by value: ``1,250`` = ``1 250``; ``15億`` = ``1.5 billion``; Russian
+  ``2,5`` = ``2.5``. A passage also counts its dates' parts, kanji numerals (第二) and small
+  number words (второй, second) as numbers, so an answer may write them as digits.
+* Names: Latin and Cyrillic capitalised words and sequences (a sentence-initial word counts
+  only when a passage confirms it, since it may be an ordinary word), acronyms (GOSAT,
+  LLDC3, ООН), katakana words (トルクメニスタン) and quoted names (「…」, «…», "…"). A name is
+  supported when a cited passage contains it (NFKC, casefolded; Russian and English words
+  compared by Snowball stem or, for Russian, a shared prefix, so Муто matches Мутой).
+  A name in another script than a passage (English "Muto" and Russian "Муто", "Turkmenistan"
+  and トルクメニスタン) is romanised (a simple Cyrillic table, simple Hepburn for katakana)
+  and compared by consonant skeleton: similar consonants merged, vowels dropped, edit
+  distance at most 1. When that fails the name is *unverifiable*, not unsupported: it may be
+  a translation (Japan / Япония) or written in kanji. Only a name that a passage in its own
+  script should contain but does not is unsupported.
+
+A sentence is ``ok`` when none of its claims is unsupported; unverifiable names are reported
+but do not fail it. A sentence without checkable claims is ok.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+import Stemmer
+
+from index.document import Passage
+from rag.citations import strip_markers
+
+Date = tuple[int | None, int | None, int | None]
+
+# ---- dates ---------------------------------------------------------------------------------
+
+_EN_MONTHS = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8,
+              "sep": 9, "oct": 10, "nov": 11, "dec": 12}
+_RU_MONTHS = {"янв": 1, "фев": 2, "мар": 3, "апр": 4, "ма": 5, "июн": 6, "июл": 7, "авг": 8,
+              "сен": 9, "окт": 10, "ноя": 11, "дек": 12}
+_RELATIVE_YEARS = {  # phrase → (relative to: the document's year or the last year mentioned, offset)
+    "本年": ("ref", 0), "今年": ("ref", 0), "昨年": ("ref", -1), "去年": ("ref", -1), "来年": ("ref", 1),
+    "同年": ("last", 0), "前年": ("last", -1), "翌年": ("last", 1),
+    "this year": ("ref", 0), "last year": ("ref", -1), "next year": ("ref", 1), "the same year": ("last", 0),
+    "в этом году": ("ref", 0), "в текущем году": ("ref", 0), "в нынешнем году": ("ref", 0),
+    "в прошлом году": ("ref", -1), "в следующем году": ("ref", 1), "в том же году": ("last", 0),
+}
+_ERAS = {"令和": 2018, "平成": 1988, "昭和": 1925}
+
+_EN_MON = (r"(?P<mon_en>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+           r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?(?![A-Za-z])")
+_EN_MON_FULL = (r"(?P<mon_en>January|February|March|April|June|July|August|September|October"
+                r"|November|December)(?![A-Za-z])")
+_RU_MON = (r"(?<![а-яё])(?P<mon_ru>(?:январ|феврал|апрел|июн|июл|сентябр|октябр|ноябр|декабр)(?:ь|я|е|ем|ём)"
+           r"|март(?:а|е|ом)?|август(?:а|е|ом)?|ма(?:й|я|е|ем))(?![а-яё])")
+_ORD = r"(?:st|nd|rd|th)?"
+_DASH = r"\s*(?:-|–|—|~|〜|to|and|through|по|до|и|から)\s*"
+_RU_YEAR_WORD = r"(?:\s*(?:г\.|гг\.|года|году|год)(?![а-яё]))?"
+_JA_YEAR = (r"(?:(?P<y>\d{4})年|(?P<rel>本年|今年|昨年|去年|来年|同年|前年|翌年)"
+            r"|(?P<era>令和|平成|昭和)(?P<era_y>\d{1,2}|元)年)")
+
+_DATE_PATTERNS = [re.compile(p, flags) for p, flags in (
+    (r"(?<!\d)(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)", 0),
+    (r"(?<![\d.])(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})(?!\d)", 0),
+    (_JA_YEAR + r"?(?P<m>\d{1,2})月(?:(?P<d>\d{1,2})日(?:" + _DASH + r"(?:(?P<m2>\d{1,2})月)?(?P<d2>\d{1,2})日)?)?", 0),
+    (r"同月(?P<d>\d{1,2})日", 0),
+    (_JA_YEAR, 0),
+    (r"(?<![\d.])(?P<d>\d{1,2})" + _ORD + r"(?!\d)(?:" + _DASH + r"(?P<d2>\d{1,2})" + _ORD + r"(?!\d))?\s+(?:of\s+)?"
+     + _EN_MON + r"(?:,?\s+(?P<y>\d{4})(?!\d))?", 0),
+    (_EN_MON + r"\s+(?P<d>\d{1,2})" + _ORD + r"(?!\d)(?:" + _DASH + r"(?P<d2>\d{1,2})" + _ORD + r"(?!\d))?"
+     r"(?:,?\s+(?P<y>\d{4})(?!\d))?", 0),
+    (_EN_MON + r",?\s+(?:of\s+)?(?P<y>\d{4})(?!\d)", 0),
+    (r"(?<![\d.])(?P<d>\d{1,2})(?:" + _DASH + r"(?P<d2>\d{1,2}))?\s+" + _RU_MON
+     + r"(?:\s+(?P<y>\d{4})" + _RU_YEAR_WORD + r")?", re.IGNORECASE),
+    (_RU_MON + r"\s+(?P<y>\d{4})" + _RU_YEAR_WORD, re.IGNORECASE),
+    (r"(?P<rel>(?:this|last|next|the same) year|в\s+(?:этом|текущем|нынешнем|прошлом|следующем|том\s+же)\s+году)",
+     re.IGNORECASE),
+    (_EN_MON_FULL, 0),
+    (_RU_MON, re.IGNORECASE),
+    (r"(?<![A-Za-zА-Яа-яЁё\d.,])(?P<y>1[89]\d\d|20\d\d|21\d\d)(?!\d|[.,]\d)" + _RU_YEAR_WORD, 0),
+)]
+
+
+@dataclass(frozen=True)
+class _DateMention:
+    start: int
+    end: int
+    surface: str
+    values: tuple[Date, ...]  # two for a range ("5–8 August")
+
+
+def _norm(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def _month(groups: dict[str, str | None], key: str) -> int | None:
+    if groups.get(key):
+        return int(groups[key])
+    if groups.get("mon_en"):
+        return _EN_MONTHS[groups["mon_en"][:3].lower()]
+    if groups.get("mon_ru"):
+        word = groups["mon_ru"].lower()
+        return _RU_MONTHS[word[:2] if word.startswith("ма") and not word.startswith("мар") else word[:3]]
+    return None
+
+
+def _year(groups: dict[str, str | None], ref_year: int | None, last_year: int | None) -> int | None:
+    if groups.get("y"):
+        return int(groups["y"])
+    if groups.get("era"):
+        era_year = groups["era_y"]
+        return _ERAS[groups["era"]] + (1 if era_year == "元" else int(era_year))
+    if groups.get("rel"):
+        base, offset = _RELATIVE_YEARS[re.sub(r"\s+", " ", groups["rel"].lower())]
+        anchor = ref_year if base == "ref" else (last_year if last_year is not None else ref_year)
+        return anchor + offset if anchor is not None else None
+    return None
+
+
+def _valid(date: Date) -> bool:
+    year, month, day = date
+    in_range = (month is None or 1 <= month <= 12) and (day is None or 1 <= day <= 31)
+    return (year is not None or month is not None) and in_range
+
+
+def _find_dates(text: str, ref_date: str | None) -> list[_DateMention]:
+    """Date mentions in ``text`` (NFKC), earliest patterns winning overlaps, resolved in order."""
+    taken: list[re.Match] = []
+    for pattern in _DATE_PATTERNS:
+        for match in pattern.finditer(text):
+            if not any(match.start() < t.end() and t.start() < match.end() for t in taken):
+                taken.append(match)
+    ref_year = int(ref_date[:4]) if ref_date and ref_date[:4].isdigit() else None
+    last: tuple[int | None, int | None] = (None, None)
+    mentions: list[_DateMention] = []
+    for match in sorted(taken, key=lambda m: m.start()):
+        groups = match.groupdict()
+        if match.group().startswith("同月"):
+            year, month = last
+        else:
+            year, month = _year(groups, ref_year, last[0]), _month(groups, "m")
+        day = int(groups["d"]) if groups.get("d") else None
+        values = [(year, month, day)]
+        if groups.get("d2"):
+            values.append((year, _month(groups, "m2") or month, int(groups["d2"])))
+        values = [v for v in values if _valid(v)]
+        if values:
+            mentions.append(_DateMention(match.start(), match.end(), match.group(), tuple(values)))
+            if year is not None:
+                last = (year, month)
+    return mentions
+
+
+def extract_dates(text: str, ref_date: str | None = None) -> list[Date]:
+    """Dates in ``text`` as ``(year, month, day)``, parts it does not give as None.
+
+    ``ref_date`` (ISO, the document's date) resolves relative years such as 本年 or
+    ``в прошлом году``; without it they are left without a year (or skipped when only a year).
+    """
+    return [value for mention in _find_dates(_norm(text), ref_date) for value in mention.values]
+
+
+def _date_supported(claim: Date, known: set[Date]) -> bool:
+    """Does some passage date cover ``claim``? A passage date without a year fits any year."""
+    return any(all(c is None or c == k or (i == 0 and k is None) for i, (c, k) in enumerate(zip(claim, date)))
+               for date in known)
+
+
+# ---- numbers -------------------------------------------------------------------------------
+
+_SCALES = {"万": 10**4, "億": 10**8, "兆": 10**12, "千": 10**3,
+           "thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12,
+           "тыс": 10**3, "тысяч": 10**3, "млн": 10**6, "миллион": 10**6, "млрд": 10**9, "миллиард": 10**9,
+           "трлн": 10**12, "триллион": 10**12}
+_SCALE_WORD = (r"(?P<scale>thousand|million|billion|trillion|тыс(?:\.|яч[аи]?)?|млн\.?|млрд\.?|трлн\.?"
+               r"|миллион(?:а|ов)?|миллиард(?:а|ов)?|триллион(?:а|ов)?)(?![a-zа-яё])")
+_NUMBER = re.compile(
+    r"(?<![A-Za-zА-Яа-яЁё\d.,])(?:(?P<ja>(?:\d[\d,]*(?:\.\d+)?[兆億万千])+\d*)"
+    r"|(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:,\d+)?|\d+(?:[.,]\d+)?)"
+    r"(?:\s*" + _SCALE_WORD + r")?)",
+    re.IGNORECASE,
+)
+_KANJI_DIGITS = {"〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
+_NUMBER_WORDS = {
+    "one": 1, "first": 1, "two": 2, "second": 2, "both": 2, "three": 3, "third": 3, "four": 4, "fourth": 4,
+    "five": 5, "fifth": 5, "six": 6, "sixth": 6, "seven": 7, "seventh": 7, "eight": 8, "eighth": 8,
+    "nine": 9, "ninth": 9, "ten": 10, "tenth": 10,
+    "один": 1, "одна": 1, "одно": 1, "два": 2, "две": 2, "двух": 2, "три": 3, "трех": 3, "четыре": 4,
+    "пять": 5, "шесть": 6, "семь": 7, "восемь": 8, "девять": 9, "десять": 10,
+}
+_RU_ORDINAL_STEMS = {"перв": 1, "втор": 2, "трет": 3, "четверт": 4, "пят": 5, "шест": 6, "седьм": 7,
+                     "восьм": 8, "девят": 9, "десят": 10}
+
+
+def _decimal(digits: str, comma_decimal: bool) -> Decimal | None:
+    """``1,250`` is 1250 unless ``comma_decimal`` (Russian ``1,250`` is 1.25); spaces group thousands."""
+    digits = re.sub(r"[ \u00a0\u202f]", "", digits)
+    thousands = not comma_decimal and re.search(r",\d{3}(?!\d)", digits)
+    if not thousands and digits.count(",") == 1 and "." not in digits:
+        digits = digits.replace(",", ".")
+    digits = digits.replace(",", "")
+    try:
+        return Decimal(digits)
+    except InvalidOperation:
+        return None
+
+
+def _scale(word: str | None) -> int:
+    if not word:
+        return 1
+    word = word.lower().rstrip(".")
+    return next(v for k, v in _SCALES.items() if word.startswith(k))
+
+
+def _ja_compound(text: str) -> Decimal:
+    """``3億5000万`` → 350000000."""
+    total = Decimal(0)
+    for digits, unit in re.findall(r"([\d,.]+)([兆億万千]?)", text):
+        total += Decimal(digits.replace(",", "")) * _SCALES.get(unit, 1)
+    return total
+
+
+def _number_values(match: re.Match, comma_decimal: bool) -> tuple[Decimal, ...]:
+    """The value a number match states, then (for scaled ones) the bare figures it is written with."""
+    if match.group("ja"):
+        parts = [Decimal(d.replace(",", "")) for d in re.findall(r"[\d,.]*\d", match.group("ja"))]
+        return (_ja_compound(match.group("ja")), *parts)
+    value = _decimal(match.group("num"), comma_decimal)
+    if value is None:
+        return ()
+    return (value * _scale(match.group("scale")), value)
+
+
+def _canonical(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    for start, end in spans:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
+
+
+def _is_cyrillic_text(text: str) -> bool:
+    cyrillic = len(re.findall(r"[А-Яа-яЁё]", text))
+    return cyrillic > len(re.findall(r"[A-Za-z]", text))
+
+
+def _number_claims(text: str) -> list[tuple[str, Decimal]]:
+    """(surface, value) of the numbers in ``text`` (NFKC) that are not part of a date."""
+    spans = [(m.start, m.end) for m in _find_dates(text, None)]
+    blanked = _blank(text, spans)
+    comma_decimal = _is_cyrillic_text(text)
+    claims = []
+    for match in _NUMBER.finditer(blanked):
+        values = _number_values(match, comma_decimal)
+        if values:
+            claims.append((match.group().strip(), values[0]))
+    return claims
+
+
+def extract_numbers(text: str) -> list[str]:
+    """Numbers stated in ``text`` outside dates and citation markers, as canonical values.
+
+    ``1,250`` → ``1250``; ``2,5 млрд`` → ``2500000000``; ``30周年`` → ``30``; ``15億`` → ``1500000000``.
+    """
+    return [_canonical(value) for _, value in _number_claims(_norm(strip_markers(text)))]
+
+
+def _kanji_number(text: str) -> int:
+    total, current = 0, 0
+    for ch in text:
+        if ch in _KANJI_DIGITS:
+            current = current * 10 + _KANJI_DIGITS[ch]
+        else:
+            total += (current or 1) * _KANJI_UNITS[ch]
+            current = 0
+    return total + current
+
+
+def _passage_numbers(text: str) -> set[Decimal]:
+    """Every figure a passage states, generously: digits in dates too, both readings of
+    ``1,250``, scaled and bare values, kanji numerals and small number words."""
+    numbers: set[Decimal] = set()
+    for comma_decimal in (False, True):
+        for match in _NUMBER.finditer(text):
+            numbers.update(_number_values(match, comma_decimal))
+    numbers.update(Decimal(_kanji_number(k)) for k in re.findall(r"[〇一二三四五六七八九十百千]+", text))
+    for word in re.findall(r"[a-zа-я]+", text.lower().replace("ё", "е")):
+        if word in _NUMBER_WORDS:
+            numbers.add(Decimal(_NUMBER_WORDS[word]))
+        stem = next((s for s in _RU_ORDINAL_STEMS if word.startswith(s) and len(word) <= len(s) + 4), None)
+        if stem:
+            numbers.add(Decimal(_RU_ORDINAL_STEMS[stem]))
+    return numbers
+
+
+# ---- names ---------------------------------------------------------------------------------
+
+_LATIN = "A-Za-zÀ-ÖØ-öø-ɏ"
+_CYRILLIC = "Ѐ-ӿ"
+_WORD = re.compile(rf"[{_LATIN}]+(?:['’-](?![sS](?![{_LATIN}]))[{_LATIN}]+)*|[{_CYRILLIC}]+(?:-[{_CYRILLIC}]+)*")
+_ACRONYM = re.compile(r"(?<![A-Za-z0-9])[A-Z](?:[A-Z0-9&]|-(?=[A-Z0-9]))*[A-Z0-9](?![A-Za-z0-9])"
+                      r"|(?<![А-Яа-яЁё])[А-ЯЁ]{2,}(?![А-Яа-яЁё])")
+_KATAKANA = re.compile(r"[ァ-ヺー]{2,}(?:・[ァ-ヺー]{2,})*")
+_QUOTE = re.compile(r"「([^「」]{2,100})」|『([^『』]{2,100})』|«([^«»]{2,100})»|“([^“”]{2,100})”|\"([^\"]{2,100})\"")
+_STOPWORDS = {
+    "the", "a", "an", "this", "that", "these", "those", "it", "its", "in", "on", "at", "by", "for", "from",
+    "to", "of", "and", "but", "or", "as", "with", "both", "according", "however", "also", "there", "they",
+    "he", "she", "we", "i", "after", "before", "during", "since", "under", "while", "when", "which", "what",
+    "в", "во", "на", "по", "с", "со", "к", "у", "о", "об", "из", "за", "для", "при", "после", "до", "это",
+    "эта", "этот", "эти", "также", "однако", "кроме", "как", "так", "согласно", "обе", "оба", "он", "она",
+    "они", "его", "ее", "их", "и", "но", "а", "когда", "где", "который", "которая", "которые",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+}
+_GENERIC_KATAKANA = {  # loanwords too common to be names; a paraphrase may use them freely
+    "エネルギー", "プロジェクト", "サミット", "パートナーシップ", "プログラム", "システム", "センター",
+    "グループ", "レベル", "イベント", "ビジネス", "サービス", "データ", "ネットワーク", "プラント",
+    "フォーラム", "セミナー", "ワークショップ", "メンバー", "テーマ", "ニュース", "プロセス", "ルート",
+}
+
+
+@dataclass(frozen=True)
+class _Name:
+    start: int
+    surface: str
+    kind: str  # "word" (capitalised Latin/Cyrillic), "acronym", "katakana", "quote"
+    parts: tuple[str, ...]  # words checked one by one (a quote is one part)
+    soft_first: bool = False  # the first part opens the sentence: it may be an ordinary word
+
+
+def _script(word: str) -> str:
+    """latin, cyrillic or cjk, by the first letter."""
+    for ch in word:
+        if "\u0400" <= ch <= "\u04ff":
+            return "cyrillic"
+        if "\u3040" <= ch <= "\u9fff":
+            return "cjk"
+        if ch.isalpha():
+            return "latin"
+    return "latin"
+
+
+def _capitalised_names(text: str, taken: list[tuple[int, int]], sentence_start: int) -> list[_Name]:
+    """Runs of capitalised words (stopwords and acronyms break them)."""
+    names: list[_Name] = []
+    run: list[re.Match] = []
+
+    def flush() -> None:
+        if run:
+            surface = text[run[0].start():run[-1].end()]
+            parts = tuple(m.group() for m in run)
+            names.append(_Name(run[0].start(), surface, "word", parts, soft_first=run[0].start() == sentence_start))
+            run.clear()
+
+    for match in _WORD.finditer(text):
+        word = match.group()
+        inside = any(s <= match.start() < e for s, e in taken)
+        capitalised = word[0].isupper() and not word.isupper() and word.lower() not in _STOPWORDS
+        adjacent = run and text[run[-1].end():match.start()] in (" ", "\u00a0")
+        if not capitalised or inside or (run and not adjacent):
+            flush()
+        if capitalised and not inside:
+            run.append(match)
+    flush()
+    return names
+
+
+def extract_names(text: str) -> list[str]:
+    """Names in ``text``: quoted names, acronyms, katakana words, capitalised word runs."""
+    return [name.surface for name in _find_names(_norm(strip_markers(text)))]
+
+
+def _find_names(text: str) -> list[_Name]:
+    """Names in ``text`` (NFKC); month names and other words of dates are not names."""
+    names: list[_Name] = []
+    taken: list[tuple[int, int]] = [(m.start, m.end) for m in _find_dates(text, None)]
+    for match in _QUOTE.finditer(text):
+        inner = next(g for g in match.groups() if g)
+        names.append(_Name(match.start(), inner, "quote", (inner,)))
+        taken.append(match.span())
+    for match in _ACRONYM.finditer(text):
+        if not any(s <= match.start() < e for s, e in taken):
+            names.append(_Name(match.start(), match.group(), "acronym", (match.group(),)))
+            taken.append(match.span())
+    for match in _KATAKANA.finditer(text):
+        parts = tuple(p for p in match.group().split("・") if p.strip("ー") and p not in _GENERIC_KATAKANA)
+        if parts and not any(s <= match.start() < e for s, e in taken):
+            names.append(_Name(match.start(), match.group(), "katakana", parts))
+    first_letter = re.search(rf"[{_LATIN}{_CYRILLIC}\u3040-\u9fff]", text)
+    names.extend(_capitalised_names(text, taken, first_letter.start() if first_letter else -1))
+    return sorted(names, key=lambda name: name.start)
+
+
+# ---- romanisation (for names across scripts) ---------------------------------------------------
+
+_CYRILLIC_LATIN = dict(zip(
+    "абвгдезийклмнопрстуфыэәғқңөұүһіў",
+    "abvgdeziyklmnoprstufyeagknouuhiu",
+)) | {"ё": "yo", "ж": "zh", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ь": "",
+      "ю": "yu", "я": "ya", "ҳ": "h"}
+_KANA_ROWS = {  # katakana (the ア column first) → Hepburn
+    "アイウエオ": ["a", "i", "u", "e", "o"], "カキクケコ": ["ka", "ki", "ku", "ke", "ko"],
+    "ガギグゲゴ": ["ga", "gi", "gu", "ge", "go"], "サシスセソ": ["sa", "shi", "su", "se", "so"],
+    "ザジズゼゾ": ["za", "ji", "zu", "ze", "zo"], "タチツテト": ["ta", "chi", "tsu", "te", "to"],
+    "ダヂヅデド": ["da", "ji", "zu", "de", "do"], "ナニヌネノ": ["na", "ni", "nu", "ne", "no"],
+    "ハヒフヘホ": ["ha", "hi", "fu", "he", "ho"], "バビブベボ": ["ba", "bi", "bu", "be", "bo"],
+    "パピプペポ": ["pa", "pi", "pu", "pe", "po"], "マミムメモ": ["ma", "mi", "mu", "me", "mo"],
+    "ラリルレロ": ["ra", "ri", "ru", "re", "ro"], "ヤユヨ": ["ya", "yu", "yo"], "ワヲン": ["wa", "o", "n"],
+    "ァィゥェォ": ["a", "i", "u", "e", "o"], "ャュョ": ["ya", "yu", "yo"], "ヴ": ["vu"],
+}
+_KANA_LATIN = {kana: roman for row, romans in _KANA_ROWS.items() for kana, roman in zip(row, romans)}
+_SKELETON_DIGRAPHS = (("shch", "s"), ("sch", "s"), ("dzh", "j"), ("dz", "j"), ("dj", "j"), ("zh", "j"),
+                      ("kh", "h"), ("ch", "c"), ("sh", "s"), ("ts", "s"), ("tz", "s"), ("ph", "f"),
+                      ("ck", "k"), ("q", "k"), ("x", "ks"), ("w", "v"))
+_SKELETON_CLASSES = str.maketrans("bdgzvlc", "ptksfrk")
+
+
+def _katakana_latin(word: str) -> str:
+    out = ""
+    for ch in word:
+        roman = _KANA_LATIN.get(ch, "")
+        if ch in "ァィゥェォ" and out and out[-1] in "aeiou":  # ティ → ti, ファ → fa
+            out = out[:-1] + roman
+        elif ch in "ャュョ" and out.endswith("i"):  # キャ → kya, シャ → sha
+            out = out[:-1] + (roman[1:] if out[:-1].endswith(("sh", "ch", "j")) else roman)
+        else:
+            out += roman  # ッ (gemination) and ー (long vowel) add nothing
+    return out
+
+
+def _romanise(word: str) -> str:
+    """Lowercase ASCII spelling of a Latin, Cyrillic or katakana word."""
+    word = word.lower()
+    if _script(word) == "cyrillic":
+        return "".join(_CYRILLIC_LATIN.get(ch, ch) for ch in word)
+    if _script(word) == "cjk":
+        return _katakana_latin(word)
+    return "".join(ch for ch in unicodedata.normalize("NFKD", word) if ch.isascii() and ch.isalpha())
+
+
+def _loose(roman: str) -> str:
+    """Spelling with transliteration variants merged: yodzi / yoji, youji / yoji."""
+    for a, b in _SKELETON_DIGRAPHS:
+        roman = roman.replace(a, b)
+    for long_vowel, short in (("ou", "o"), ("oo", "o"), ("uu", "u"), ("ii", "i"), ("aa", "a")):
+        roman = roman.replace(long_vowel, short)
+    return roman
+
+
+def _skeleton(roman: str) -> str:
+    """Consonants only, voiced/unvoiced and l/r merged, doubles collapsed: turkmenistan → trkmnstn."""
+    loose = _loose(roman)
+    loose = re.sub(r"c(?=[eiy])", "s", loose)
+    consonants = re.sub(r"[aeiouyh'’-]", "", loose).translate(_SKELETON_CLASSES)
+    return re.sub(r"(.)\1+", r"\1", consonants)
+
+
+def _edit_distance(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def _sounds_alike(a: str, b: str) -> bool:
+    """Romanised ``a`` and ``b`` look like one name: skeletons within distance 1 (equal when
+    short); names with at most two consonants must also be spelt nearly alike."""
+    sa, sb = _skeleton(a), _skeleton(b)
+    if not sa or not sb:
+        return False
+    if min(len(sa), len(sb)) <= 2:
+        return sa == sb and _edit_distance(_loose(a), _loose(b)) <= 1
+    limit = 1 if min(len(sa), len(sb)) >= 4 else 0
+    return _edit_distance(sa, sb) <= limit
+
+
+# ---- passages ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _PassageFacts:
+    text: str  # NFKC, casefolded, ё → е, spaces collapsed
+    script: str  # the passage's dominant script: latin, cyrillic or cjk
+    words: frozenset[str]
+    stems: frozenset[str]
+    romanised: tuple[tuple[str, str], ...]  # (script, romanised) of each word and katakana word
+    dates: frozenset[Date]
+    numbers: frozenset[Decimal]
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"\s+", " ", _norm(text).casefold().replace("ё", "е"))
+
+
+_STEMMERS = threading.local()  # PyStemmer objects are not thread-safe: one pair per thread
+
+
+def _stem(word: str) -> str:
+    """Snowball stem: Russian for Cyrillic words, English otherwise."""
+    if not hasattr(_STEMMERS, "russian"):
+        _STEMMERS.russian, _STEMMERS.english = Stemmer.Stemmer("russian"), Stemmer.Stemmer("english")
+    return (_STEMMERS.russian if _script(word) == "cyrillic" else _STEMMERS.english).stemWord(word)
+
+
+def _dominant_script(text: str) -> str:
+    counts = {"latin": len(re.findall(rf"[{_LATIN}]", text)), "cyrillic": len(re.findall(rf"[{_CYRILLIC}]", text)),
+              "cjk": 3 * len(re.findall(r"[\u3040-\u9fff]", text))}
+    return max(counts, key=counts.get)
+
+
+@lru_cache(maxsize=512)
+def _facts(text: str, date: str) -> _PassageFacts:
+    normal = _norm(text)
+    folded = _fold(text)
+    words = frozenset(m.group() for m in _WORD.finditer(folded))
+    spelt = {m.group() for m in _WORD.finditer(normal.casefold())}  # ё kept: Ёдзи → yodzi
+    spelt |= {p for m in _KATAKANA.finditer(normal) for p in m.group().split("・") if p.strip("ー")}
+    romanised = tuple(sorted({(_script(w), _romanise(w)) for w in spelt}))
+    return _PassageFacts(
+        text=folded, script=_dominant_script(normal), words=words, stems=frozenset(_stem(w) for w in words),
+        romanised=romanised, dates=frozenset(extract_dates(normal, date or None)),
+        numbers=frozenset(_passage_numbers(normal)),
+    )
+
+
+def _word_in(word: str, facts: _PassageFacts) -> bool:
+    """Is ``word`` (folded) written in the passage, allowing inflection?"""
+    if word in facts.words or _stem(word) in facts.stems:
+        return True
+    if _script(word) != "cyrillic":
+        return False
+    prefix = word[:-2] if len(word) >= 5 else word
+    return any(w.startswith(prefix) and abs(len(w) - len(word)) <= 3 for w in facts.words)
+
+
+def _part_found(part: str, kind: str, facts: _PassageFacts) -> bool:
+    folded = _fold(part)
+    if kind == "acronym":
+        return bool(re.search(rf"(?<![a-zа-я0-9]){re.escape(folded)}(?![a-zа-я0-9])", facts.text))
+    if kind in ("katakana", "quote") and folded in facts.text:
+        return True
+    words = [m.group() for m in _WORD.finditer(folded)]
+    return bool(words) and kind != "katakana" and all(_word_in(w, facts) for w in words)
+
+
+def _transliterated(part: str, facts: _PassageFacts) -> bool:
+    script = _script(part)
+    roman = _romanise(part)
+    return any(s != script and _sounds_alike(roman, r) for s, r in facts.romanised)
+
+
+def _part_status(part: str, kind: str, cited: list[_PassageFacts]) -> str:
+    """supported, unsupported (every passage could show it and none does) or unverifiable."""
+    if any(_part_found(part, kind, f) for f in cited):
+        return "supported"
+    if kind != "quote" and " " not in part and any(_transliterated(part, f) for f in cited):
+        return "supported"
+    script = _script(part)
+    return "unsupported" if all(f.script == script for f in cited) else "unverifiable"
+
+
+def _name_status(name: _Name, cited: list[_PassageFacts]) -> tuple[str, str] | None:
+    """(surface to report, status) of a name; None when nothing of it is left to check."""
+    statuses = [_part_status(p, name.kind, cited) for p in name.parts]
+    parts = list(name.parts)
+    if name.soft_first and statuses[0] != "supported":
+        parts, statuses = parts[1:], statuses[1:]
+    if not parts:
+        return None
+    surface = name.surface if len(parts) == len(name.parts) else " ".join(parts)
+    for status in ("unsupported", "unverifiable"):
+        if status in statuses:
+            return surface, status
+    return surface, "supported"
+
+
+# ---- the check -----------------------------------------------------------------------------
+
+@dataclass
+class ClaimCheck:
+    """Outcome of checking one sentence against its cited passages."""
+
+    ok: bool
+    unsupported: list[str]  # claims no cited passage states
+    unverifiable: list[str]  # names no cited passage could show (other script, no transliteration)
+    claims: list[str]  # every claim checked, in order
+
+
+def check_sentence(sentence_text: str, cited: list[Passage]) -> ClaimCheck:
+    """Check every date, number and name of ``sentence_text`` against the ``cited`` passages."""
+    text = _norm(strip_markers(sentence_text))
+    facts = [_facts(p.text, p.date) for p in cited]
+    known_dates = {d for f in facts for d in f.dates}
+    known_numbers = {n for f in facts for n in f.numbers}
+    results: list[tuple[str, str]] = []
+    for mention in _find_dates(text, None):
+        supported = all(_date_supported(v, known_dates) or (v[1] is None and Decimal(v[0]) in known_numbers)
+                        for v in mention.values)  # a bare year may also be a count ("2000 participants")
+        results.append((mention.surface, "supported" if supported else "unsupported"))
+    for surface, value in _number_claims(text):
+        results.append((surface, "supported" if value in known_numbers else "unsupported"))
+    for name in _find_names(text):
+        status = _name_status(name, facts)
+        if status:
+            results.append(status)
+    claims = list(dict.fromkeys(surface for surface, _ in results))
+    unsupported = list(dict.fromkeys(s for s, status in results if status == "unsupported"))
+    unverifiable = list(dict.fromkeys(s for s, status in results if status == "unverifiable"))
+    return ClaimCheck(ok=not unsupported, claims=claims, unsupported=unsupported, unverifiable=unverifiable)

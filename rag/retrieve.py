@@ -1,0 +1,167 @@
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25) evidence fused by score.
+
+Every candidate from either side gets its dense cosine similarity to the question (passages
+found only by BM25 have their stored vectors compared), plus ``lexical_weight`` times its BM25
+score normalised by the best BM25 score of the query. Score fusion keeps the dense margin:
+a passage far ahead on meaning is not overtaken by passages that merely share words with the
+question, as happens with reciprocal-rank fusion.
+
+The lexical side counts only when the best dense passage is in the question's language.
+BM25 can only match passages in the question's language, so in a mixed-language corpus its
+bonus would pull every answer toward same-language documents; when dense retrieval says the
+answer lies in another language, the bonus is switched off. Measured (README): jsquad R@1
+0.884 → 0.929, xquad-ru 0.923 → 0.954, and no loss on cross-language pairs.
+Each result keeps both ranks and the similarity, which answering uses to decide whether the
+corpus says anything relevant at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from llama_index.core import QueryBundle, VectorStoreIndex
+from llama_index.core.retrievers import BaseRetriever
+from llama_index.core.schema import NodeWithScore, TextNode
+from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
+
+from index.document import Passage
+from index.language import detect_language
+from index.lexical import LexicalIndex
+from index.store import Manifest, PassageStore, date_number, node_to_passage
+
+MODES = ("hybrid", "dense", "lexical")
+
+
+@dataclass
+class Filters:
+    """Restrictions on what may be retrieved; empty means everything."""
+
+    docs: list[str] = field(default_factory=list)  # doc IDs or file names
+    since: str = ""  # ISO date, inclusive
+    until: str = ""
+    langs: list[str] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not (self.docs or self.since or self.until or self.langs)
+
+    def metadata_filters(self) -> MetadataFilters | None:
+        parts: list[MetadataFilter] = []
+        if self.docs:
+            parts.append(MetadataFilter(key="doc_id", value=self.docs, operator=FilterOperator.IN))
+        if self.since:
+            parts.append(MetadataFilter(key="date_num", value=date_number(self.since), operator=FilterOperator.GTE))
+        if self.until:
+            parts.append(MetadataFilter(key="date_num", value=date_number(self.until), operator=FilterOperator.LTE))
+        if self.langs:
+            parts.append(MetadataFilter(key="lang", value=self.langs, operator=FilterOperator.IN))
+        return MetadataFilters(filters=parts) if parts else None
+
+
+@dataclass
+class ScoredPassage:
+    passage: Passage
+    score: float  # fused score (higher is better); BM25 score in lexical mode
+    similarity: float | None = None  # dense cosine similarity, when the dense side found it
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+
+class HybridRetriever(BaseRetriever):
+    """Dense + lexical retrieval over the index, as a llama-index retriever."""
+
+    def __init__(self, settings, store: PassageStore, embedding, lexical: LexicalIndex,
+                 manifest: Manifest, mode: str = "hybrid") -> None:
+        super().__init__()
+        if mode not in MODES:
+            raise ValueError(f"retrieval mode must be one of {MODES}, not {mode!r}")
+        self.settings = settings
+        self.store = store
+        self.embedding = embedding
+        self.lexical = lexical
+        self.manifest = manifest
+        self.mode = mode
+        self._vector_index = VectorStoreIndex.from_vector_store(store.vector_store, embed_model=embedding)
+
+    def normalise_filters(self, filters: Filters | None) -> Filters | None:
+        """Accept file names or doc IDs in ``filters.docs``; turn them all into doc IDs."""
+        if filters is None or filters.is_empty():
+            return None
+        by_name = {doc: entry.doc_id for doc, entry in self.manifest.docs.items()}
+        docs = [by_name.get(d, d) for d in filters.docs]
+        return Filters(docs=docs, since=filters.since, until=filters.until, langs=filters.langs)
+
+    def _allowed_ids(self, filters: Filters) -> set[str]:
+        allowed: set[str] = set()
+        for entry in self.manifest.docs.values():
+            meta = entry.metadata
+            if filters.docs and entry.doc_id not in filters.docs:
+                continue
+            if filters.langs and meta.get("lang") not in filters.langs:
+                continue
+            num = date_number(meta.get("date", ""))
+            if filters.since and num < date_number(filters.since):
+                continue
+            if filters.until and num > date_number(filters.until):
+                continue
+            allowed.update(entry.passages)
+        return allowed
+
+    def dense(self, query: str, k: int, filters: Filters | None) -> list[tuple[Passage, float]]:
+        retriever = self._vector_index.as_retriever(
+            similarity_top_k=k, filters=filters.metadata_filters() if filters else None
+        )
+        hits = retriever.retrieve(QueryBundle(query_str=query))
+        return [(node_to_passage(h.node.node_id, h.node.get_content(), h.node.metadata), float(h.score or 0.0))
+                for h in hits]
+
+    def lexical_hits(self, query: str, k: int, filters: Filters | None) -> list[tuple[str, float]]:
+        allowed = self._allowed_ids(filters) if filters else None
+        return self.lexical.search(query, k=k, allowed_ids=allowed)
+
+    def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[ScoredPassage]:
+        """The top ``k`` passages for ``query``, best first."""
+        k = k or self.settings.top_k
+        filters = self.normalise_filters(filters)
+        pool = max(k, self.settings.candidate_pool)
+        results: dict[str, ScoredPassage] = {}
+        if self.mode in ("hybrid", "dense"):
+            for rank, (passage, sim) in enumerate(self.dense(query, pool, filters), 1):
+                results[passage.id] = ScoredPassage(passage, sim, similarity=sim, dense_rank=rank)
+        if self.mode == "dense":
+            return sorted(results.values(), key=lambda r: r.score, reverse=True)[:k]
+
+        hits = self.lexical_hits(query, pool, filters)
+        if self.mode == "lexical":
+            by_id = {p.id: p for p in self.store.get([pid for pid, _ in hits[:k]])}
+            return [ScoredPassage(by_id[pid], score, lexical_rank=rank)
+                    for rank, (pid, score) in enumerate(hits[:k], 1) if pid in by_id]
+
+        qlang = detect_language(query)
+        dense_top = max(results.values(), key=lambda r: r.score, default=None)
+        lexical_counts = dense_top is None or dense_top.passage.lang == qlang
+        missing = [pid for pid, _ in hits if pid not in results]
+        if missing:
+            qvec = np.asarray(self.embedding.get_query_embedding(query))
+            for passage, vector in self.store.get_with_vectors(missing):
+                sim = float(np.dot(qvec, vector))
+                results[passage.id] = ScoredPassage(passage, sim, similarity=sim)
+        best = hits[0][1] if hits else 1.0
+        for rank, (pid, score) in enumerate(hits, 1):
+            item = results.get(pid)
+            if item is None:
+                continue
+            item.lexical_rank = rank
+            if lexical_counts and item.passage.lang == qlang:
+                item.score += self.settings.lexical_weight * score / best
+        return sorted(results.values(), key=lambda r: r.score, reverse=True)[:k]
+
+    # llama-index interface
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        out = []
+        for item in self.search(query_bundle.query_str):
+            p = item.passage
+            node = TextNode(id_=p.id, text=p.text, metadata=p.to_dict())
+            out.append(NodeWithScore(node=node, score=item.score))
+        return out

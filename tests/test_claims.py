@@ -1,0 +1,221 @@
+"""Claims of answer sentences (dates, numbers, names) checked against the passages they cite."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.document import Passage
+from rag.claims import check_sentence, extract_dates, extract_names, extract_numbers
+
+JA_DOC_DATE = "2025-12-20"
+
+
+def passage(text: str, date: str, lang: str, n: int = 1) -> Passage:
+    return Passage(id=f"doc#p{n}", doc_id="doc", doc="doc.txt", n=n, text=text, start=0, end=len(text),
+                   date=date, lang=lang)
+
+
+TREATY_JA = passage(
+    "双方は、両国間の投資・経済交流を一層促進することに資する、「所得に対する租税に関する二重課税の除去並びに"
+    "脱税及び租税回避の防止のための日本国とトルクメニスタンとの間の条約」が2025年11月27日に発効したことを歓迎した。",
+    JA_DOC_DATE, "ja")
+NEUTRALITY_JA = passage(
+    "日本側は、トルクメニスタンが永世中立の地位承認30周年を迎えることを祝するとともに、本年12月にアシガバットで"
+    "開催された平和と信頼の国際年及び国際中立デーを記念する国際フォーラムの開催の成功を高く評価した。",
+    JA_DOC_DATE, "ja")
+ENERGY_JA = passage(
+    "双方は、本年4月に改訂された経済産業省とトルクメニスタン外務省との間のエネルギー移行に関する協力覚書に基づき、"
+    "エネルギー移行分野における協力の更なる発展で一致した。",
+    JA_DOC_DATE, "ja")
+LLDC3_JA = passage(
+    "双方は、本年8月5日から8日にトルクメニスタンの国家観光地区アヴァザにおいて開催された第3回国連内陸開発途上国会議"
+    "(LLDC3)における、内陸諸国のより均整がとれ繁栄した将来に向けた潜在力の実現に関わる重要な成果を歓迎した。",
+    JA_DOC_DATE, "ja")
+DIALOGUE_RU = passage(
+    "16 сентября 2025 года в Токио под председательством министра экономики, торговли и промышленности Японии "
+    "Ёдзи Муто состоялся Второй министерский диалог по экономике и энергетике в формате «Центральная Азия + Япония».",
+    "2025-09-17", "ru")
+ROADMAP_RU = passage(
+    "Министр Ёдзи Муто представил «Дорожную карту по достижению углеродной нейтральности в Центральной Азии». "
+    "Эта карта стала логическим продолжением договоренностей, достигнутых на первом диалоге в 2023 году.",
+    "2025-09-17", "ru")
+GASOLINE_EN = passage(
+    "The sides welcomed the intention to cooperate on the second plant producing gasoline from natural gas "
+    "in Ahal province; the contract worth 1,250 million dollars was signed on 29 September 2025.",
+    "2025-12-20", "en")
+
+
+# ---- dates ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "2025年11月27日", "27 ноября 2025 г.", "27 ноября 2025 года", "November 27, 2025", "27 November 2025",
+    "27th of November 2025", "Nov. 27, 2025", "2025-11-27", "27.11.2025", "令和7年11月27日",
+])
+def test_one_date_in_every_format(text):
+    assert extract_dates(text) == [(2025, 11, 27)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1 января 2024", (2024, 1, 1)), ("2 февраля 2024", (2024, 2, 2)), ("3 марта 2024", (2024, 3, 3)),
+    ("4 апреля 2024", (2024, 4, 4)), ("5 мая 2024", (2024, 5, 5)), ("6 июня 2024", (2024, 6, 6)),
+    ("7 июля 2024", (2024, 7, 7)), ("8 августа 2024", (2024, 8, 8)), ("9 сентября 2024", (2024, 9, 9)),
+    ("10 октября 2024", (2024, 10, 10)), ("11 ноября 2024", (2024, 11, 11)), ("12 декабря 2024", (2024, 12, 12)),
+    ("в ноябре 2025 года", (2025, 11, None)), ("в 2023 году", (2023, None, None)), ("в мае", (None, 5, None)),
+    ("April 2025", (2025, 4, None)), ("Sept 3, 2025", (2025, 9, 3)), ("in December", (None, 12, None)),
+    ("2025年9月", (2025, 9, None)), ("11月27日", (None, 11, 27)),
+])
+def test_partial_and_russian_dates(text, expected):
+    assert extract_dates(text) == [expected]
+
+
+def test_relative_japanese_dates_resolve_with_the_document_date():
+    text = "本年4月に改訂された覚書、本年12月に開催されたフォーラム、同年8月5日から8日の会議、昨年の訪問。"
+    assert extract_dates(text, JA_DOC_DATE) == [
+        (2025, 4, None), (2025, 12, None), (2025, 8, 5), (2025, 8, 8), (2024, None, None)]
+
+
+def test_same_year_follows_the_last_year_mentioned():
+    assert extract_dates("2023年に第1回対話が開催され、同年9月に覚書が署名された。", JA_DOC_DATE) == [
+        (2023, None, None), (2023, 9, None)]
+
+
+def test_relative_russian_and_english_years():
+    assert extract_dates("в прошлом году и в этом году", "2025-09-17") == [(2024, None, None), (2025, None, None)]
+    assert extract_dates("last year", "2025-09-17") == [(2024, None, None)]
+    assert extract_dates("last year") == []  # nothing to resolve it with
+
+
+def test_ranges_give_both_ends():
+    assert extract_dates("5–8 August 2025") == [(2025, 8, 5), (2025, 8, 8)]
+    assert extract_dates("с 5 по 8 августа 2025 года") == [(2025, 8, 5), (2025, 8, 8)]
+
+
+def test_answer_date_supported_by_a_japanese_passage_in_another_format():
+    for sentence in ("The tax treaty entered into force on 27 November 2025.",
+                     "Налоговое соглашение вступило в силу 27 ноября 2025 г.",
+                     "The treaty has been in force since 27.11.2025."):
+        check = check_sentence(sentence, [TREATY_JA])
+        assert check.ok, (sentence, check)
+
+
+def test_wrong_date_fails():
+    check = check_sentence("The tax treaty entered into force on 27 October 2025.", [TREATY_JA])
+    assert not check.ok
+    assert check.unsupported == ["27 October 2025"]
+
+
+def test_more_precise_date_than_the_passage_fails():
+    check = check_sentence("The energy memorandum was revised on 15 April 2025.", [ENERGY_JA])
+    assert check.unsupported == ["15 April 2025"]
+
+
+def test_partial_dates_supported_by_relative_passage_dates():
+    assert check_sentence("The energy transition memorandum was revised in April 2025.", [ENERGY_JA]).ok
+    assert check_sentence("The memorandum was revised in 2025.", [ENERGY_JA]).ok
+    assert not check_sentence("The memorandum was revised in 2024.", [ENERGY_JA]).ok
+    assert check_sentence("An international forum took place in December 2025.", [NEUTRALITY_JA]).ok
+
+
+def test_date_range_against_a_japanese_range():
+    assert check_sentence("LLDC3 was held from 5 to 8 August 2025.", [LLDC3_JA]).ok
+    assert not check_sentence("LLDC3 was held from 5 to 9 August 2025.", [LLDC3_JA]).ok
+
+
+# ---- numbers -------------------------------------------------------------------------------
+
+def test_extract_numbers_reads_separators_scales_and_full_width_digits():
+    assert extract_numbers("１，２５０ tonnes, 1 250 человек, 2,5 млрд, 1.5 billion, 15億円, 30周年") == [
+        "1250", "1250", "2500000000", "1500000000", "1500000000", "30"]
+
+
+def test_extract_numbers_skips_markers_dates_and_identifiers():
+    assert extract_numbers("LLDC3 took place on 5 August 2025 with 32 countries [3].") == ["32"]
+
+
+def test_anniversary_count_supported_and_wrong_count_fails():
+    assert check_sentence("Japan congratulated Turkmenistan on the 30th anniversary of its neutrality.",
+                          [NEUTRALITY_JA]).ok
+    check = check_sentence("Japan congratulated Turkmenistan on the 31st anniversary of its neutrality.",
+                           [NEUTRALITY_JA])
+    assert check.unsupported == ["31"]
+
+
+def test_numbers_compared_by_value_across_notations():
+    assert check_sentence("Контракт стоимостью 1 250 млн долларов подписан 29 сентября 2025 года.", [GASOLINE_EN]).ok
+    assert check_sentence("The contract is worth 1.25 billion dollars.", [GASOLINE_EN]).ok
+    assert not check_sentence("The contract is worth 1.5 billion dollars.", [GASOLINE_EN]).ok
+
+
+def test_ordinal_written_as_a_word_in_the_passage_supports_digits():
+    assert check_sentence("The 2nd ministerial dialogue took place in Tokyo.", [DIALOGUE_RU]).ok
+    assert check_sentence("第2回閣僚対話が東京で開かれた。", [DIALOGUE_RU]).ok
+    assert not check_sentence("The 3rd ministerial dialogue took place in Tokyo.", [DIALOGUE_RU]).ok
+
+
+# ---- names ---------------------------------------------------------------------------------
+
+def test_extract_names_finds_every_kind_and_skips_sentence_words():
+    assert extract_names("The minister Yoji Muto presented GOSAT data in Ashgabat on 27 November 2025.") == [
+        "Yoji Muto", "GOSAT", "Ashgabat"]
+    assert extract_names("トルクメニスタンのセルダル・ベルディムハメドフ大統領は「ターンキー」方式の契約を歓迎した。") == [
+        "トルクメニスタン", "セルダル・ベルディムハメドフ", "ターンキー"]
+    assert extract_names("Министр Ёдзи Муто представил «Дорожную карту» в Токио.") == [
+        "Министр Ёдзи Муто", "Дорожную карту", "Токио"]
+
+
+def test_russian_names_match_across_inflection():
+    assert check_sentence("Дорожную карту представил Муто.", [ROADMAP_RU]).ok
+    assert check_sentence("Диалог прошёл под председательством Ёдзи Мутой в Токио.", [DIALOGUE_RU]).ok
+    assert check_sentence("Участники обсудили «Дорожная карта по достижению углеродной нейтральности».",
+                          [ROADMAP_RU]).ok
+    check = check_sentence("Диалог прошёл под председательством Максата Бабаева.", [DIALOGUE_RU])
+    assert check.unsupported == ["Максата Бабаева"]
+
+
+def test_english_name_from_a_russian_passage_by_transliteration():
+    check = check_sentence("The dialogue was chaired by Yoji Muto in Tokyo on September 16, 2025.", [DIALOGUE_RU])
+    assert check.ok and check.unverifiable == []
+    assert {"Yoji Muto", "Tokyo", "September 16, 2025"} <= set(check.claims)
+
+
+def test_english_name_from_katakana_by_romanisation():
+    check = check_sentence("An international forum was held in Ashgabat in Turkmenistan.", [NEUTRALITY_JA])
+    assert check.ok and check.unverifiable == []
+
+
+def test_name_that_cannot_be_transliterated_is_unverifiable_not_unsupported():
+    check = check_sentence("The Prime Minister of Japan welcomed the treaty with Turkmenistan.", [TREATY_JA])
+    assert check.ok
+    assert "Japan" in check.unverifiable and "Turkmenistan" not in check.unverifiable
+
+
+def test_japanese_katakana_names_against_japanese_and_russian_passages():
+    assert check_sentence("トルクメニスタンとの条約は2025年11月27日に発効した。", [TREATY_JA]).ok
+    check = check_sentence("ウズベキスタンとの条約は2025年11月27日に発効した。", [TREATY_JA])
+    assert check.unsupported == ["ウズベキスタン"]
+    assert check_sentence("ムト大臣が東京で対話の議長を務めた。", [DIALOGUE_RU]).ok
+
+
+def test_acronyms_must_appear_in_same_script_passages():
+    assert check_sentence("The sides welcomed LLDC3 outcomes in Avaza.", [LLDC3_JA]).ok
+    check = check_sentence("The WTO financed the second plant.", [GASOLINE_EN])
+    assert check.unsupported == ["WTO"]
+
+
+def test_sentence_initial_common_word_is_not_a_claim():
+    check = check_sentence("Both sides welcomed the intention to cooperate on the second plant.", [GASOLINE_EN])
+    assert check.ok and check.claims == []
+    check = check_sentence("Participants welcomed the gasoline plant project.", [GASOLINE_EN])
+    assert check.ok and check.claims == []
+
+
+def test_sentence_without_claims_is_ok_and_claims_without_passages_fail():
+    assert check_sentence("双方は協力の発展で一致した。", [TREATY_JA]).ok
+    assert not check_sentence("The treaty entered into force on 27 November 2025.", []).ok
+
+
+def test_claims_are_checked_against_every_cited_passage():
+    check = check_sentence("Yoji Muto chaired the dialogue on 16 September 2025, and the treaty with Turkmenistan "
+                           "entered into force on 27 November 2025.", [DIALOGUE_RU, TREATY_JA])
+    assert check.ok
+    assert not check_sentence("Yoji Muto chaired the dialogue on 16 September 2025.", [TREATY_JA]).ok

@@ -1,0 +1,39 @@
+"""The `rag` command as a user runs it: ingest, ask --json, cite, in subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import copy_corpus
+
+
+def run_rag(tmp_path, *args):
+    env = {**os.environ, "RAG_CORPUS_DIR": str(tmp_path / "corpus"), "RAG_DATA_DIR": str(tmp_path / "data"),
+           "RAG_LLM": "none"}
+    return subprocess.run([sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=600)
+
+
+def test_cli_ingest_ask_cite(tmp_path):
+    copy_corpus(tmp_path / "corpus")
+    first = run_rag(tmp_path, "ingest", "--quiet")
+    assert first.returncode == 0, first.stderr
+    assert "2 added" in first.stdout
+    again = run_rag(tmp_path, "ingest", "--quiet")
+    assert "2 unchanged" in again.stdout and "0 passages embedded" in again.stdout
+
+    asked = run_rag(tmp_path, "ask", "--json", "--llm", "none",
+                    "When did the double taxation treaty between Japan and Turkmenistan enter into force?")
+    assert asked.returncode == 0, asked.stderr
+    result = json.loads(asked.stdout)
+    assert "2025年11月27日" in result["answer"] and result["citations"]
+
+    cited = run_rag(tmp_path, "cite", "--json", result["citations"][0]["id"])
+    assert cited.returncode == 0, cited.stderr
+    assert "2025年11月27日に発効" in json.loads(cited.stdout)["text"]
+
+    missing = run_rag(tmp_path, "cite", "nope#p1")
+    assert missing.returncode == 2 and "no passage" in missing.stderr

@@ -1,0 +1,165 @@
+"""The eval-set loader and the known-facts set checked against the raw corpus files."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+
+from eval.evalset import EvalItem, EvalSetError, answer_matches, load_eval_set, normalize_answer, quote_span
+
+REPO = Path(__file__).resolve().parent.parent
+KNOWN_FACTS = REPO / "eval" / "sets" / "known_facts.jsonl"
+DOC_LANG = {"000_6f479204fdb56844.txt": "ja", "003_223ee8f423a3e31d.txt": "ru"}
+QUESTION_LANGS = ("ja", "ru", "en")
+
+
+def read_doc(name: str) -> str:
+    """A corpus file read directly: UTF-8 with newlines normalised (independent of the ingestion readers)."""
+    return (REPO / "corpus" / name).read_bytes().decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+
+
+@pytest.fixture(scope="module")
+def items() -> list[EvalItem]:
+    return load_eval_set(KNOWN_FACTS)
+
+
+def test_known_facts_loads_with_expected_size(items):
+    assert 160 <= len(items) <= 200
+    assert {item.lang for item in items} == set(QUESTION_LANGS)
+    assert all(doc.doc in DOC_LANG for item in items for doc in item.evidence)
+
+
+def test_every_quote_is_a_unique_single_line_substring_of_its_document(items):
+    texts = {name: read_doc(name) for name in DOC_LANG}
+    for item in items:
+        for evidence in item.evidence:
+            text = texts[evidence.doc]
+            assert "\n" not in evidence.quote, item.id
+            assert text.count(evidence.quote) == 1, f"{item.id}: {evidence.quote!r}"
+            start, end = quote_span(text, evidence.quote)
+            assert text[start:end] == evidence.quote
+
+
+def test_every_quote_contains_one_of_the_answers(items):
+    for item in items:
+        for evidence in item.evidence:
+            assert answer_matches(evidence.quote, item.answers), f"{item.id}: {evidence.quote!r}"
+
+
+def test_every_fact_is_asked_in_all_three_languages(items):
+    langs_by_fact: dict[tuple, set[str]] = defaultdict(set)
+    for item in items:
+        if item.answerable:
+            langs_by_fact[item.evidence].add(item.lang)
+    assert all(langs == set(QUESTION_LANGS) for langs in langs_by_fact.values())
+
+
+def test_every_question_language_meets_every_source_language(items):
+    pairs = Counter(
+        (item.lang, source)
+        for item in items
+        if item.answerable
+        for source in {DOC_LANG[evidence.doc] for evidence in item.evidence}
+    )
+    for qlang in QUESTION_LANGS:
+        for source in ("ja", "ru"):
+            assert pairs[(qlang, source)] >= 15, (qlang, source, pairs[(qlang, source)])
+
+
+def test_unanswerable_items_are_numerous_and_spread_over_languages(items):
+    unanswerable = Counter(item.lang for item in items if not item.answerable)
+    assert sum(unanswerable.values()) >= 20
+    assert all(unanswerable[lang] >= 6 for lang in QUESTION_LANGS)
+
+
+def test_ids_are_unique(items):
+    assert len({item.id for item in items}) == len(items)
+
+
+GOOD = {
+    "id": "q1",
+    "lang": "en",
+    "question": "When?",
+    "answers": ["2025"],
+    "evidence": [{"doc": "a.txt", "quote": "in 2025"}],
+    "answerable": True,
+}
+
+
+def write_set(tmp_path: Path, *lines: str) -> Path:
+    path = tmp_path / "set.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_loader_reads_a_valid_set_and_skips_blank_lines(tmp_path):
+    unanswerable = GOOD | {"id": "q2", "answers": [], "evidence": [], "answerable": False}
+    path = write_set(tmp_path, json.dumps(GOOD), "", json.dumps(unanswerable))
+    loaded = load_eval_set(path)
+    assert [item.id for item in loaded] == ["q1", "q2"]
+    assert loaded[0].evidence[0].quote == "in 2025" and loaded[0].answers == ("2025",)
+    assert loaded[1].answerable is False
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("{not json", "invalid JSON"),
+        ("[1, 2]", "expected a JSON object"),
+        (json.dumps({k: v for k, v in GOOD.items() if k != "question"}), "missing field 'question'"),
+        (json.dumps(GOOD | {"answerable": "yes"}), "field 'answerable' must be bool, got str"),
+        (json.dumps(GOOD | {"answers": "2025"}), "field 'answers' must be list"),
+        (json.dumps(GOOD | {"answers": ["2025", " "]}), "answers[1] must be a non-empty string"),
+        (json.dumps(GOOD | {"evidence": [{"doc": "a.txt"}]}), "evidence[0]: missing field 'quote'"),
+        (json.dumps(GOOD | {"evidence": ["a.txt"]}), "evidence[0] must be an object"),
+        (json.dumps(GOOD | {"id": ""}), "field 'id' must not be empty"),
+        (json.dumps(GOOD | {"evidence": []}), "answerable item needs non-empty 'answers' and 'evidence'"),
+        (json.dumps(GOOD | {"answers": []}), "answerable item needs non-empty 'answers' and 'evidence'"),
+        (json.dumps(GOOD | {"answerable": False}), "unanswerable item must have empty"),
+        (json.dumps(GOOD), "duplicate id 'q1' (first on line 1)"),
+    ],
+)
+def test_loader_rejects_malformed_lines_naming_the_line(tmp_path, line, message):
+    path = write_set(tmp_path, json.dumps(GOOD), line)
+    with pytest.raises(EvalSetError) as error:
+        load_eval_set(path)
+    assert f"{path}:2: " in str(error.value)
+    assert message in str(error.value)
+
+
+def test_loader_reports_every_bad_line(tmp_path):
+    path = write_set(tmp_path, "{", json.dumps(GOOD), "{")
+    with pytest.raises(EvalSetError) as error:
+        load_eval_set(path)
+    assert f"{path}:1: " in str(error.value) and f"{path}:3: " in str(error.value)
+
+
+def test_quote_span_exact():
+    assert quote_span("abc def abc", "def") == (4, 7)
+    assert quote_span("abc", "xyz") is None
+    assert quote_span("abc", "") is None
+
+
+def test_quote_span_ignores_whitespace_and_width_and_maps_back_to_the_original():
+    text = "前文。\n イニシア\n\n ティブを推進する。"
+    start, end = quote_span(text, "イニシアティブ")
+    assert text[start:end] == "イニシア\n\n ティブ"
+    text = "Phase ＡＢＣ  12 done"
+    start, end = quote_span(text, "ABC 12")
+    assert text[start:end] == "ＡＢＣ  12"
+
+
+def test_normalize_answer():
+    assert normalize_answer("  Ｍｕｔｏ\n\tСан  ") == "muto сан"
+    assert normalize_answer("Straße") == "strasse"
+
+
+def test_answer_matches():
+    assert answer_matches("Председатель — Ёдзи МУТО.", ["Muto", "Муто"])
+    assert answer_matches("２０２５年１１月２７日に発効", ["2025年11月27日"])
+    assert not answer_matches("Muto", ["Мутко"])
+    assert not answer_matches("anything", [])
+    assert not answer_matches("anything", [" "])

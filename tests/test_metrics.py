@@ -1,0 +1,198 @@
+"""Eval metrics on small hand-computed cases."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from eval.metrics import (
+    ItemOutcome,
+    Ratio,
+    Span,
+    abstention_rate,
+    answer_accuracy,
+    by_group,
+    citation_precision,
+    citation_recall,
+    first_support_rank,
+    lang_pairs,
+    mrr_at_k,
+    question_lang,
+    recall_at_k,
+    summarize,
+    supports,
+    wrong_abstention_rate,
+)
+
+EVIDENCE = [("a.txt", 100, 120)]
+HIT = ("a.txt", 110, 130)
+MISS = ("a.txt", 0, 50)
+
+
+def outcome(
+    id: str = "q",
+    qlang: str = "en",
+    source_langs: frozenset[str] = frozenset({"ja"}),
+    answerable: bool = True,
+    ranked: Sequence[Span] = (),
+    cited: Sequence[Span] = (),
+    answer: str = "",
+    abstained: bool = False,
+    answers: Sequence[str] = ("27 November 2025",),
+    evidence: Sequence[Span] = tuple(EVIDENCE),
+) -> ItemOutcome:
+    """An outcome with the defaults of an answerable English question about a Japanese document."""
+    if not answerable:
+        source_langs, answers, evidence = frozenset(), (), ()
+    return ItemOutcome(
+        id=id, qlang=qlang, source_langs=source_langs, answerable=answerable, ranked_spans=list(ranked),
+        cited_spans=list(cited), answer=answer, abstained=abstained, answers=list(answers),
+        evidence_spans=list(evidence),
+    )
+
+
+@pytest.mark.parametrize(
+    ("span", "expected"),
+    [
+        (("d", 0, 5), False),  # [0,5) touches [5,9) but shares no character
+        (("d", 9, 12), False),  # touches on the other side
+        (("d", 4, 6), True),
+        (("d", 6, 7), True),  # inside
+        (("d", 0, 20), True),  # contains
+        (("d", 6, 6), False),  # empty span
+        (("other", 5, 9), False),  # same offsets, different document
+    ],
+)
+def test_supports_uses_half_open_overlap_in_the_same_document(span, expected):
+    assert supports(span, [("d", 5, 9)]) is expected
+
+
+def test_supports_checks_every_evidence_span():
+    assert supports(("b", 3, 4), [("a", 0, 10), ("b", 0, 5)])
+    assert not supports(("b", 3, 4), [])
+
+
+def test_first_support_rank():
+    assert first_support_rank(outcome(ranked=[MISS, MISS, HIT, HIT])) == 3
+    assert first_support_rank(outcome(ranked=[MISS])) is None
+    assert first_support_rank(outcome(ranked=[])) is None
+
+
+def test_recall_at_k_counts_answerable_items_only():
+    items = [
+        outcome("a", ranked=[HIT]),
+        outcome("b", ranked=[MISS, MISS, HIT]),
+        outcome("c", ranked=[MISS] * 10 + [HIT]),
+        outcome("d", ranked=[MISS]),
+        outcome("u", answerable=False, ranked=[HIT]),
+    ]
+    assert recall_at_k(items, 1) == Ratio(1, 4)
+    assert recall_at_k(items, 5) == Ratio(2, 4)
+    assert recall_at_k(items, 20) == Ratio(3, 4)
+
+
+def test_mrr_at_10():
+    assert mrr_at_k([outcome(ranked=[MISS, MISS, HIT])]).value == pytest.approx(1 / 3)
+    assert mrr_at_k([outcome(ranked=[MISS] * 10 + [HIT])]).value == 0
+    assert mrr_at_k([outcome(ranked=[MISS] * 9 + [HIT])]).value == pytest.approx(1 / 10)
+    both = mrr_at_k([outcome(ranked=[HIT]), outcome(ranked=[MISS, HIT]), outcome(ranked=[])])
+    assert both.num == pytest.approx(1.5) and both.den == 3
+
+
+def test_ratio_without_denominator_has_no_value():
+    assert Ratio(0, 0).value is None
+    assert recall_at_k([outcome(answerable=False)], 1) == Ratio(0, 0)
+
+
+def test_answer_accuracy_normalises_and_counts_abstentions_as_wrong():
+    items = [
+        outcome("a", answer="It entered into force on 27  NOVEMBER 2025 [1]."),
+        outcome("b", answer="Вступила в силу 27 ноября 2025 г.", answers=["27 ноября 2025"]),
+        outcome("c", answer="27 November 2025", abstained=True),
+        outcome("d", answer="In December 2025."),
+        outcome("u", answerable=False, answer="27 November 2025"),
+    ]
+    assert answer_accuracy(items) == Ratio(2, 4)
+
+
+def test_answer_accuracy_matches_full_width_forms():
+    item = outcome(answer="２０２５年１１月２７日に発効しました。", answers=["2025年11月27日"])
+    assert answer_accuracy([item]) == Ratio(1, 1)
+
+
+def test_citation_precision_is_micro_averaged_and_recall_per_item():
+    items = [
+        outcome("a", cited=[HIT, MISS, MISS]),  # 1 of 3 citations supports
+        outcome("b", cited=[HIT]),  # 1 of 1
+        outcome("c", cited=[]),  # no citations: lowers recall, not precision
+        outcome("d", cited=[("b.txt", 100, 120)]),  # right offsets, wrong document
+        outcome("u", answerable=False, cited=[MISS, MISS]),  # ignored
+    ]
+    assert citation_precision(items) == Ratio(2, 5)
+    assert citation_recall(items) == Ratio(2, 4)
+
+
+def test_abstention_rates():
+    items = [
+        outcome("u1", answerable=False, abstained=True),
+        outcome("u2", answerable=False, abstained=True),
+        outcome("u3", answerable=False, abstained=False),
+        outcome("a1", abstained=True),
+        outcome("a2"),
+        outcome("a3"),
+        outcome("a4"),
+    ]
+    assert abstention_rate(items) == Ratio(2, 3)
+    assert wrong_abstention_rate(items) == Ratio(1, 4)
+
+
+def test_summarize_reports_counts_and_raw_numbers():
+    items = [
+        outcome("a", ranked=[HIT], cited=[HIT], answer="27 November 2025"),
+        outcome("b", ranked=[MISS, HIT], cited=[MISS], answer="no idea", abstained=True),
+        outcome("u", answerable=False, abstained=True),
+    ]
+    summary = summarize(items)
+    assert summary["n"] == 3 and summary["n_answerable"] == 2 and summary["n_unanswerable"] == 1
+    assert summary["recall@1"] == {"num": 1, "den": 2, "value": 0.5}
+    assert summary["recall@5"] == {"num": 2, "den": 2, "value": 1.0}
+    assert summary["recall@20"]["num"] == 2
+    assert summary["mrr@10"] == {"num": 1.5, "den": 2, "value": 0.75}
+    assert summary["answer_accuracy"] == {"num": 1, "den": 2, "value": 0.5}
+    assert summary["citation_precision"] == {"num": 1, "den": 2, "value": 0.5}
+    assert summary["citation_recall"] == {"num": 1, "den": 2, "value": 0.5}
+    assert summary["abstention"] == {"num": 1, "den": 1, "value": 1.0}
+    assert summary["wrong_abstention"] == {"num": 1, "den": 2, "value": 0.5}
+
+
+def test_summarize_of_nothing():
+    summary = summarize([])
+    assert summary["n"] == 0 and summary["recall@1"] == {"num": 0, "den": 0, "value": None}
+
+
+def test_by_group_per_question_language():
+    items = [
+        outcome("1", qlang="ja", ranked=[HIT]),
+        outcome("2", qlang="ja", ranked=[MISS]),
+        outcome("3", qlang="ru", ranked=[HIT]),
+        outcome("4", qlang="ru", answerable=False, abstained=True),
+    ]
+    groups = by_group(items, question_lang)
+    assert list(groups) == ["ja", "ru"]
+    assert groups["ja"]["recall@1"]["num"] == 1 and groups["ja"]["n"] == 2
+    assert groups["ru"]["n"] == 2 and groups["ru"]["abstention"]["value"] == 1.0
+
+
+def test_by_group_per_language_pair_counts_multi_source_items_in_each_pair():
+    items = [
+        outcome("1", qlang="en", source_langs=frozenset({"ja"}), ranked=[HIT]),
+        outcome("2", qlang="en", source_langs=frozenset({"ja", "ru"}), ranked=[MISS]),
+        outcome("3", qlang="ru", source_langs=frozenset({"ru"}), ranked=[HIT]),
+        outcome("4", qlang="en", answerable=False),
+    ]
+    groups = by_group(items, lang_pairs)
+    assert list(groups) == [("en", "ja"), ("en", "ru"), ("ru", "ru")]
+    assert groups[("en", "ja")]["recall@1"] == {"num": 1, "den": 2, "value": 0.5}
+    assert groups[("en", "ru")]["recall@1"] == {"num": 0, "den": 1, "value": 0.0}
+    assert groups[("ru", "ru")]["n"] == 1

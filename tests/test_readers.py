@@ -1,0 +1,266 @@
+"""Readers on the seed corpus and on small files of every supported format and encoding."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import zlib
+from pathlib import Path
+
+import docx
+import pytest
+
+from index.readers import SUPPORTED_EXTENSIONS, ReaderError, first_sentence, parse_date, read_document
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+JA = CORPUS / "000_6f479204fdb56844.txt"
+RU = CORPUS / "003_223ee8f423a3e31d.txt"
+
+
+def write(tmp_path: Path, name: str, content: str | bytes, encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content if isinstance(content, bytes) else content.encode(encoding))
+    return path
+
+
+def body(doc) -> str:
+    return doc.text[doc.body_start:doc.body_end]
+
+
+# --- the seed corpus ---------------------------------------------------------------------------
+
+def test_database_header_fields_become_metadata():
+    doc = read_document(JA, CORPUS)
+    assert doc.title.startswith("高市早苗日本国総理大臣") and doc.title.endswith("共同プレスリリース")
+    assert (doc.date, doc.place, doc.source, doc.note, doc.lang) == ("2025-12-20", "東京", "外務省", "仮訳", "ja")
+    assert body(doc).lstrip().startswith("2025年12月20日、")
+    assert "[全文]" not in body(doc) and "データベース" not in body(doc)
+    assert doc.text == JA.read_text(encoding="utf-8")
+    assert doc.sha256 == hashlib.sha256(JA.read_bytes()).hexdigest()
+    assert (doc.doc_id, doc.doc) == ("000_6f479204fdb56844", "000_6f479204fdb56844.txt")
+
+
+def test_dated_news_text_has_date_source_and_derived_title():
+    doc = read_document(RU, CORPUS)
+    assert (doc.date, doc.source, doc.lang) == ("2025-09-17", "nCa", "ru")
+    assert body(doc).startswith("16 сентября 2025 года в Токио")
+    assert body(doc).rstrip().endswith("глобальных климатических целей.")
+    assert "///" not in body(doc)
+    assert doc.title.startswith("16 сентября 2025 года в Токио") and doc.title.endswith("…")
+    assert len(doc.title) <= 91 and not doc.title[:-1].endswith(" ")
+
+
+def test_header_fields_may_be_missing(tmp_path):
+    path = write(tmp_path, "c/a.txt", "前文\n\n[文書名] 会談の成果\n[出典] 外務省\n[全文]\n本文です。\n")
+    doc = read_document(path, tmp_path / "c")
+    assert (doc.title, doc.source, doc.date, doc.place) == ("会談の成果", "外務省", "", "")
+    assert body(doc).strip() == "本文です。"
+
+
+def test_trailing_source_line_gives_date_when_no_leading_date(tmp_path):
+    path = write(tmp_path, "n.txt", "Talks were held in Tokyo. Both sides agreed. ///Agency X, September 3, 2024")
+    doc = read_document(path, tmp_path)
+    assert (doc.source, doc.date) == ("Agency X", "2024-09-03")
+    assert body(doc).strip() == "Talks were held in Tokyo. Both sides agreed."
+    assert doc.title == "Talks were held in Tokyo."
+
+
+# --- plain text --------------------------------------------------------------------------------
+
+def test_short_first_line_followed_by_blank_line_is_the_title(tmp_path):
+    path = write(tmp_path, "sub/report.txt", "Annual report\n\nFirst paragraph.\n\nSecond one.\n")
+    doc = read_document(path, tmp_path)
+    assert (doc.doc_id, doc.doc) == ("sub/report", "sub/report.txt")
+    assert doc.title == "Annual report"
+    assert body(doc).strip().startswith("First paragraph.")
+    assert doc.lang == "en"
+
+
+def test_without_title_line_the_first_sentence_is_the_title(tmp_path):
+    path = write(tmp_path, "t.txt", "This text starts right away. It has no title.\n\nMore text here.\n")
+    doc = read_document(path, tmp_path)
+    assert doc.title == "This text starts right away."
+    assert doc.body_start == 0
+
+
+def test_bench_article_title(tmp_path):
+    bench = Path(__file__).resolve().parents[1].parent / "shared" / "bench" / "corpus" / "jsquad-valid"
+    if not bench.is_dir():
+        pytest.skip("shared bench corpus absent")
+    path = sorted(bench.glob("*.txt"))[0]
+    doc = read_document(path, bench)
+    assert doc.title == path.read_text(encoding="utf-8").splitlines()[0]
+    assert doc.lang == "ja" and doc.body_start == len(doc.title) + 1
+
+
+def test_cp1251_is_decoded(tmp_path):
+    text = "Заголовок\n\nМинистр энергетики Кыргызстана принял участие во встрече.\n\nВторой абзац о сотрудничестве.\n"
+    doc = read_document(write(tmp_path, "ru.txt", text, "cp1251"), tmp_path)
+    assert doc.text == text and doc.lang == "ru" and doc.title == "Заголовок"
+
+
+def test_shift_jis_is_decoded(tmp_path):
+    text = "題名\n\n双方は、二国間投資協定の早期締結に向け、交渉を促進させることについて一致した。\n\n日本語の文章です。\n"
+    doc = read_document(write(tmp_path, "ja.txt", text, "shift_jis"), tmp_path)
+    assert doc.text == text and doc.lang == "ja" and doc.title == "題名"
+
+
+def test_bom_is_dropped_and_newlines_normalised(tmp_path):
+    path = write(tmp_path, "w.txt", b"\xef\xbb\xbfTitle\r\n\r\nLine one\r\nline two.\rEnd.\r\n")
+    doc = read_document(path, tmp_path)
+    assert doc.text == "Title\n\nLine one\nline two.\nEnd.\n"
+    assert doc.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- Markdown, HTML, DOCX, PDF ------------------------------------------------------------------
+
+def test_markdown_title_and_front_matter(tmp_path):
+    path = write(tmp_path, "m.md", "---\ndate: 2024-05-06\nsource: Lab notes\n---\n# Notes on tests\n\n"
+                                   "## Setup\n\nWe prepared things.\n")
+    doc = read_document(path, tmp_path)
+    assert (doc.title, doc.date, doc.source) == ("Notes on tests", "2024-05-06", "Lab notes")
+    assert body(doc).strip().startswith("## Setup")
+
+
+def test_html_text_title_headings_and_no_script(tmp_path):
+    html = """<!doctype html><html><head><title>Page title</title>
+    <meta property="article:published_time" content="2024-03-05T10:00:00Z">
+    <meta property="og:site_name" content="Example News">
+    <style>p { color: red }</style><script>var secret = "do not index";</script></head>
+    <body><h1>Main heading</h1><p>First <b>bold</b> paragraph
+    over two lines.</p><script>alert("also hidden")</script>
+    <h2>Details</h2><ul><li>Item one</li><li>Item two</li></ul>
+    <div>Loose text<p>Nested paragraph.</p></div><!-- a comment --></body></html>"""
+    doc = read_document(write(tmp_path, "p.html", html), tmp_path)
+    assert (doc.title, doc.date, doc.source) == ("Page title", "2024-03-05", "Example News")
+    assert "secret" not in doc.text and "alert" not in doc.text and "color" not in doc.text
+    assert "comment" not in doc.text
+    assert doc.text == ("# Main heading\n\nFirst bold paragraph over two lines.\n\n## Details\n\n"
+                        "Item one\n\nItem two\n\nLoose text\n\nNested paragraph.")
+    assert body(doc).strip().startswith("First bold paragraph")
+
+
+def test_html_declared_charset_and_h1_title(tmp_path):
+    html = '<html><head><meta charset="shift_jis"></head><body><h1>見出し</h1><p>日本語の本文です。</p></body></html>'
+    doc = read_document(write(tmp_path, "j.htm", html, "shift_jis"), tmp_path)
+    assert doc.title == "見出し" and "日本語の本文です。" in body(doc) and doc.lang == "ja"
+
+
+def test_docx_paragraphs_headings_and_tables(tmp_path):
+    document = docx.Document()
+    document.add_heading("Project report", 0)
+    document.add_paragraph("The project started in spring.")
+    document.add_heading("Results", 1)
+    document.add_paragraph("  Results were good.  ")
+    document.add_paragraph("")
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text, table.rows[0].cells[1].text = "Cost", "12 yen"
+    path = tmp_path / "r.docx"
+    document.save(path)
+    doc = read_document(path, tmp_path)
+    assert doc.title == "Project report"
+    assert doc.text == ("# Project report\n\nThe project started in spring.\n\n## Results\n\n"
+                        "Results were good.\n\nCost | 12 yen")
+    assert body(doc).strip().startswith("The project started")
+
+
+def make_pdf(lines: list[str], title: str = "") -> bytes:
+    """A one-page PDF showing ``lines`` in Helvetica (ASCII text only)."""
+    ops = ["BT /F1 12 Tf 14 TL 72 720 Td"]
+    ops += [f"({line}) Tj T*" for line in lines]
+    ops.append("ET")
+    stream = zlib.compress("\n".join(ops).encode("latin-1"))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        f"<< /Title ({title}) >>".encode("latin-1"),
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body_ in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body_ + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_pdf_text_is_extracted_in_blocks(tmp_path):
+    lines = ["Quarterly Report",
+             "The first paragraph explains the results of the quarter in quite some",
+             "detail and then it ends.",
+             "The second paragraph follows on its own line after the first one ends."]
+    doc = read_document(write(tmp_path, "q.pdf", make_pdf(lines, "Report Q3")), tmp_path)
+    assert doc.title == "Report Q3"
+    assert doc.text == ("Quarterly Report\n\n" + lines[1] + "\n" + lines[2] + "\n\n" + lines[3])
+    assert body(doc).strip().startswith("The first paragraph")
+
+
+def test_pdf_file_name_as_title_is_ignored(tmp_path):
+    path = write(tmp_path, "w.pdf", make_pdf(["Real title", "Some body text that is long enough to be a paragraph."],
+                                             "Microsoft Word - draft.docx"))
+    assert read_document(path, tmp_path).title == "Real title"
+
+
+# --- failures ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, content, reason", [
+    ("empty.txt", b"", "empty file"),
+    ("blank.md", b" \n\r\n\t", "empty file"),
+    ("binary.txt", b"\x00\x01\x02text\x7f" * 50, "binary content"),
+    ("garbage.txt", bytes(range(256)) * 4, "undecodable bytes"),
+    ("bad.pdf", b"%PDF-1.4\nthis is not really a pdf", "corrupt or unreadable PDF"),
+    ("bad.docx", b"PK\x03\x04 not a zip archive at all", "corrupt or unreadable DOCX"),
+    ("data.xyz", b"text", "unsupported file type '.xyz'"),
+])
+def test_unreadable_files_raise_reader_error(tmp_path, name, content, reason):
+    path = write(tmp_path, name, content)
+    with pytest.raises(ReaderError) as info:
+        read_document(path, tmp_path)
+    assert reason in str(info.value) and name in str(info.value)
+
+
+def test_missing_file_raises_reader_error(tmp_path):
+    with pytest.raises(ReaderError, match="cannot be opened"):
+        read_document(tmp_path / "gone.txt", tmp_path)
+
+
+def test_supported_extensions_cover_the_formats():
+    assert {".txt", ".md", ".html", ".htm", ".pdf", ".docx"} <= SUPPORTED_EXTENSIONS
+
+
+def test_seed_copy_reads_the_same(tmp_path):
+    shutil.copy(JA, tmp_path / JA.name)
+    assert read_document(tmp_path / JA.name, tmp_path) == read_document(JA, CORPUS)
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, iso", [
+    ("2025年12月20日", "2025-12-20"),
+    ("２０２５年１月２日", "2025-01-02"),
+    ("2025-09-17", "2025-09-17"),
+    ("nCa, 17 сентября 2025 г.", "2025-09-17"),
+    ("3 мая 2024", "2024-05-03"),
+    ("September 3, 2024", "2024-09-03"),
+    ("17.09.2025", "2025-09-17"),
+    ("no date here", ""),
+    ("2025-13-40", ""),
+])
+def test_parse_date(text, iso):
+    assert parse_date(text) == iso
+
+
+def test_first_sentence_is_clipped_at_a_word_boundary():
+    long = "word " * 40 + "end."
+    title = first_sentence(long)
+    assert title.endswith("…") and len(title) <= 91 and title[:-1].split() == ["word"] * len(title[:-1].split())
+    assert first_sentence("日本語の文。次の文。") == "日本語の文。"
+    assert len(first_sentence("あ" * 200)) == 91
