@@ -10,6 +10,8 @@ the question ("the third dialogue", "LLDC2") must appear in the cited passage.
 from __future__ import annotations
 
 import re
+import unicodedata
+from decimal import Decimal
 
 from index.analyzers import japanese_proper_nouns
 from rag.claims import _passage_numbers, extract_dates, extract_names, extract_numbers
@@ -27,7 +29,7 @@ _KINDS: list[tuple[str, re.Pattern]] = [
     ("org", re.compile(
         r"\bwhich (company|companies|firm|airline|organi[sz]ation|agency|bank)\b"
         r"|как(ая|ие|ой) (японская )?(компани|авиакомпани|организаци|фирм|банк)|"
-        r"企業|会社|航空会社|組織|機関はどこ", re.IGNORECASE)),
+        r"どの企業|どこの企業|企業はどこ|どの会社|会社はどこ|航空会社|どの組織|どの機関", re.IGNORECASE)),
     ("person", re.compile(
         r"\bwho(m|se)?\b|\bкто\b|\bкого\b|\bкем\b|\bкому\b|誰|だれ|どなた", re.IGNORECASE)),
     ("place", re.compile(
@@ -54,15 +56,32 @@ def _has_kind(kind: str, sentence: str, ref_date: str | None) -> bool:
     if kind == "person":
         return any(k == "人名" for _, k in ja) or any("・" in n for n in names) or bool(latin_or_cyrillic)
     if kind == "org":
-        return any(k == "組織名" for _, k in ja) or bool(latin_or_cyrillic) or bool(re.search(r"[「«“\"]", sentence))
+        return any(k == "組織名" for _, k in ja) or bool(latin_or_cyrillic)
     return any(k == "地名" for _, k in ja) or bool(latin_or_cyrillic)  # place
+
+
+_ORDINALS = re.compile(
+    r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b"
+    r"|(перв|втор|трет|четв[её]рт|пят|шест|седьм|восьм|девят|десят)(ый|ой|ий|ая|ое|ья|ье|ого|ому|ом|ую|ые|ых)\b",
+    re.IGNORECASE)
+_DIGITS = re.compile(r"\d+")
+
+
+def question_numbers(question: str) -> set[Decimal]:
+    """Digit runs and ordinal words of the question ("the third dialogue", "LLDC2", "2023");
+    cardinal words such as "two sides" or "both" are not constraints."""
+    text = unicodedata.normalize("NFKC", question)
+    found = {Decimal(d) for d in _DIGITS.findall(text)}
+    for match in _ORDINALS.finditer(text):
+        found |= _passage_numbers(match.group(0))
+    return found
 
 
 def missing_numbers(question: str, passage_text: str) -> list[str]:
     """Numbers and ordinals of the question that the passage does not contain."""
-    asked = _passage_numbers(question)
-    have = _passage_numbers(passage_text)
-    return sorted(str(n) for n in asked - have)
+    text = unicodedata.normalize("NFKC", passage_text)
+    have = _passage_numbers(text) | {Decimal(d) for d in _DIGITS.findall(text)}
+    return sorted(str(n) for n in question_numbers(question) - have)
 
 
 def answers_question(question: str, sentence: str, passage_text: str, ref_date: str | None) -> str | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.answerability import answers_question
 from rag.messages import message
 
 _SENTENCE_END = re.compile(r"(?<=[。！？])|(?<=[.!?])\s+(?=[A-ZА-ЯЁ\"«(])")
@@ -32,26 +33,43 @@ class Quote:
     score: float
 
 
-def best_quotes(question_vec: np.ndarray, passages: list, embedding, max_quotes: int = 2,
-                min_ratio: float = 0.9) -> list[Quote]:
-    """The best sentences across passages; a second one only if it scores near the first."""
-    candidates: list[tuple[int, str]] = []
-    for n, passage in enumerate(passages, 1):
-        for sentence in split_source_sentences(passage.text):
-            candidates.append((n, sentence))
+def rank_sentences(question_vec: np.ndarray, passages: list, embedding) -> list[Quote]:
+    """Every sentence of the passages, scored against the question, best first."""
+    candidates = [(n, sentence) for n, passage in enumerate(passages, 1)
+                  for sentence in split_source_sentences(passage.text)]
     if not candidates:
         return []
     vectors = np.asarray(embedding.get_text_embedding_batch([s for _, s in candidates]))
     scores = vectors @ question_vec
-    order = np.argsort(-scores)
-    best = float(scores[order[0]])
-    quotes: list[Quote] = []
-    for i in order[:max_quotes]:
-        if float(scores[i]) < best * min_ratio and quotes:
-            break
-        n, sentence = candidates[i]
-        quotes.append(Quote(n=n, sentence=sentence, score=float(scores[i])))
-    return sorted(quotes, key=lambda q: (q.n, -q.score))
+    quotes = [Quote(n=n, sentence=s, score=float(sc)) for (n, s), sc in zip(candidates, scores)]
+    return sorted(quotes, key=lambda q: q.score, reverse=True)
+
+
+def choose_quotes(question: str, ranked: list[Quote], passages: list, *, window: float = 0.9,
+                  max_quotes: int = 2) -> tuple[list[Quote], str | None]:
+    """The quotes that answer the question, or none and the reason.
+
+    Among the sentences scoring within ``window`` of the best, the first that passes the
+    answerability check is quoted (with a second passing one when it scores as well); when
+    none passes, the corpus is taken not to answer the question.
+    """
+    if not ranked:
+        return [], "no source sentence"
+    near = [q for q in ranked if q.score >= ranked[0].score * window]
+    chosen: list[Quote] = []
+    first_reason: str | None = None
+    for quote in near:
+        passage = passages[quote.n - 1]
+        reason = answers_question(question, quote.sentence, passage.text, passage.date)
+        if reason is None:
+            chosen.append(quote)
+            if len(chosen) == max_quotes:
+                break
+        elif first_reason is None:
+            first_reason = reason
+    if not chosen:
+        return [], first_reason
+    return sorted(chosen, key=lambda q: q.n), None
 
 
 def render_extractive(quotes: list[Quote], lang: str) -> str:

@@ -19,8 +19,7 @@ from index.language import detect_language
 from index.lexical import LexicalIndex
 from index.store import Manifest, PassageStore
 from rag.answer import generate_answer
-from rag.answerability import answers_question
-from rag.extractive import best_quotes, render_extractive
+from rag.extractive import choose_quotes, rank_sentences, render_extractive
 from rag.messages import message
 from rag.retrieve import Filters, HybridRetriever, ScoredPassage
 
@@ -147,21 +146,15 @@ class RagService:
 
     def _extractive(self, qvec, context: list[ScoredPassage], lang: str, *, question: str,
                     reason: str | None = None) -> dict:
-        quotes = best_quotes(qvec, [c.passage for c in context], self.retriever.embedding)
+        passages = [c.passage for c in context]
+        quotes, why_not = choose_quotes(question, rank_sentences(qvec, passages, self.retriever.embedding), passages)
         checks = {"fallback": reason} if reason else {}
-        if quotes:
-            top = max(quotes, key=lambda q: q.score)
-            source = context[top.n - 1].passage
-            why_not = answers_question(question, top.sentence, source.text, source.date)
-            if why_not:
-                checks["abstain_reason"] = why_not
-                quotes = []
         if not quotes:
+            checks["abstain_reason"] = why_not
             return {"answer": message("abstain", lang), "abstained": True, "mode": "abstain",
                     "cited": [], "checks": checks}
-        cited = sorted({q.n for q in quotes})
         return {"answer": render_extractive(quotes, lang), "abstained": False, "mode": "extractive",
-                "cited": cited, "checks": checks}
+                "cited": sorted({q.n for q in quotes}), "checks": checks}
 
     # ---- citation lookup and documents ------------------------------------------------------
     def cite(self, passage_id: str, neighbours: int = 1) -> dict[str, Any]:
