@@ -8,6 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: run test eval bench models index lock clean
+BENCH := ../shared/bench
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	python3 -m venv $(VENV)
@@ -34,6 +35,12 @@ test: models
 
 eval: models
 	$(RAG) eval --set $(KNOWN_FACTS) --llm local --json eval/reports/known_facts-local.json
+
+# retrieval on the shared bench sets: dense, lexical, hybrid and the plain llama-index baseline
+bench: models
+	$(RAG) eval --set $(BENCH)/xquad-ru-dev.jsonl --corpus $(BENCH)/corpus/xquad-ru-dev --retrieval-only --modes hybrid,dense,lexical,llamaindex --json eval/reports/bench-xquad-ru-dev.json
+	$(RAG) eval --set $(BENCH)/xquad-en2ru-dev.jsonl --corpus $(BENCH)/corpus/xquad-ru-dev --retrieval-only --modes hybrid,dense,lexical,llamaindex --json eval/reports/bench-xquad-en2ru-dev.json
+	$(RAG) eval --set $(BENCH)/jsquad-valid.jsonl --corpus $(BENCH)/corpus/jsquad-valid --retrieval-only --modes hybrid,dense,lexical,llamaindex --json eval/reports/bench-jsquad-valid.json
 
 lock:
 	$(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 --find-links $(FIND_LINKS) -o requirements.lock
