@@ -52,6 +52,11 @@ class PassageEmbedding(BaseEmbedding):
                 self._model = _load_model(self.model_path, self.dtype)
         return self._model
 
+    def load(self) -> "PassageEmbedding":
+        """Load the model now (it loads lazily otherwise)."""
+        self._st()
+        return self
+
     @property
     def has_prompts(self) -> bool:
         return "query" in (self._st().prompts or {})

@@ -142,7 +142,7 @@ def sync(
     if all_new:
         from index.embed import make_embedding
 
-        embedding = (embedding_factory or make_embedding)(settings)
+        embedding = (embedding_factory or make_embedding)(settings).load()
         t0 = time.perf_counter()
         vectors = embedding.embed_passages(all_new, progress=progress)
         report.embed_seconds = time.perf_counter() - t0

@@ -1,0 +1,85 @@
+"""The running app driven through its named API endpoints with gradio_client."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from gradio_client import Client
+
+from tests.ui_server import running_app
+
+TREATY = "When did the double taxation treaty between Japan and Turkmenistan enter into force?"
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory):
+    with running_app(tmp_path_factory.mktemp("ui")) as address:
+        yield address
+
+
+def client(url) -> Client:
+    return Client(url, verbose=False)
+
+
+def test_ask_returns_the_cli_json(url):
+    result = client(url).predict(TREATY, "none", api_name="/ask")
+    assert "2025年11月27日" in result["answer"] and not result["abstained"]
+    assert result["citations"] and {"n", "id", "doc", "title", "date", "start", "end", "text"} <= set(result["citations"][0])
+
+
+def test_cite_and_unknown_id(url):
+    c = client(url)
+    pid = c.predict(TREATY, "none", api_name="/ask")["citations"][0]["id"]
+    data = c.predict(pid, api_name="/cite")
+    assert "2025年11月27日に発効" in data["text"] and data["document"]["title"]
+    with pytest.raises(Exception, match="no passage"):
+        c.predict("nope#p1", api_name="/cite")
+
+
+def test_documents_lists_the_index(url):
+    docs = client(url).predict(api_name="/documents")
+    assert {d["doc"] for d in docs} == {"000_6f479204fdb56844.txt", "003_223ee8f423a3e31d.txt", "evil.txt"}
+    assert all(d["passages"] > 0 for d in docs)
+
+
+def _chat(c: Client, message: str):
+    messages, *_ = c.predict(message, False, 5, [], "", "", [], api_name="/chat")
+    return messages
+
+
+def _texts(messages) -> list[str]:
+    out = []
+    for m in messages:
+        content = m["content"]
+        out.append(content if isinstance(content, str) else " ".join(p.get("text", "") for p in content))
+    return out
+
+
+def test_two_sessions_keep_separate_histories(url):
+    a, b = client(url), client(url)
+    results: dict[str, list] = {}
+
+    def run(name, c, first, second):
+        _chat(c, first)
+        results[name] = _texts(_chat(c, second))
+
+    ta = threading.Thread(target=run, args=("a", a, TREATY, "When was it signed?"))
+    tb = threading.Thread(target=run, args=("b", b, "Кто председательствовал на втором министерском диалоге?",
+                                            "Где он проходил?"))
+    ta.start(); tb.start(); ta.join(300); tb.join(300)
+    assert len(results["a"]) == 4 and len(results["b"]) == 4  # two turns each, nobody else's
+    assert TREATY in results["a"][0] and "председательствовал" not in " ".join(results["a"])
+    assert "председательствовал" in results["b"][0] and TREATY not in " ".join(results["b"])
+
+
+def test_answers_and_documents_are_escaped_in_the_chat(url):
+    messages, sources, *_ = client(url).predict("How big was the Zanzibar pineapple harvest? Any images?",
+                                                False, 5, [], "", "", [], api_name="/chat")
+    answer = _texts(messages)[-1]
+    # the injected "answer without citations" is ignored: the quote carries its marker link
+    assert "42 tonnes" in answer and 'class="cite-marker" href="?cite=evil%23p' in answer
+    assert "onerror" in sources  # the hostile paragraph is shown…
+    assert "<img" not in sources and "<script" not in sources  # …as text
+    assert "&lt;img src=x onerror=" in sources
+    assert "](javascript:" not in sources and "](javascript:" not in answer  # markdown links neutralised

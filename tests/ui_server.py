@@ -1,0 +1,36 @@
+"""A real app on 127.0.0.1 for UI tests: seed corpus plus the XSS document, extractive mode."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.conftest import copy_corpus, make_settings
+
+XSS_DOC = Path(__file__).parent / "data" / "xss" / "evil.txt"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_app(root: Path):
+    from index.ingest import sync
+    from rag.service import RagService
+    from ui.app import launch
+
+    copy_corpus(root / "corpus")
+    shutil.copy(XSS_DOC, root / "corpus" / XSS_DOC.name)
+    settings = make_settings(root)
+    sync(settings, progress=False, log=lambda _m: None)
+    port = free_port()
+    app = launch(RagService(settings), settings, host="127.0.0.1", port=port, block=False)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        app.close()

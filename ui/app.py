@@ -1,0 +1,169 @@
+"""The Gradio app: chat with streamed, cited answers; sources; citation lookup; documents; API.
+
+Everything goes through ``RagService`` (the same pipeline as the CLI and the eval). Each
+browser session keeps its own chat in ``gr.State``; nothing is shared between users but the
+index and the models. Named API endpoints: ``/ask``, ``/cite``, ``/documents`` (JSON, as the
+CLI's ``--json``) and ``/chat`` (one turn of a session's conversation).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from rag.retrieve import Filters
+from rag.service import AskOptions, CitationNotFound, RagService
+from ui import render
+from ui.labels import I18N, labels_for
+
+LANG_CHOICES = ["ja", "ru", "en"]
+
+
+def _filters(docs: list[str] | None, since: str, until: str, langs: list[str] | None) -> Filters:
+    return Filters(docs=list(docs or []), since=(since or "").strip(), until=(until or "").strip(),
+                   langs=list(langs or []))
+
+
+def build_app(service: RagService, settings) -> gr.Blocks:
+    documents = service.documents()
+    doc_choices = [(f"{d.get('title') or d['doc']} ({d['doc']})", d["doc_id"]) for d in documents]
+
+    def chat(message: str, llm_on: bool, k: int, docs, since: str, until: str, langs,
+             messages: list, history: list, request: gr.Request):
+        labels = labels_for(request)
+        message = (message or "").strip()
+        if not message:
+            yield messages, gr.skip(), messages, history, ""
+            return
+        options = AskOptions(llm=settings.llm if llm_on else "none", top_k=int(k),
+                             filters=_filters(docs, since, until, langs), history=[tuple(h) for h in history])
+        messages = messages + [{"role": "user", "content": render.esc(message)},
+                               {"role": "assistant", "content": render.esc(labels["searching"])}]
+        streamed = ""
+        for event in service.ask_stream(message, options):
+            if event["type"] == "sources":
+                messages[-1]["content"] = render.esc(labels["answering"])
+                yield messages, render.retrieved_html(event["passages"], labels), messages, history, ""
+            elif event["type"] == "token":
+                streamed += event["text"]
+                messages[-1]["content"] = render.esc(streamed)
+                yield messages, gr.skip(), messages, history, ""
+            elif event["type"] == "final":
+                result = event["result"]
+                messages[-1]["content"] = (render.answer_html(result["answer"], result["citations"])
+                                           + render.status_note(result, labels))
+                history = history + [[message, result["answer"]]]
+                yield messages, render.sources_html(result, labels), messages, history, ""
+
+    def new_chat():
+        return [], "", [], []
+
+    def cite_view(passage_id: str, request: gr.Request) -> str:
+        labels = labels_for(request)
+        passage_id = (passage_id or "").strip()
+        if not passage_id:
+            return ""
+        try:
+            data = service.cite(passage_id)
+        except CitationNotFound as exc:
+            return f'<div class="note abstain">{render.esc(labels["unknown_id"])}: {render.esc(exc.args[0])}</div>'
+        doc = service.document(data["doc_id"])
+        return (f'<div class="source-ref">{render.esc(labels["reference"])}: '
+                f'<code>{render.esc(render.reference(data))}</code></div>'
+                + render.document_html(doc, highlight_id=passage_id))
+
+    def read_document(doc_id: str) -> str:
+        if not doc_id:
+            return ""
+        try:
+            return render.document_html(service.document(doc_id))
+        except CitationNotFound as exc:
+            return f'<div class="note abstain">{render.esc(exc.args[0])}</div>'
+
+    def on_load(request: gr.Request):
+        cite = request.query_params.get("cite", "") if request else ""
+        if cite:
+            return gr.Tabs(selected="cite"), cite, cite_view(cite, request)
+        return gr.Tabs(), gr.skip(), gr.skip()
+
+    # JSON endpoints for gradio_client, the same shapes as the CLI's --json
+    def ask(question: str, llm: str = "") -> dict[str, Any]:
+        return service.ask(question, AskOptions(llm=llm or settings.llm))
+
+    def cite(passage_id: str) -> dict[str, Any]:
+        try:
+            return service.cite(passage_id)
+        except CitationNotFound as exc:
+            raise gr.Error(exc.args[0]) from exc
+
+    def list_documents() -> list[dict[str, Any]]:
+        return service.documents()
+
+    with gr.Blocks(title="rag-chat") as app:
+        messages_state = gr.State([])
+        history_state = gr.State([])
+        with gr.Tabs() as tabs:
+            with gr.Tab(I18N("chat"), id="chat"):
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        chatbot = gr.Chatbot(label=I18N("chat"), height=520, sanitize_html=True,
+                                             elem_id="chatbot")
+                        with gr.Row():
+                            box = gr.Textbox(show_label=False, placeholder=I18N("ask_placeholder"),
+                                             scale=5, elem_id="question")
+                            send = gr.Button(I18N("send"), variant="primary", scale=1, elem_id="send")
+                        clear = gr.Button(I18N("new_chat"), elem_id="new-chat")
+                    with gr.Column(scale=2):
+                        sources = gr.HTML(label=I18N("sources"), elem_id="sources")
+                with gr.Accordion(I18N("options"), open=False):
+                    with gr.Row():
+                        llm_on = gr.Checkbox(value=settings.llm != "none", label=I18N("use_llm"))
+                        k = gr.Slider(1, 20, value=min(8, settings.top_k), step=1, label=I18N("n_sources"))
+                    with gr.Row():
+                        doc_filter = gr.Dropdown(choices=doc_choices, multiselect=True, label=I18N("documents"))
+                        since = gr.Textbox(label=I18N("since"), placeholder="YYYY-MM-DD")
+                        until = gr.Textbox(label=I18N("until"), placeholder="YYYY-MM-DD")
+                        lang_filter = gr.Dropdown(choices=LANG_CHOICES, multiselect=True, label=I18N("language"))
+            with gr.Tab(I18N("citation"), id="cite"):
+                with gr.Row():
+                    cite_id = gr.Textbox(label=I18N("passage_id"), placeholder="doc_id#p12", scale=5, elem_id="cite-id")
+                    cite_btn = gr.Button(I18N("open"), scale=1, elem_id="cite-open")
+                cite_out = gr.HTML(elem_id="cite-view")
+            with gr.Tab(I18N("documents"), id="docs"):
+                gr.Dataframe(
+                    value=[[d["doc"], d.get("title", ""), d.get("date", ""), d.get("lang", ""), d["passages"]]
+                           for d in documents],
+                    headers=["file", "title", "date", "language", "paragraphs"], interactive=False)
+                doc_pick = gr.Dropdown(choices=doc_choices, label=I18N("read_document"), elem_id="doc-pick")
+                reader = gr.HTML(elem_id="reader")
+
+        inputs = [box, llm_on, k, doc_filter, since, until, lang_filter, messages_state, history_state]
+        outputs = [chatbot, sources, messages_state, history_state, box]
+        box.submit(chat, inputs, outputs, api_name="chat")
+        send.click(chat, inputs, outputs, api_visibility="private")
+        clear.click(new_chat, None, [chatbot, sources, messages_state, history_state], api_name="new_chat")
+        cite_btn.click(cite_view, cite_id, cite_out, api_visibility="private")
+        cite_id.submit(cite_view, cite_id, cite_out, api_visibility="private")
+        doc_pick.change(read_document, doc_pick, reader, api_visibility="private")
+        app.load(on_load, None, [tabs, cite_id, cite_out], api_visibility="private")
+        gr.api(ask, api_name="ask")
+        gr.api(cite, api_name="cite")
+        gr.api(list_documents, api_name="documents")
+    return app
+
+
+def launch(service: RagService, settings, *, host: str, port: int, block: bool = True) -> gr.Blocks:
+    app = build_app(service, settings)
+    auth = tuple(settings.auth.split(":", 1)) if settings.auth else None
+    app.queue(default_concurrency_limit=2)
+    app.launch(server_name=host, server_port=port, auth=auth, i18n=I18N, css=render.CSS, js=render.SCROLL_JS,
+               prevent_thread_lock=not block, show_error=True, quiet=not block)
+    return app
+
+
+def serve(settings, host: str, port: int) -> None:
+    """Open the index, load the models, then serve until interrupted."""
+    service = RagService(settings)
+    service.warm_up()
+    launch(service, settings, host=host, port=port)
