@@ -7,7 +7,7 @@ FIND_LINKS := $(shell pip config get global.find-links 2>/dev/null || echo /opt/
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test eval bench models index lock clean
+.PHONY: run test eval bench models index lock clean browser
 BENCH := ../shared/bench
 
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -28,8 +28,14 @@ run: index
 
 KNOWN_FACTS := eval/sets/known_facts.jsonl
 
+# Debian's Chromium (Playwright's own download cannot work offline) and CJK fonts, for the browser tests
+browser:
+	@command -v chromium >/dev/null 2>&1 && fc-list :lang=ja 2>/dev/null | grep -q . || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) || \
+	  echo "warning: could not install chromium; the browser tests will be skipped"
+
 # the eval gate first (deterministic, extractive), then the whole suite
-test: models
+test: models browser
 	$(RAG) eval --set $(KNOWN_FACTS) --llm none --gate eval/baseline.json --json eval/reports/known_facts-none.json
 	$(PY) -m pytest -q
 
