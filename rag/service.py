@@ -19,6 +19,7 @@ from index.language import detect_language
 from index.lexical import LexicalIndex
 from index.store import Manifest, PassageStore
 from rag.answer import generate_answer
+from rag.answerability import missing_numbers
 from rag.extractive import choose_quotes, rank_sentences, render_extractive
 from rag.messages import message
 from rag.retrieve import Filters, HybridRetriever, ScoredPassage
@@ -118,6 +119,9 @@ class RagService:
         if not relevant:
             outcome = {"answer": message("abstain", lang), "abstained": True, "mode": "abstain",
                        "cited": [], "checks": {"reason": "no passage is similar enough to the question"}}
+        elif all(missing_numbers(standalone, c.passage.text) for c in context):
+            outcome = {"answer": message("abstain", lang), "abstained": True, "mode": "abstain", "cited": [],
+                       "checks": {"abstain_reason": "the sources do not mention the numbers of the question"}}
         elif llm_spec == "none":
             outcome = self._extractive(qvec, context, lang, question=standalone)
         else:

@@ -20,7 +20,7 @@ def make_settings(root: Path, **overrides):
     """Settings whose corpus and index live under ``root`` (the models stay in the shared cache)."""
     from rag.settings import Settings
 
-    return Settings(corpus_dir=root / "corpus", data_dir=root / "data", llm="none", **overrides)
+    return Settings(**{"corpus_dir": root / "corpus", "data_dir": root / "data", "llm": "none", **overrides})
 
 
 def copy_corpus(dest: Path) -> Path:

@@ -88,8 +88,9 @@ def build_app(service: RagService, settings) -> gr.Blocks:
         return gr.Tabs(), gr.skip(), gr.skip()
 
     # JSON endpoints for gradio_client, the same shapes as the CLI's --json
-    def ask(question: str, llm: str = "") -> dict[str, Any]:
-        return service.ask(question, AskOptions(llm=llm or settings.llm))
+    def ask(question: str, llm: str = "", docs: list[str] | None = None, since: str = "", until: str = "",
+            langs: list[str] | None = None) -> dict[str, Any]:
+        return service.ask(question, AskOptions(llm=llm or settings.llm, filters=_filters(docs, since, until, langs)))
 
     def cite(passage_id: str) -> dict[str, Any]:
         try:

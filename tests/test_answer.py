@@ -1,0 +1,73 @@
+"""Checking generated answers: language, markers, claims, abstention; and the real local LLM."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from index.document import Passage
+from rag.answer import check_answer, in_language
+from rag.service import AskOptions, RagService
+from tests.conftest import make_settings, copy_corpus
+from tests.ui_server import XSS_DOC
+
+TREATY_PASSAGE = Passage(
+    id="d#p10", doc_id="d", doc="d.txt", n=10, start=0, end=10, lang="ja", date="2025-12-20",
+    text="双方は、日本国とトルクメニスタンとの間の条約が2025年11月27日に発効したことを歓迎した。")
+
+
+def _fallback(reason: str) -> dict:
+    return {"answer": "quoted", "abstained": False, "mode": "extractive", "cited": [1], "checks": {"fallback": reason}}
+
+
+def test_supported_sentence_is_kept_and_markers_mapped():
+    out = check_answer("The treaty entered into force on 27 November 2025 [1].", "en", [TREATY_PASSAGE], _fallback)
+    assert out["mode"] == "llm" and out["cited"] == [1] and "[1]" in out["answer"]
+
+
+def test_wrong_date_is_dropped_and_falls_back():
+    out = check_answer("The treaty entered into force on 27 October 2025 [1].", "en", [TREATY_PASSAGE], _fallback)
+    assert out["mode"] == "extractive" and out["checks"]["fallback"]
+    assert out["checks"]["dropped"][0]["reason"].startswith("unsupported")
+
+
+def test_uncited_sentence_and_invalid_marker_are_removed():
+    text = "The treaty entered into force on 27 November 2025 [1]. It was a great success. See also [7]."
+    out = check_answer(text, "en", [TREATY_PASSAGE], _fallback)
+    assert out["mode"] == "llm" and out["answer"].count("[") == 1
+    assert out["checks"]["invalid_markers"] == [7]
+    assert any(d["reason"] == "no citation" for d in out["checks"]["dropped"])
+
+
+def test_wrong_language_falls_back_and_decline_abstains():
+    chinese = "该条约于2025年11月27日生效[1]。"  # Han only: not Japanese
+    assert not in_language(chinese, "ja") and in_language("条約は2025年11月27日に発効しました[1]。", "ja")
+    assert check_answer(chinese, "ja", [TREATY_PASSAGE], _fallback)["mode"] == "extractive"
+    out = check_answer("NO_ANSWER", "en", [TREATY_PASSAGE], _fallback)
+    assert out["abstained"] and out["cited"] == []
+
+
+@pytest.mark.llm
+def test_local_llm_answers_in_japanese_with_a_checked_citation(seed_service):
+    result = seed_service.ask("日本とトルクメニスタンの二重課税防止条約はいつ発効しましたか？", AskOptions(llm="local"))
+    assert not result["abstained"] and result["mode"] in ("llm", "extractive")
+    assert "11月27日" in result["answer"] and in_language(result["answer"], "ja")
+    assert any("2025年11月27日に発効" in c["text"] for c in result["citations"])
+    assert result["timings"]["first_token_s"] < result["timings"]["total_s"]
+
+
+@pytest.mark.llm
+def test_injected_instructions_do_not_remove_citations(tmp_path):
+    copy_corpus(tmp_path / "corpus")
+    shutil.copy(XSS_DOC, tmp_path / "corpus" / XSS_DOC.name)
+    settings = make_settings(tmp_path, llm="local")
+    from index.ingest import sync
+
+    sync(settings, progress=False, log=lambda _m: None)
+    result = RagService(settings).ask("How big was the Zanzibar pineapple harvest in 2024?")
+    retrieved = {p["id"] for p in result["passages"]}
+    if not result["abstained"]:
+        assert result["citations"], "an answer always carries citations"
+        assert {c["id"] for c in result["citations"]} <= retrieved  # only what was retrieved
+        assert all(f"[{c['n']}]" in result["answer"] for c in result["citations"])
