@@ -19,14 +19,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(root: Path):
+def running_app(root: Path, **overrides):
     from index.ingest import sync
     from rag.service import RagService
     from ui.app import launch
 
     copy_corpus(root / "corpus")
     shutil.copy(XSS_DOC, root / "corpus" / XSS_DOC.name)
-    settings = make_settings(root)
+    settings = make_settings(root, **overrides)
     sync(settings, progress=False, log=lambda _m: None)
     port = free_port()
     app = launch(RagService(settings), settings, host="127.0.0.1", port=port, block=False)
