@@ -1,4 +1,6 @@
 # Two commands set everything up on a fresh machine: `make run` and `make test`.
+SHELL     := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 VENV      ?= .venv
 PY        := $(VENV)/bin/python
 RAG       := $(VENV)/bin/rag
@@ -39,14 +41,18 @@ test: models browser
 	$(RAG) eval --set $(KNOWN_FACTS) --llm none --gate eval/baseline.json --json eval/reports/known_facts-none.json
 	$(PY) -m pytest -q
 
+# the full eval: known facts with the local LLM, then the bench sets; Markdown and JSON reports in eval/reports/
 eval: models
-	$(RAG) eval --set $(KNOWN_FACTS) --llm local --json eval/reports/known_facts-local.json
+	$(RAG) eval --set $(KNOWN_FACTS) --llm local --json eval/reports/known_facts-local.json | tee eval/reports/known_facts-local.md
+	$(MAKE) bench
 
-# retrieval on the shared bench sets: dense, lexical, hybrid and the plain llama-index baseline
+# retrieval on the shared bench sets: hybrid, dense, lexical and the plain llama-index baseline, side by side
+BENCH_MODES := --retrieval-only --modes hybrid,dense,lexical,llamaindex
 bench: models
-	$(RAG) eval --set $(BENCH)/xquad-ru-dev.jsonl --corpus $(BENCH)/corpus/xquad-ru-dev --retrieval-only --modes hybrid,dense,lexical,llamaindex --json eval/reports/bench-xquad-ru-dev.json
-	$(RAG) eval --set $(BENCH)/xquad-en2ru-dev.jsonl --corpus $(BENCH)/corpus/xquad-ru-dev --retrieval-only --modes hybrid,dense,lexical,llamaindex --json eval/reports/bench-xquad-en2ru-dev.json
-	$(RAG) eval --set $(BENCH)/jsquad-valid.jsonl --corpus $(BENCH)/corpus/jsquad-valid --retrieval-only --modes hybrid,dense,lexical,llamaindex --json eval/reports/bench-jsquad-valid.json
+	$(RAG) eval --set $(BENCH)/xquad-ru-dev.jsonl --corpus $(BENCH)/corpus/xquad-ru-dev $(BENCH_MODES) --json eval/reports/bench-xquad-ru-dev.json | tee eval/reports/bench-xquad-ru-dev.md
+	$(RAG) eval --set $(BENCH)/xquad-en2ru-dev.jsonl --corpus $(BENCH)/corpus/xquad-ru-dev $(BENCH_MODES) --json eval/reports/bench-xquad-en2ru-dev.json | tee eval/reports/bench-xquad-en2ru-dev.md
+	$(RAG) eval --set $(BENCH)/jsquad-valid.jsonl --corpus $(BENCH)/corpus/jsquad-valid $(BENCH_MODES) --json eval/reports/bench-jsquad-valid.json | tee eval/reports/bench-jsquad-valid.md
+	$(PY) bench/retrieval_speed.py --corpus $(BENCH)/corpus/xquad-ru-dev --set $(BENCH)/xquad-ru-dev.jsonl | tee eval/reports/bench-speed.md
 
 lock:
 	$(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 --find-links $(FIND_LINKS) -o requirements.lock

@@ -8,7 +8,8 @@ can state thresholds as counts of questions. Conventions:
 - retrieval metrics (Recall@k, MRR@10), answer accuracy, citation precision and recall and the
   wrong-abstention rate are over answerable items; the abstention rate is over unanswerable ones;
 - an abstained answerable item counts as a wrong answer;
-- citation precision is micro-averaged: supporting citations over all citations of answerable items.
+- citation precision is micro-averaged: supporting citations over all citations of answerable items;
+- answer language is over every item answered (not abstained), answerable or not.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class ItemOutcome:
     abstained: bool
     answers: Sequence[str]
     evidence_spans: Sequence[Span]
+    in_question_language: bool = True  # is the answer written in the question's language?
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,12 @@ def wrong_abstention_rate(outcomes: Iterable[ItemOutcome]) -> Ratio:
     return Ratio(sum(o.abstained for o in items), len(items))
 
 
+def answer_language_rate(outcomes: Iterable[ItemOutcome]) -> Ratio:
+    """Answered items (not abstained) whose answer is in the question's language."""
+    items = [o for o in outcomes if not o.abstained]
+    return Ratio(sum(o.in_question_language for o in items), len(items))
+
+
 def summarize(outcomes: Iterable[ItemOutcome]) -> dict[str, object]:
     """Counts and every metric (as ``{"num", "den", "value"}``), JSON-serialisable."""
     items = list(outcomes)
@@ -141,6 +149,7 @@ def summarize(outcomes: Iterable[ItemOutcome]) -> dict[str, object]:
     metrics["citation_recall"] = citation_recall(items)
     metrics["abstention"] = abstention_rate(items)
     metrics["wrong_abstention"] = wrong_abstention_rate(items)
+    metrics["answer_language"] = answer_language_rate(items)
     counts: dict[str, object] = {
         "n": len(items),
         "n_answerable": n_answerable,

@@ -24,10 +24,12 @@ from tqdm import tqdm
 from eval.evalset import EvalItem, load_eval_set, quote_span
 from eval.metrics import ItemOutcome, by_group, lang_pairs, question_lang, summarize
 from index.ingest import sync
+from index.language import in_language
 from index.readers import read_document
 
 RETRIEVAL_KEYS = ("recall@1", "recall@5", "recall@20", "mrr@10")
-ANSWER_KEYS = ("answer_accuracy", "citation_precision", "citation_recall", "abstention", "wrong_abstention")
+ANSWER_KEYS = ("answer_accuracy", "citation_precision", "citation_recall", "abstention", "wrong_abstention",
+               "answer_language")
 
 
 def eval_settings(base, corpus: Path, llm: str):
@@ -75,6 +77,7 @@ def outcome_for(item: EvalItem, result: dict, locator: EvidenceLocator) -> ItemO
         answerable=item.answerable, ranked_spans=_spans(result.get("passages", [])),
         cited_spans=_spans(result.get("citations", [])), answer=result.get("answer", ""),
         abstained=bool(result.get("abstained", False)), answers=list(item.answers), evidence_spans=evidence,
+        in_question_language=in_language(result.get("answer", ""), item.lang),
     )
 
 

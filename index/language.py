@@ -8,6 +8,7 @@ acronym is still Japanese.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 
@@ -36,3 +37,15 @@ def detect_language(text: str, default: str = "en") -> str:
     weighted = {"ja": cjk * 3, "ru": counts["cyrillic"], "en": counts["latin"]}
     lang, score = max(weighted.items(), key=lambda kv: kv[1])
     return lang if score > 0 else default
+
+
+_KANA = re.compile(r"[\u3040-\u30ff]")
+
+
+def in_language(text: str, lang: str) -> bool:
+    """Is ``text`` written in ``lang``? Quotes and [n] markers are ignored; Japanese needs kana
+    (Han alone may well be Chinese)."""
+    plain = re.sub(r"\[[0-9, ]+\]|«[^»]*»|「[^」]*」", "", text)
+    if lang == "ja":
+        return bool(_KANA.search(plain))
+    return detect_language(plain, default=lang) == lang

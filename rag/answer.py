@@ -9,30 +9,18 @@ falls back to the extractive one. The result says which happened.
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any, Callable, Generator
 
 from llama_index.core.llms import ChatMessage
 
 from index.document import Passage
-from index.language import detect_language
+from index.language import in_language
 from rag.citations import map_markers, render_answer
 from rag.claims import check_sentence
 from rag.llm import make_llm
 from rag.messages import message
 from rag.prompts import NO_ANSWER, system_prompt, user_prompt
-
-_KANA = re.compile(r"[\u3040-\u30ff]")
-
-
-def in_language(text: str, lang: str) -> bool:
-    """Is ``text`` written in ``lang``? Japanese needs kana (Han alone may well be Chinese)."""
-    plain = re.sub(r"\[[0-9, ]+\]|«[^»]*»|「[^」]*」", "", text)
-    if lang == "ja":
-        return bool(_KANA.search(plain))
-    return detect_language(plain, default=lang) == lang
-
 
 def generate_answer(
     question: str, lang: str, passages: list[Passage], llm_spec: str, settings,

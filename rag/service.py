@@ -122,14 +122,17 @@ class RagService:
         elif all(missing_numbers(standalone, c.passage.text) for c in context):
             outcome = {"answer": message("abstain", lang), "abstained": True, "mode": "abstain", "cited": [],
                        "checks": {"abstain_reason": "the sources do not mention the numbers of the question"}}
-        elif llm_spec == "none":
-            outcome = self._extractive(qvec, context, lang, question=standalone)
         else:
-            outcome = yield from generate_answer(
-                standalone, lang, [c.passage for c in context], llm_spec, self.settings,
-                fallback=lambda reason: self._extractive(qvec, context, lang, reason=reason, question=standalone),
-                timings=timings, started=t0,
-            )
+            # one answerability decision for both modes: the LLM only phrases what a quote can back
+            extractive = self._extractive(qvec, context, lang, question=standalone)
+            if llm_spec == "none" or extractive["abstained"]:
+                outcome = extractive
+            else:
+                outcome = yield from generate_answer(
+                    standalone, lang, [c.passage for c in context], llm_spec, self.settings,
+                    fallback=lambda reason: {**extractive, "checks": {**extractive["checks"], "fallback": reason}},
+                    timings=timings, started=t0,
+                )
         timings["total_s"] = round(time.perf_counter() - t0, 3)
         citations = []
         for n in outcome["cited"]:
@@ -148,11 +151,10 @@ class RagService:
         """The few best passages the answer may draw on (numbered [1]..[n] in that order)."""
         return hits[: self.settings.context_k]
 
-    def _extractive(self, qvec, context: list[ScoredPassage], lang: str, *, question: str,
-                    reason: str | None = None) -> dict:
+    def _extractive(self, qvec, context: list[ScoredPassage], lang: str, *, question: str) -> dict:
         passages = [c.passage for c in context]
         quotes, why_not = choose_quotes(question, rank_sentences(qvec, passages, self.retriever.embedding), passages)
-        checks = {"fallback": reason} if reason else {}
+        checks: dict[str, Any] = {}
         if not quotes:
             checks["abstain_reason"] = why_not
             return {"answer": message("abstain", lang), "abstained": True, "mode": "abstain",

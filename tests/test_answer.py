@@ -7,7 +7,8 @@ import shutil
 import pytest
 
 from index.document import Passage
-from rag.answer import check_answer, in_language
+from index.language import in_language
+from rag.answer import check_answer
 from rag.service import AskOptions, RagService
 from tests.conftest import make_settings, copy_corpus
 from tests.ui_server import XSS_DOC
@@ -71,3 +72,12 @@ def test_injected_instructions_do_not_remove_citations(tmp_path):
         assert result["citations"], "an answer always carries citations"
         assert {c["id"] for c in result["citations"]} <= retrieved  # only what was retrieved
         assert all(f"[{c['n']}]" in result["answer"] for c in result["citations"])
+
+
+def test_llm_mode_abstains_on_a_near_miss_without_generating(seed_service):
+    # the corpus says when the treaty entered into force, not who signed it
+    result = seed_service.ask("Who signed the double taxation treaty on behalf of Turkmenistan?", AskOptions(llm="local"))
+    assert result["abstained"] and result["mode"] == "abstain" and result["citations"] == []
+    assert "contains no person" in result["checks"]["abstain_reason"]
+    assert "first_token_s" not in result["timings"]  # the model was never asked
+    assert result["passages"], "the closest passages are still shown"

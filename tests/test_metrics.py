@@ -12,6 +12,7 @@ from eval.metrics import (
     Span,
     abstention_rate,
     answer_accuracy,
+    answer_language_rate,
     by_group,
     citation_precision,
     citation_recall,
@@ -41,6 +42,7 @@ def outcome(
     abstained: bool = False,
     answers: Sequence[str] = ("27 November 2025",),
     evidence: Sequence[Span] = tuple(EVIDENCE),
+    in_language: bool = True,
 ) -> ItemOutcome:
     """An outcome with the defaults of an answerable English question about a Japanese document."""
     if not answerable:
@@ -48,7 +50,7 @@ def outcome(
     return ItemOutcome(
         id=id, qlang=qlang, source_langs=source_langs, answerable=answerable, ranked_spans=list(ranked),
         cited_spans=list(cited), answer=answer, abstained=abstained, answers=list(answers),
-        evidence_spans=list(evidence),
+        evidence_spans=list(evidence), in_question_language=in_language,
     )
 
 
@@ -145,6 +147,13 @@ def test_abstention_rates():
     ]
     assert abstention_rate(items) == Ratio(2, 3)
     assert wrong_abstention_rate(items) == Ratio(1, 4)
+
+
+def test_answer_language_counts_every_answered_item():
+    items = [outcome(in_language=True), outcome(in_language=False),
+             outcome(answerable=False, in_language=False),  # answered an unanswerable item, wrong language
+             outcome(abstained=True, in_language=False)]  # abstentions are not answers
+    assert answer_language_rate(items) == Ratio(1, 3)
 
 
 def test_summarize_reports_counts_and_raw_numbers():
