@@ -2,7 +2,8 @@
 
 Checks, in order: the model may decline (NO_ANSWER → abstain); the answer must be in the
 question's language; every sentence must carry a valid [n] marker (markers that point nowhere
-are removed); every number, date and name in a sentence must appear in the passages it cites.
+are removed); every number, date and name in a sentence must appear in the passages it cites,
+and the sentence must state one such fact that the question does not.
 Sentences that fail are dropped; when none survives, or the language is wrong, the answer
 falls back to the extractive one. The result says which happened.
 """
@@ -17,7 +18,7 @@ from llama_index.core.llms import ChatMessage
 from index.document import Passage
 from index.language import in_language
 from rag.citations import map_markers, render_answer
-from rag.claims import check_sentence
+from rag.claims import check_sentence, new_to
 from rag.llm import make_llm
 from rag.messages import message
 from rag.prompts import NO_ANSWER, system_prompt, user_prompt
@@ -40,11 +41,19 @@ def generate_answer(
         text += delta
         yield {"type": "token", "text": delta}
     timings["generation_s"] = round(time.perf_counter() - started, 3)
-    return check_answer(text, lang, passages, fallback)
+    return check_answer(text, question, lang, passages, fallback)
 
 
-def check_answer(text: str, lang: str, passages: list[Passage], fallback: Callable[[str], dict]) -> dict:
-    """Turn the raw model text into an outcome: checked answer, abstention, or fallback."""
+def check_answer(text: str, question: str, lang: str, passages: list[Passage],
+                 fallback: Callable[[str], dict]) -> dict:
+    """Turn the raw model text into an outcome: checked answer, abstention, or fallback.
+
+    A sentence is kept when it cites a passage, every date, number and name in it appears in
+    what it cites (names in another script must at least transliterate, unless the question
+    names them too), and it states at
+    least one such checked fact that the question did not already hold: a small model's
+    answers that merely restate the question ("the sides agreed on cooperation [1]") go.
+    """
     raw = text.strip()
     if not raw or NO_ANSWER in raw:
         return {"answer": message("abstain", lang), "abstained": True, "mode": "abstain", "cited": [],
@@ -60,14 +69,21 @@ def check_answer(text: str, lang: str, passages: list[Passage], fallback: Callab
             dropped.append({"sentence": sentence.text, "reason": "no citation"})
             continue
         check = check_sentence(sentence.text, [passages[n - 1] for n in sentence.markers])
-        if check.ok:
-            kept.append(sentence)
-        else:
+        unchecked = [name for name in check.unverifiable if new_to(name, question)]  # the question's own are given
+        if not check.ok:
             dropped.append({"sentence": sentence.text, "reason": "unsupported: " + ", ".join(check.unsupported)})
+        elif unchecked:
+            dropped.append({"sentence": sentence.text, "reason": "cannot be checked against the cited source: "
+                            + ", ".join(unchecked)})
+        elif not any(new_to(claim, question) for claim in check.supported):
+            dropped.append({"sentence": sentence.text, "reason": "states no checked fact beyond the question"})
+        else:
+            kept.append(sentence)
     checks: dict[str, Any] = {"invalid_markers": invalid, "dropped": dropped}
     if not kept:
         out = fallback("no sentence of the generated answer passed the citation and claim checks")
         out["checks"] = {**checks, **out.get("checks", {}), "raw": raw}
         return out
     cited = sorted({n for s in kept for n in s.markers})
-    return {"answer": render_answer(kept), "abstained": False, "mode": "llm", "cited": cited, "checks": checks}
+    return {"answer": render_answer(kept), "abstained": False, "mode": "llm", "cited": cited, "checks": checks,
+            "numbered": passages}

@@ -600,6 +600,10 @@ class ClaimCheck:
     unverifiable: list[str]  # names no cited passage could show (other script, no transliteration)
     claims: list[str]  # every claim checked, in order
 
+    @property
+    def supported(self) -> list[str]:
+        return [c for c in self.claims if c not in self.unsupported and c not in self.unverifiable]
+
 
 def check_sentence(sentence_text: str, cited: list[Passage]) -> ClaimCheck:
     """Check every date, number and name of ``sentence_text`` against the ``cited`` passages."""
@@ -622,3 +626,14 @@ def check_sentence(sentence_text: str, cited: list[Passage]) -> ClaimCheck:
     unsupported = list(dict.fromkeys(s for s, status in results if status == "unsupported"))
     unverifiable = list(dict.fromkeys(s for s, status in results if status == "unverifiable"))
     return ClaimCheck(ok=not unsupported, claims=claims, unsupported=unsupported, unverifiable=unverifiable)
+
+
+def new_to(claim: str, question: str) -> bool:
+    """Does ``claim`` say something the question does not? A word counts as given when the
+    question holds it, or its stem (the word less a short inflected ending): "Туркменистане"
+    is in a question about "Туркменистана", "2025 год" in one about "2025 году"."""
+    c, q = _fold(claim), _fold(question)
+    if c in q:
+        return False
+    words = re.findall(r"\w+", c)
+    return not all(w[: max(4, len(w) - 3)] in q for w in words)

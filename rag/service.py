@@ -127,16 +127,16 @@ class RagService:
             extractive = self._extractive(qvec, context, lang, question=standalone)
             if llm_spec == "none" or extractive["abstained"]:
                 outcome = extractive
-            else:
+            else:  # the LLM reads only the passages the quotes come from: a lean prompt, no distractors
                 outcome = yield from generate_answer(
-                    standalone, lang, [c.passage for c in context], llm_spec, self.settings,
+                    standalone, lang, [extractive["numbered"][n - 1] for n in extractive["cited"]], llm_spec,
+                    self.settings, timings=timings, started=t0,
                     fallback=lambda reason: {**extractive, "checks": {**extractive["checks"], "fallback": reason}},
-                    timings=timings, started=t0,
                 )
         timings["total_s"] = round(time.perf_counter() - t0, 3)
         citations = []
-        for n in outcome["cited"]:
-            cit = passage_json(context[n - 1].passage)
+        for n in outcome["cited"]:  # markers number the passages the answerer was given
+            cit = passage_json(outcome["numbered"][n - 1])
             cit["n"] = n
             citations.append(cit)
         result = {
@@ -160,7 +160,7 @@ class RagService:
             return {"answer": message("abstain", lang), "abstained": True, "mode": "abstain",
                     "cited": [], "checks": checks}
         return {"answer": render_extractive(quotes, lang), "abstained": False, "mode": "extractive",
-                "cited": sorted({q.n for q in quotes}), "checks": checks}
+                "cited": sorted({q.n for q in quotes}), "checks": checks, "numbered": passages}
 
     # ---- citation lookup and documents ------------------------------------------------------
     def cite(self, passage_id: str, neighbours: int = 1) -> dict[str, Any]:

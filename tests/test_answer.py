@@ -18,34 +18,49 @@ TREATY_PASSAGE = Passage(
     text="双方は、日本国とトルクメニスタンとの間の条約が2025年11月27日に発効したことを歓迎した。")
 
 
+QUESTION = "When did the tax treaty between Japan and Turkmenistan enter into force?"
+
+
 def _fallback(reason: str) -> dict:
     return {"answer": "quoted", "abstained": False, "mode": "extractive", "cited": [1], "checks": {"fallback": reason}}
 
 
 def test_supported_sentence_is_kept_and_markers_mapped():
-    out = check_answer("The treaty entered into force on 27 November 2025 [1].", "en", [TREATY_PASSAGE], _fallback)
+    out = check_answer("The treaty entered into force on 27 November 2025 [1].", QUESTION, "en", [TREATY_PASSAGE], _fallback)
     assert out["mode"] == "llm" and out["cited"] == [1] and "[1]" in out["answer"]
 
 
 def test_wrong_date_is_dropped_and_falls_back():
-    out = check_answer("The treaty entered into force on 27 October 2025 [1].", "en", [TREATY_PASSAGE], _fallback)
+    out = check_answer("The treaty entered into force on 27 October 2025 [1].", QUESTION, "en", [TREATY_PASSAGE], _fallback)
     assert out["mode"] == "extractive" and out["checks"]["fallback"]
     assert out["checks"]["dropped"][0]["reason"].startswith("unsupported")
 
 
 def test_uncited_sentence_and_invalid_marker_are_removed():
     text = "The treaty entered into force on 27 November 2025 [1]. It was a great success. See also [7]."
-    out = check_answer(text, "en", [TREATY_PASSAGE], _fallback)
+    out = check_answer(text, QUESTION, "en", [TREATY_PASSAGE], _fallback)
     assert out["mode"] == "llm" and out["answer"].count("[") == 1
     assert out["checks"]["invalid_markers"] == [7]
     assert any(d["reason"] == "no citation" for d in out["checks"]["dropped"])
 
 
+def test_restating_the_question_or_unverifiable_names_fall_back():
+    restated = check_answer("The treaty between Japan and Turkmenistan entered into force [1].", QUESTION, "en",
+                            [TREATY_PASSAGE], _fallback)
+    assert restated["mode"] == "extractive"
+    assert restated["checks"]["dropped"][0]["reason"] == "states no checked fact beyond the question"
+    # a name the Japanese passage cannot show (not even transliterated) is not taken on trust
+    invented = check_answer("It was signed by Rashid Meredov on 27 November 2025 [1].", QUESTION, "en",
+                            [TREATY_PASSAGE], _fallback)
+    assert invented["mode"] == "extractive"
+    assert invented["checks"]["dropped"][0]["reason"].startswith("cannot be checked")
+
+
 def test_wrong_language_falls_back_and_decline_abstains():
     chinese = "该条约于2025年11月27日生效[1]。"  # Han only: not Japanese
     assert not in_language(chinese, "ja") and in_language("条約は2025年11月27日に発効しました[1]。", "ja")
-    assert check_answer(chinese, "ja", [TREATY_PASSAGE], _fallback)["mode"] == "extractive"
-    out = check_answer("NO_ANSWER", "en", [TREATY_PASSAGE], _fallback)
+    assert check_answer(chinese, "条約はいつ発効しましたか？", "ja", [TREATY_PASSAGE], _fallback)["mode"] == "extractive"
+    out = check_answer("NO_ANSWER", QUESTION, "en", [TREATY_PASSAGE], _fallback)
     assert out["abstained"] and out["cited"] == []
 
 
