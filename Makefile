@@ -7,6 +7,8 @@ RAG       := $(VENV)/bin/rag
 # uv does not read pip's configuration: hand it pip's find-links folder (the local CPU torch wheel).
 FIND_LINKS := $(shell pip config get global.find-links 2>/dev/null || echo /opt/wheels)
 export HF_HUB_OFFLINE := 1
+# copies, not hard links into uv's cache: nltk refuses to open hard-linked data files
+export UV_LINK_MODE := copy
 export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: run test eval bench models index lock clean browser

@@ -81,11 +81,17 @@ class PassageEmbedding(BaseEmbedding):
         return vectors.astype("float32").tolist()
 
     def embed_passages(self, passages: list[Passage], progress: bool = False) -> list[list[float]]:
+        return self._encode_by_length([self.document_text(p) for p in passages], prompt=None, progress=progress)
+
+    def embed_sentences(self, sentences: list[str], progress: bool = False) -> list[list[float]]:
+        """Sentences as documents, without title (retrieval's sentence-level evidence)."""
+        return self._encode_by_length(sentences, prompt="document", progress=progress)
+
+    def _encode_by_length(self, texts: list[str], *, prompt: str | None, progress: bool) -> list[list[float]]:
         # sort by length so each batch pads little; restore the order after
-        order = sorted(range(len(passages)), key=lambda i: len(passages[i].text))
-        texts = [self.document_text(passages[i]) for i in order]
-        vectors = self._encode(texts, prompt=None, progress=progress)
-        out: list[list[float]] = [[] for _ in passages]
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors = self._encode([texts[i] for i in order], prompt=prompt, progress=progress)
+        out: list[list[float]] = [[] for _ in texts]
         for i, vec in zip(order, vectors):
             out[i] = vec
         return out

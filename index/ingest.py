@@ -1,10 +1,10 @@
-"""Incremental sync of the corpus folder into the index (Chroma + BM25 + manifest).
+"""Incremental sync of the corpus folder into the index (Chroma + BM25 + sentence vectors + manifest).
 
 Each file is compared by the sha256 of its bytes with the manifest: unchanged files are
 skipped without loading the embedding model, changed or new files are read, split and
 embedded, removed files lose their passages. A file that cannot be read is reported and
-skipped; whatever it had in the index stays. Writes go Chroma → BM25 (atomic) → manifest
-(atomic), so an interrupted sync leaves the manifest at the last complete state and the
+skipped; whatever it had in the index stays. Writes go Chroma → BM25 (atomic) → sentence
+vectors (atomic) → manifest (atomic), so an interrupted sync leaves the manifest at the last complete state and the
 next sync redoes the unfinished documents.
 """
 
@@ -22,6 +22,7 @@ from index.document import Passage, doc_id_for
 from index.lexical import LexicalIndex
 from index.passages import ingest_file
 from index.readers import SUPPORTED_EXTENSIONS, ReaderError
+from index.sentences import SentenceVectors, split_sentences
 from index.store import DocEntry, Manifest, PassageStore, StoreError
 
 
@@ -34,6 +35,8 @@ class SyncReport:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     passages_embedded: int = 0
     embed_seconds: float = 0.0
+    sentences_embedded: int = 0
+    sentence_seconds: float = 0.0
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -43,6 +46,8 @@ class SyncReport:
                 f"{self.passages_embedded} passages embedded")
         if self.passages_embedded:
             text += f" in {self.embed_seconds:.1f} s ({rate:.1f} passages/s)"
+        if self.sentences_embedded:
+            text += f", {self.sentences_embedded} sentences in {self.sentence_seconds:.1f} s"
         return text + f"; {self.seconds:.1f} s in all"
 
 
@@ -133,13 +138,21 @@ def sync(
                          metadata=document.metadata())
         parsed.append((doc, passages, entry))
 
-    if not parsed and not removed:
+    sentences = SentenceVectors.load(settings.sentences_path)
+    redone = {doc for doc, _, _ in parsed} | set(removed)
+    # documents indexed before sentence vectors existed (or whose vectors were lost) get them now
+    backfill = [doc for doc, e in manifest.docs.items() if doc not in redone and e.doc_id not in sentences.doc_ids()]
+    if not parsed and not removed and not backfill:
         report.seconds = time.perf_counter() - started
         return report
 
+    store = PassageStore(settings)
     all_new = [p for _, passages, _ in parsed for p in passages]
     vectors: list[list[float]] = []
-    if all_new:
+    sentence_work = [(entry.doc_id, passages) for _, passages, entry in parsed]
+    sentence_work += [(manifest.docs[doc].doc_id, store.get(manifest.docs[doc].passages)) for doc in backfill]
+    sentence_vectors: dict[str, tuple[list[str], list[list[float]]]] = {}
+    if all_new or backfill:
         from index.embed import make_embedding
 
         embedding = (embedding_factory or make_embedding)(settings).load()
@@ -147,8 +160,16 @@ def sync(
         vectors = embedding.embed_passages(all_new, progress=progress)
         report.embed_seconds = time.perf_counter() - t0
         report.passages_embedded = len(all_new)
+        t0 = time.perf_counter()
+        rows = [(doc_id, p.id, s) for doc_id, passages in sentence_work for p in passages for s in split_sentences(p.text)]
+        encoded = embedding.embed_sentences([s for _, _, s in rows], progress=progress) if rows else []
+        for (doc_id, pid, _), vec in zip(rows, encoded):
+            ids, vecs = sentence_vectors.setdefault(doc_id, ([], []))
+            ids.append(pid)
+            vecs.append(vec)
+        report.sentence_seconds = time.perf_counter() - t0
+        report.sentences_embedded = len(rows)
 
-    store = PassageStore(settings)
     lexical = LexicalIndex.load(settings.lexical_dir)
     for doc in removed:
         entry = manifest.docs[doc]
@@ -165,6 +186,11 @@ def sync(
     lexical.remove_documents([manifest.docs[d].doc_id for d in removed])
     lexical.replace_documents({entry.doc_id: passages for _, passages, entry in parsed})
     lexical.save()
+    sentences.remove_documents([manifest.docs[d].doc_id for d in removed])
+    for doc_id, _ in sentence_work:
+        ids, vecs = sentence_vectors.get(doc_id, ([], []))
+        sentences.replace_document(doc_id, ids, vecs)
+    sentences.save()
     for doc in removed:
         del manifest.docs[doc]
     for doc, _, entry in parsed:

@@ -40,12 +40,14 @@ def detect_language(text: str, default: str = "en") -> str:
 
 
 _KANA = re.compile(r"[\u3040-\u30ff]")
+# [n] markers and quotations (one level of nesting: «… «Туркменгаз» …») are not the writer's language
+_QUOTED = re.compile(r"\[[0-9, ]+\]|«[^«»]*(?:«[^«»]*»[^«»]*)*»|「[^「」]*(?:「[^「」]*」[^「」]*)*」")
 
 
 def in_language(text: str, lang: str) -> bool:
     """Is ``text`` written in ``lang``? Quotes and [n] markers are ignored; Japanese needs kana
     (Han alone may well be Chinese)."""
-    plain = re.sub(r"\[[0-9, ]+\]|«[^»]*»|「[^」]*」", "", text)
+    plain = _QUOTED.sub("", text)
     if lang == "ja":
         return bool(_KANA.search(plain))
     return detect_language(plain, default=lang) == lang

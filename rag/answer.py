@@ -55,7 +55,7 @@ def check_answer(text: str, question: str, lang: str, passages: list[Passage],
     answers that merely restate the question ("the sides agreed on cooperation [1]") go.
     """
     raw = text.strip()
-    if not raw or NO_ANSWER in raw:
+    if not raw or raw.strip(" .。").upper().startswith(NO_ANSWER):  # not an echo of the instructions
         return {"answer": message("abstain", lang), "abstained": True, "mode": "abstain", "cited": [],
                 "checks": {"model_declined": True, "raw": raw}}
     if not in_language(raw, lang):

@@ -9,22 +9,13 @@ nothing can be invented.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
+from index.sentences import split_sentences
 from rag.answerability import answers_question
 from rag.messages import message
-
-_SENTENCE_END = re.compile(r"(?<=[。！？])|(?<=[.!?])\s+(?=[A-ZА-ЯЁ\"«(])")
-
-
-def split_source_sentences(text: str) -> list[str]:
-    """Sentences of a source passage (Japanese and European punctuation)."""
-    parts = [s.strip() for s in _SENTENCE_END.split(text)]
-    return [s for s in parts if len(s) > 1]
-
 
 @dataclass
 class Quote:
@@ -36,7 +27,7 @@ class Quote:
 def rank_sentences(question_vec: np.ndarray, passages: list, embedding) -> list[Quote]:
     """Every sentence of the passages, scored against the question, best first."""
     candidates = [(n, sentence) for n, passage in enumerate(passages, 1)
-                  for sentence in split_source_sentences(passage.text)]
+                  for sentence in split_sentences(passage.text)]
     if not candidates:
         return []
     vectors = np.asarray(embedding.get_text_embedding_batch([s for _, s in candidates]))

@@ -11,6 +11,10 @@ BM25 can only match passages in the question's language, so in a mixed-language 
 bonus would pull every answer toward same-language documents; when dense retrieval says the
 answer lies in another language, the bonus is switched off. Measured (README): jsquad R@1
 0.884 → 0.929, xquad-ru 0.923 → 0.954, and no loss on cross-language pairs.
+Then every candidate gains ``sentence_weight`` times the similarity of its best-matching
+sentence (``index/sentences.py``): a question is usually about one sentence of a paragraph,
+and that sentence matches it more sharply than the paragraph's vector does, above all across
+languages (xquad en→ru R@1 0.920 → 0.948, README).
 Each result keeps both ranks and the similarity, which answering uses to decide whether the
 corpus says anything relevant at all.
 """
@@ -29,6 +33,7 @@ from llama_index.core.vector_stores import FilterOperator, MetadataFilter, Metad
 from index.document import Passage
 from index.language import detect_language
 from index.lexical import LexicalIndex
+from index.sentences import SentenceVectors
 from index.store import Manifest, PassageStore, date_number, node_to_passage
 
 MODES = ("hybrid", "dense", "lexical")
@@ -72,7 +77,7 @@ class HybridRetriever(BaseRetriever):
     """Dense + lexical retrieval over the index, as a llama-index retriever."""
 
     def __init__(self, settings, store: PassageStore, embedding, lexical: LexicalIndex,
-                 manifest: Manifest, mode: str = "hybrid") -> None:
+                 manifest: Manifest, sentences: SentenceVectors | None = None, mode: str = "hybrid") -> None:
         super().__init__()
         if mode not in MODES:
             raise ValueError(f"retrieval mode must be one of {MODES}, not {mode!r}")
@@ -81,6 +86,7 @@ class HybridRetriever(BaseRetriever):
         self.embedding = embedding
         self.lexical = lexical
         self.manifest = manifest
+        self.sentences = sentences
         self.mode = mode
         self._vector_index = VectorStoreIndex.from_vector_store(store.vector_store, embed_model=embedding)
 
@@ -142,8 +148,8 @@ class HybridRetriever(BaseRetriever):
         dense_top = max(results.values(), key=lambda r: r.score, default=None)
         lexical_counts = dense_top is None or dense_top.passage.lang == qlang
         missing = [pid for pid, _ in hits if pid not in results]
+        qvec = np.asarray(self.embedding.get_query_embedding(query))  # cached: computed once per question
         if missing:
-            qvec = np.asarray(self.embedding.get_query_embedding(query))
             for passage, vector in self.store.get_with_vectors(missing):
                 sim = float(np.dot(qvec, vector))
                 results[passage.id] = ScoredPassage(passage, sim, similarity=sim)
@@ -155,6 +161,9 @@ class HybridRetriever(BaseRetriever):
             item.lexical_rank = rank
             if lexical_counts and item.passage.lang == qlang:
                 item.score += self.settings.lexical_weight * score / best
+        if self.sentences is not None and self.settings.sentence_weight:
+            for pid, sim in self.sentences.best_similarity(qvec, list(results)).items():
+                results[pid].score += self.settings.sentence_weight * sim
         return sorted(results.values(), key=lambda r: r.score, reverse=True)[:k]
 
     # llama-index interface

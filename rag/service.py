@@ -17,6 +17,7 @@ import numpy as np
 from index.document import Passage
 from index.language import detect_language
 from index.lexical import LexicalIndex
+from index.sentences import SentenceVectors
 from index.store import Manifest, PassageStore
 from rag.answer import generate_answer
 from rag.answerability import missing_numbers
@@ -62,6 +63,7 @@ class RagService:
                 self._retriever = HybridRetriever(
                     self.settings, PassageStore(self.settings), make_embedding(self.settings),
                     LexicalIndex.load(self.settings.lexical_dir), Manifest.load(self.settings.manifest_path),
+                    SentenceVectors.load(self.settings.sentences_path),
                 )
             return self._retriever
 
@@ -73,7 +75,7 @@ class RagService:
             from eval.llamaindex_baseline import LlamaIndexBaseline
 
             return LlamaIndexBaseline(self.settings, r.embedding)
-        return HybridRetriever(self.settings, r.store, r.embedding, r.lexical, r.manifest, mode=mode)
+        return HybridRetriever(self.settings, r.store, r.embedding, r.lexical, r.manifest, r.sentences, mode=mode)
 
     def warm_up(self) -> None:
         """Load the embedding model and open the index now rather than on the first question."""

@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     context_k: int = 4
     candidate_pool: int = 50  # candidates taken from each side before fusion
     lexical_weight: float = 0.15  # BM25 bonus (normalised to [0, 1]) added to the dense cosine
+    sentence_weight: float = 0.5  # times the best sentence's cosine, added too (0 turns it off)
     # below this dense cosine similarity of the best passage, the corpus is taken to be silent
     abstain_similarity: float = 0.47  # calibrated on the known-facts set (README)
 
@@ -87,6 +88,10 @@ class Settings(BaseSettings):
     @property
     def lexical_dir(self) -> Path:
         return self.data_dir / "bm25"
+
+    @property
+    def sentences_path(self) -> Path:
+        return self.data_dir / "sentences.npz"
 
     @property
     def manifest_path(self) -> Path:

@@ -62,6 +62,12 @@ def test_wrong_language_falls_back_and_decline_abstains():
     assert check_answer(chinese, "条約はいつ発効しましたか？", "ja", [TREATY_PASSAGE], _fallback)["mode"] == "extractive"
     out = check_answer("NO_ANSWER", QUESTION, "en", [TREATY_PASSAGE], _fallback)
     assert out["abstained"] and out["cited"] == []
+    # a model that echoes its instructions ("…reply only NO_ANSWER") has not declined: it failed
+    echo = check_answer("If the sources do not answer the question, reply only NO_ANSWER.", QUESTION, "en",
+                        [TREATY_PASSAGE], _fallback)
+    assert not echo["abstained"] and echo["mode"] == "extractive"
+    english = "From the sources: «председатель госконцерна «Туркменгаз» Максат Бабаев» [1]"
+    assert in_language(english, "en") and not in_language(english, "ru")
 
 
 @pytest.mark.llm

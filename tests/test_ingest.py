@@ -8,6 +8,7 @@ import pytest
 
 from index.ingest import sync
 from index.lexical import LexicalIndex
+from index.sentences import SentenceVectors
 from index.store import Manifest, PassageStore, StoreError
 
 JA = "000_6f479204fdb56844.txt"
@@ -30,6 +31,9 @@ def test_first_sync_indexes_everything(fresh_settings):
     assert report.passages_embedded == n > 20
     assert PassageStore(fresh_settings).count() == n
     assert len(LexicalIndex.load(fresh_settings.lexical_dir)) == n
+    sentences = SentenceVectors.load(fresh_settings.sentences_path)
+    assert report.sentences_embedded == len(sentences) >= n
+    assert sentences.doc_ids() == {e.doc_id for e in manifest.docs.values()}
     ids = [pid for e in manifest.docs.values() for pid in e.passages]
     assert all("#p" in pid for pid in ids) and len(set(ids)) == len(ids)
 
@@ -76,6 +80,7 @@ def test_deleting_a_file_removes_its_passages(fresh_settings):
     assert report.removed == [RU]
     assert PassageStore(fresh_settings).get(old) == []
     assert not set(old) & set(LexicalIndex.load(fresh_settings.lexical_dir).ids())
+    assert "003_223ee8f423a3e31d" not in SentenceVectors.load(fresh_settings.sentences_path).doc_ids()
     assert RU not in Manifest.load(fresh_settings.manifest_path).docs
 
 
@@ -126,3 +131,12 @@ def test_manifest_is_json_with_metadata(fresh_settings):
     ja = data["docs"][JA]["metadata"]
     assert ja["date"] == "2025-12-20" and ja["lang"] == "ja" and ja["title"]
     assert data["docs"][RU]["metadata"]["date"] == "2025-09-17"
+
+
+def test_missing_sentence_vectors_are_rebuilt_without_reembedding_passages(fresh_settings):
+    quiet(fresh_settings)
+    full = len(SentenceVectors.load(fresh_settings.sentences_path))
+    fresh_settings.sentences_path.unlink()  # as in an index built before sentence vectors existed
+    report = quiet(fresh_settings)
+    assert report.passages_embedded == 0 and report.sentences_embedded == full
+    assert len(SentenceVectors.load(fresh_settings.sentences_path)) == full
