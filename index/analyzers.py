@@ -10,7 +10,7 @@ All text is NFKC-normalised first (full-width letters and digits become ASCII). 
 - Any other language is lowercased and split into words.
 
 Everywhere, runs of digits are tokens of their own, separate from adjacent letters, so that
-"2025年11月27日", "27.11.2025" and "COP29" all yield "2025" / "11" / "27" / "29".
+"2024年3月3日", "03.03.2024" and "G20" all yield "2024" / "3" / "3" / "20".
 
 The MeCab tagger and the stemmers are created once per process, on first use; neither is
 safe to call from two threads at once, so each is used under its own lock.
@@ -35,7 +35,7 @@ ANALYZER_VERSION = "1"
 _STEMMER_LANGUAGES = {"ru": "russian", "en": "english"}
 # UniDic part-of-speech (pos1) classes that are not indexed
 _JA_SKIPPED_POS = frozenset({"補助記号", "記号", "空白", "助詞", "助動詞"})
-# letters-only runs or digits-only runs: "LLDC3" → "LLDC", "3"; "2025-11-27" → 3 numbers
+# letters-only runs or digits-only runs: "G20" → "G", "20"; "2024-03-03" → 3 numbers
 _WORD = re.compile(r"[^\W\d_]+|\d+")
 
 _tagger_lock = threading.Lock()

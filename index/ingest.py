@@ -141,7 +141,8 @@ def sync(
     sentences = SentenceVectors.load(settings.sentences_path)
     redone = {doc for doc, _, _ in parsed} | set(removed)
     # documents indexed before sentence vectors existed (or whose vectors were lost) get them now
-    backfill = [doc for doc, e in manifest.docs.items() if doc not in redone and e.doc_id not in sentences.doc_ids()]
+    have_sentences = sentences.doc_ids()
+    backfill = [doc for doc, e in manifest.docs.items() if doc not in redone and e.doc_id not in have_sentences]
     if not parsed and not removed and not backfill:
         report.seconds = time.perf_counter() - started
         return report

@@ -2,7 +2,7 @@
 
 Scripts decide it cheaply and reliably for the languages the corpus holds: kana or Han
 ideographs → Japanese, Cyrillic → Russian, Latin → English. Counting letters (not bytes)
-means a Russian passage quoting "GOSAT" is still Russian, and a Japanese query with a Latin
+means a Russian passage quoting "NASA" is still Russian, and a Japanese query with a Latin
 acronym is still Japanese.
 """
 
@@ -40,7 +40,7 @@ def detect_language(text: str, default: str = "en") -> str:
 
 
 _KANA = re.compile(r"[\u3040-\u30ff]")
-# [n] markers and quotations (one level of nesting: «… «Туркменгаз» …») are not the writer's language
+# [n] markers and quotations (one level of nesting: «… «Газпром» …») are not the writer's language
 _QUOTED = re.compile(r"\[[0-9, ]+\]|«[^«»]*(?:«[^«»]*»[^«»]*)*»|「[^「」]*(?:「[^「」]*」[^「」]*)*」")
 
 

@@ -52,7 +52,7 @@ def check_answer(text: str, question: str, lang: str, passages: list[Passage],
     what it cites (names in another script must at least transliterate, unless the question
     names them too), and it states at
     least one such checked fact that the question did not already hold: a small model's
-    answers that merely restate the question ("the sides agreed on cooperation [1]") go.
+    answers that merely restate the question ("the two sides met [1]") go.
     """
     raw = text.strip()
     if not raw or raw.strip(" .。").upper().startswith(NO_ANSWER):  # not an echo of the instructions

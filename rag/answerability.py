@@ -1,10 +1,10 @@
 """Does a source sentence answer the question at all? The extractive answer's abstention test.
 
-Retrieval similarity cannot tell a near miss ("who signed the treaty?" when the corpus only
+Retrieval similarity cannot tell a near miss ("who signed the agreement?" when the corpus only
 says it entered into force) from a hit: both find the same paragraph. Two checks can, without
 an LLM: the kind of answer the question asks for (a date, a person, an amount, an
 organisation, a place) must be present in the quoted sentence, and every number or ordinal in
-the question ("the third dialogue", "LLDC2") must appear in the cited passage.
+the question ("the third summit", "G20") must appear in the cited passage.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ _DIGITS = re.compile(r"\d+")
 
 
 def question_numbers(question: str) -> set[Decimal]:
-    """Digit runs and ordinal words of the question ("the third dialogue", "LLDC2", "2023");
+    """Digit runs and ordinal words of the question ("the third summit", "G20", "2019");
     cardinal words such as "two sides" or "both" are not constraints."""
     text = unicodedata.normalize("NFKC", question)
     found = {Decimal(d) for d in _DIGITS.findall(text)}

@@ -8,7 +8,7 @@ decides what a marker points to: numbers outside ``1..n_passages`` are dropped a
 
 Sentences end at Japanese 。！？ (no space needed) and at ``.!?`` followed by a space, a marker
 or the end of a line, but not inside balanced brackets or quotes (「…。」 is one sentence), not
-before a lowercase letter (``2025 г. в Токио``) and not after an initial or a common
+before a lowercase letter (``2024 г. в Берлине``) and not after an initial or a common
 abbreviation (``U.S.``, ``Mr.``). Line breaks always end a sentence (list items are claims).
 """
 

@@ -2,24 +2,24 @@
 
 A claim is supported when the cited passages state it, in whatever language they are written:
 
-* Dates are compared as ``(year, month, day)`` with missing parts allowed, so ``27 ноября 2025``,
-  ``November 27, 2025``, ``27.11.2025`` and ``2025年11月27日`` are one date, and a partial date in
-  the answer (``April 2025``, ``2025``) is supported by any passage date it covers. Relative
+* Dates are compared as ``(year, month, day)`` with missing parts allowed, so ``3 марта 2024``,
+  ``March 3, 2024``, ``03.03.2024`` and ``2024年3月3日`` are one date, and a partial date in
+  the answer (``May 2024``, ``2024``) is supported by any passage date it covers. Relative
   dates in a passage (本年4月, 昨年, 同年, ``в прошлом году``, ``this year``) are resolved with
   the date of the passage's document and the last year the passage mentioned.
 * Numbers are compared by value: ``1,250`` = ``1 250``; ``15億`` = ``1.5 billion``; Russian
   ``2,5`` = ``2.5``. A passage also counts its dates' parts, kanji numerals (第二) and small
   number words (второй, second) as numbers, so an answer may write them as digits.
 * Names: Latin and Cyrillic capitalised words and sequences (a sentence-initial word counts
-  only when a passage confirms it, since it may be an ordinary word), acronyms (GOSAT,
-  LLDC3, ООН), katakana words (トルクメニスタン) and quoted names (「…」, «…», "…"). A name is
+  only when a passage confirms it, since it may be an ordinary word), acronyms (NASA,
+  G20, ЕС), katakana words (オーストラリア) and quoted names (「…」, «…», "…"). A name is
   supported when a cited passage contains it (NFKC, casefolded; Russian and English words
-  compared by Snowball stem or, for Russian, a shared prefix, so Муто matches Мутой).
-  A name in another script than a passage (English "Muto" and Russian "Муто", "Turkmenistan"
-  and トルクメニスタン) is romanised (a simple Cyrillic table, simple Hepburn for katakana)
+  compared by Snowball stem or, for Russian, a shared prefix, so Иванов matches Ивановым).
+  A name in another script than a passage (English "Ivanov" and Russian "Иванов", "Australia"
+  and オーストラリア) is romanised (a simple Cyrillic table, simple Hepburn for katakana)
   and compared by consonant skeleton: similar consonants merged, vowels dropped, edit
   distance at most 1. When that fails the name is *unverifiable*, not unsupported: it may be
-  a translation (Japan / Япония) or written in kanji. Only a name that a passage in its own
+  a translation (Germany / Германия) or written in kanji. Only a name that a passage in its own
   script should contain but does not is unsupported.
 
 A sentence is ``ok`` when none of its claims is unsupported; unverifiable names are reported
@@ -630,8 +630,8 @@ def check_sentence(sentence_text: str, cited: list[Passage]) -> ClaimCheck:
 
 def new_to(claim: str, question: str) -> bool:
     """Does ``claim`` say something the question does not? A word counts as given when the
-    question holds it, or its stem (the word less a short inflected ending): "Туркменистане"
-    is in a question about "Туркменистана", "2025 год" in one about "2025 году"."""
+    question holds it, or its stem (the word less a short inflected ending): "Германии"
+    is in a question about "Германию", "2024 год" in one about "2024 году"."""
     c, q = _fold(claim), _fold(question)
     if c in q:
         return False
