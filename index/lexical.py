@@ -18,9 +18,11 @@ stored text on load.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +72,7 @@ class LexicalIndex:
             self._records.setdefault(record.doc_id, []).append(record)
         self._rows = self.ids()  # passage ID of each matrix row
         self._bm25 = bm25  # None: stale, rebuilt from the records when next needed
+        self._df: Counter[str] | None = None  # document frequency of each term, when needed
 
     @classmethod
     def load(cls, directory: Path) -> "LexicalIndex":
@@ -98,12 +101,12 @@ class LexicalIndex:
             self._records.pop(doc_id, None)
             if passages:
                 self._records[doc_id] = [IndexedPassage.analyse(p) for p in passages]
-        self._bm25 = None
+        self._bm25 = self._df = None
 
     def remove_documents(self, doc_ids: Iterable[str]) -> None:
         for doc_id in doc_ids:
             self._records.pop(doc_id, None)
-        self._bm25 = None
+        self._bm25 = self._df = None
 
     def search(self, query: str, k: int = 20, allowed_ids: set[str] | None = None) -> list[tuple[str, float]]:
         """The ``k`` best (passage ID, BM25 score) pairs for ``query``, best first, scores > 0."""
@@ -121,6 +124,23 @@ class LexicalIndex:
             hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
         hits = hits[np.lexsort((hits, -scores[hits]))]  # best first; ties in index order
         return [(self._rows[i], float(scores[i])) for i in hits]
+
+    def known_share(self, query: str) -> float:
+        """The share of the query's IDF mass carried by terms that occur in the index at all.
+
+        A term no passage contains ("Kyrgyzstan" asked in Japanese over a corpus that names it
+        only in Russian) has the highest IDF, so a query whose key terms are unknown here gets
+        a low share: whatever BM25 matched is then incidental words, not the question's point.
+        """
+        terms = query_tokens(query)
+        if not terms or not len(self):
+            return 0.0
+        if self._df is None:
+            self._df = Counter(t for records in self._records.values() for r in records for t in set(r.tokens))
+        n = len(self)
+        weights = [(math.log(1 + (n - df + 0.5) / (df + 0.5)), df > 0)
+                   for df in (self._df.get(t, 0) for t in terms)]
+        return sum(w for w, known in weights if known) / sum(w for w, _ in weights)
 
     def save(self) -> None:
         """Write the index as a new generation, then switch ``CURRENT`` to it atomically."""

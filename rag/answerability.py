@@ -13,8 +13,9 @@ import re
 import unicodedata
 from decimal import Decimal
 
-from index.analyzers import japanese_proper_nouns
-from rag.claims import _passage_numbers, extract_dates, extract_names, extract_numbers
+from index.document import Passage
+from rag.claims import _passage_numbers, extract_dates, extract_numbers, unsupported_names
+from rag.entities import entity_kinds
 
 # expected answer kinds, by question words in en / ru / ja (checked in this order)
 _KINDS: list[tuple[str, re.Pattern]] = [
@@ -27,8 +28,10 @@ _KINDS: list[tuple[str, re.Pattern]] = [
         r"|когда|в каком (году|месяце)|какого числа|какой даты|"
         r"いつ|何年|何月|何日|日付", re.IGNORECASE)),
     ("org", re.compile(
-        r"\bwhich (company|companies|firm|airline|organi[sz]ation|agency|bank)\b"
-        r"|как(ая|ие|ой) (японская )?(компани|авиакомпани|организаци|фирм|банк)|"
+        r"\bwhich (\w+ )?(company|companies|firm|airline|organi[sz]ation|agency|bank|institution"
+        r"|outlet|newspaper|publication|publisher)\b"
+        r"|как(ая|ую|ое|ие|ой|ого|ом|их) (\w+ )?(компани|авиакомпани|организаци|фирм|банк|учреждени|ведомств"
+        r"|издани|газет|агентств)|"
         r"どの企業|どこの企業|企業はどこ|どの会社|会社はどこ|航空会社|どの組織|どの機関", re.IGNORECASE)),
     ("person", re.compile(
         r"\bwho(m|se)?\b|\bкто\b|\bкого\b|\bкем\b|\bкому\b|誰|だれ|どなた", re.IGNORECASE)),
@@ -50,14 +53,9 @@ def _has_kind(kind: str, sentence: str, ref_date: str | None) -> bool:
         return bool(extract_dates(sentence, ref_date))
     if kind == "amount":
         return bool(extract_numbers(sentence))
-    ja = japanese_proper_nouns(sentence)
-    names = extract_names(sentence)
-    latin_or_cyrillic = [n for n in names if re.search(r"[A-Za-zА-Яа-яЁё]", n)]
-    if kind == "person":
-        return any(k == "人名" for _, k in ja) or any("・" in n for n in names) or bool(latin_or_cyrillic)
-    if kind == "org":
-        return any(k == "組織名" for _, k in ja) or bool(latin_or_cyrillic)
-    return any(k == "地名" for _, k in ja) or bool(latin_or_cyrillic)  # place
+    found = entity_kinds(sentence)
+    # "where" is also asked of organisations (Japanese どこ: "which concern does he head?")
+    return kind in found or (kind == "place" and "org" in found)
 
 
 _ORDINALS = re.compile(
@@ -84,12 +82,15 @@ def missing_numbers(question: str, passage_text: str) -> list[str]:
     return sorted(str(n) for n in question_numbers(question) - have)
 
 
-def answers_question(question: str, sentence: str, passage_text: str, ref_date: str | None) -> str | None:
+def answers_question(question: str, sentence: str, passage: Passage) -> str | None:
     """None when the sentence can answer the question; else the reason it cannot."""
-    missing = missing_numbers(question, passage_text)
+    missing = missing_numbers(question, passage.text)
     if missing:
         return f"the sources do not mention {', '.join(missing)} from the question"
+    absent = unsupported_names(question, [passage])
+    if absent:  # the passage is about something else: it could name them and does not
+        return f"the source does not mention {', '.join(absent)} from the question"
     kind = expected_kind(question)
-    if kind and not _has_kind(kind, sentence, ref_date):
+    if kind and not _has_kind(kind, sentence, passage.date):
         return f"the best source sentence contains no {kind}"
     return None

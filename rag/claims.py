@@ -628,6 +628,13 @@ def check_sentence(sentence_text: str, cited: list[Passage]) -> ClaimCheck:
     return ClaimCheck(ok=not unsupported, claims=claims, unsupported=unsupported, unverifiable=unverifiable)
 
 
+def unsupported_names(text: str, passages: list[Passage]) -> list[str]:
+    """The names of ``text`` that the passages could show (same script) but do not."""
+    facts = [_facts(p.text, p.date) for p in passages]
+    statuses = (_name_status(name, facts) for name in _find_names(_norm(strip_markers(text))))
+    return list(dict.fromkeys(s for s, status in filter(None, statuses) if status == "unsupported"))
+
+
 def new_to(claim: str, question: str) -> bool:
     """Does ``claim`` say something the question does not? A word counts as given when the
     question holds it, or its stem (the word less a short inflected ending): "Германии"

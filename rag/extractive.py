@@ -52,7 +52,7 @@ def choose_quotes(question: str, ranked: list[Quote], passages: list, *, window:
     first_reason: str | None = None
     for quote in near:
         passage = passages[quote.n - 1]
-        reason = answers_question(question, quote.sentence, passage.text, passage.date)
+        reason = answers_question(question, quote.sentence, passage)
         if reason is None:
             chosen.append(quote)
             if len(chosen) == max_quotes:

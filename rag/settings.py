@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     context_k: int = 4
     candidate_pool: int = 50  # candidates taken from each side before fusion
     lexical_weight: float = 0.15  # BM25 bonus (normalised to [0, 1]) added to the dense cosine
+    # the bonus is scaled by (share of the query's IDF mass the lexical index knows) ** this power
+    lexical_coverage_power: float = 2.0
     sentence_weight: float = 0.5  # times the best sentence's cosine, added too (0 turns it off)
     # below this dense cosine similarity of the best passage, the corpus is taken to be silent
     abstain_similarity: float = 0.47  # calibrated on the known-facts set (README)

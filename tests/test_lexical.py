@@ -167,3 +167,14 @@ def test_index_from_other_analyzer_settings_is_reanalysed(index):
     again = LexicalIndex.load(index.directory)
     assert again.search("stale") == []
     assert top(again, "二重課税条約") == f"{JA_DOC}#p10"
+
+
+def test_known_share_falls_when_the_querys_key_term_is_unknown(tmp_path):
+    index = build(tmp_path / "bm25")
+    known = index.known_share("トルクメニスタンとの直行便")
+    unknown = index.known_share("キルギスとの直行便")  # キルギス occurs in no passage
+    assert known == pytest.approx(1.0, abs=0.01)
+    assert 0.0 < unknown < 0.8
+    assert index.known_share("Кыргызстан Таджикистан") == 0.0
+    index.remove_documents([JA_DOC, RU_DOC, EN_DOC])
+    assert index.known_share("トルクメニスタン") == 0.0  # an empty index knows nothing

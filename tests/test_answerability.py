@@ -1,0 +1,56 @@
+"""The extractive abstention test: expected answer kinds, entity kinds per script, question names."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.document import Passage
+from rag.answerability import answers_question, expected_kind
+from rag.entities import entity_kinds
+
+
+def passage(text: str, lang: str, date: str = "2024-05-01") -> Passage:
+    return Passage(id="d#p1", doc_id="d", doc="d.txt", n=1, text=text, start=0, end=len(text), date=date, lang=lang)
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Which Norwegian company built the bridge?", "org"),
+    ("Через какую организацию выделяются гранты?", "org"),
+    ("Какое издание опубликовало интервью?", "org"),
+    ("Which news outlet reported the visit?", "org"),
+    ("Кто возглавил делегацию?", "person"),
+    ("会議はいつ開かれましたか？", "date"),
+    ("In which city was the forum held?", "place"),
+    ("What did the sides agree on?", None),
+])
+def test_expected_kind(question, kind):
+    assert expected_kind(question) == kind
+
+
+@pytest.mark.parametrize("sentence, present, absent", [
+    # countries and regions are capitalised in Russian but are no persons
+    ("Делегация включала представителей стран Южной Америки и Канады:", {"place"}, {"person"}),
+    ("Министр финансов Норвегии Ингвар Хансен;", {"person", "place"}, set()),
+    ("Заместитель министра Кэндзи Ватанабэ;", {"person"}, set()),  # unknown foreign name pair
+    ("Председатель правления «Нефтегазпром» выступил с докладом.", {"org"}, set()),
+    ("双方は、国際協力機構を通じた技術協力の重要性を確認した。", {"org"}, {"person"}),
+    ("シュテファン・ミュラー首相は、ベルリンにおいて会談した。", {"person", "place"}, set()),
+    ("ノルウェー・オスロ州における工場の建設契約。", {"place"}, {"person"}),  # place names joined by ・
+])
+def test_entity_kinds(sentence, present, absent):
+    kinds = entity_kinds(sentence)
+    assert present <= kinds and not (absent & kinds)
+
+
+def test_a_sentence_without_the_asked_kind_does_not_answer():
+    text = "Делегация включала представителей стран Южной Америки и Канады:"
+    reason = answers_question("Кто представлял Канаду?", text, passage(text, "ru"))
+    assert reason and "person" in reason
+
+
+def test_a_passage_that_could_name_the_questions_subject_but_does_not_is_not_an_answer():
+    text = "2024年5月1日、山田首相はノルウェーの首相と会談した。"
+    assert answers_question("会談にスウェーデンから参加したのは誰ですか？", text, passage(text, "ja")) is not None
+    assert answers_question("会談にノルウェーから参加したのは誰ですか？", text, passage(text, "ja")) is None
+    # a name in another script cannot be checked against this passage, so it is no reason to abstain
+    assert answers_question("Who met the prime minister of Norway?", text, passage(text, "ja")) is None
