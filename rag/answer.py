@@ -1,16 +1,20 @@
 """Generated answers: prompt the LLM, stream its text, then check it before it counts.
 
-Checks, in order: the model may decline (NO_ANSWER → abstain); the answer must be in the
-question's language; every sentence must carry a valid [n] marker (markers that point nowhere
-are removed); every number, date and name in a sentence must appear in the passages it cites,
-and the sentence must state one such fact that the question does not.
-Sentences that fail are dropped; when none survives, or the language is wrong, the answer
-falls back to the extractive one. The result says which happened.
+Checks, in order: the model may decline (NO_ANSWER); the answer must be in the question's
+language; every sentence must carry a valid [n] marker (markers that point nowhere are
+removed); every number, date and name in a sentence must appear in the passages it cites, and
+the sentence must state one such fact that the question does not and that the quoted evidence
+sentence holds (the sentence the answerability check found to answer the question: a 1.5B
+model reading a whole passage sometimes answers from its neighbour sentence, or gives the
+year where an anniversary was asked). Sentences that fail are dropped; when none survives, the
+language is wrong, or the model declines although the evidence answers the question, the
+answer falls back to the extractive one. The result says which happened.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any, Callable, Generator
 
 from llama_index.core.llms import ChatMessage
@@ -25,7 +29,7 @@ from rag.prompts import NO_ANSWER, system_prompt, user_prompt
 
 def generate_answer(
     question: str, lang: str, passages: list[Passage], llm_spec: str, settings,
-    *, fallback: Callable[[str], dict], timings: dict, started: float,
+    *, fallback: Callable[[str], dict], timings: dict, started: float, evidence: list[str] | None = None,
 ) -> Generator[dict[str, Any], None, dict[str, Any]]:
     """Yield ``token`` events while the LLM writes; return the checked outcome."""
     llm = make_llm(llm_spec, settings)
@@ -41,21 +45,26 @@ def generate_answer(
         text += delta
         yield {"type": "token", "text": delta}
     timings["generation_s"] = round(time.perf_counter() - started, 3)
-    return check_answer(text, question, lang, passages, fallback)
+    return check_answer(text, question, lang, passages, fallback, evidence)
 
 
 def check_answer(text: str, question: str, lang: str, passages: list[Passage],
-                 fallback: Callable[[str], dict]) -> dict:
+                 fallback: Callable[[str], dict], evidence: list[str] | None = None) -> dict:
     """Turn the raw model text into an outcome: checked answer, abstention, or fallback.
 
     A sentence is kept when it cites a passage, every date, number and name in it appears in
     what it cites (names in another script must at least transliterate, unless the question
     names them too), and it states at
     least one such checked fact that the question did not already hold: a small model's
-    answers that merely restate the question ("the two sides met [1]") go.
+    answers that merely restate the question ("the two sides met [1]") go. With ``evidence``
+    (the quoted sentences that answer the question), that fact must also be one they state.
     """
     raw = text.strip()
     if not raw or raw.strip(" .。").upper().startswith(NO_ANSWER):  # not an echo of the instructions
+        if evidence:  # the quote answers the question: a small model's decline is its own failure
+            out = fallback("the model declined, but the quoted source sentence answers the question")
+            out["checks"].update({"model_declined": True, "raw": raw})
+            return out
         return {"answer": message("abstain", lang), "abstained": True, "mode": "abstain", "cited": [],
                 "checks": {"model_declined": True, "raw": raw}}
     if not in_language(raw, lang):
@@ -77,6 +86,8 @@ def check_answer(text: str, question: str, lang: str, passages: list[Passage],
                             + ", ".join(unchecked)})
         elif not any(new_to(claim, question) for claim in check.supported):
             dropped.append({"sentence": sentence.text, "reason": "states no checked fact beyond the question"})
+        elif evidence and not _restates_evidence(sentence.text, check.supported, question, evidence, passages):
+            dropped.append({"sentence": sentence.text, "reason": "states no fact of the quoted evidence sentence"})
         else:
             kept.append(sentence)
     checks: dict[str, Any] = {"invalid_markers": invalid, "dropped": dropped}
@@ -87,3 +98,11 @@ def check_answer(text: str, question: str, lang: str, passages: list[Passage],
     cited = sorted({n for s in kept for n in s.markers})
     return {"answer": render_answer(kept), "abstained": False, "mode": "llm", "cited": cited, "checks": checks,
             "numbered": passages}
+
+
+def _restates_evidence(sentence: str, supported: list[str], question: str, evidence: list[str],
+                       passages: list[Passage]) -> bool:
+    """Does the sentence state a fact beyond the question that the evidence sentences hold?"""
+    quoted = [replace(passages[0], text=" ".join(evidence))] if passages else []
+    held = check_sentence(sentence, quoted).supported if quoted else []
+    return any(claim in held and new_to(claim, question) for claim in supported)

@@ -14,6 +14,7 @@ import unicodedata
 from decimal import Decimal
 
 from index.document import Passage
+from index.sentences import split_sentences
 from rag.claims import _passage_numbers, extract_dates, extract_numbers, unsupported_names
 from rag.entities import entity_kinds
 
@@ -87,7 +88,8 @@ def answers_question(question: str, sentence: str, passage: Passage) -> str | No
     missing = missing_numbers(question, passage.text)
     if missing:
         return f"the sources do not mention {', '.join(missing)} from the question"
-    absent = unsupported_names(question, [passage])
+    # sentence by sentence: a capitalised first word ("Any images?") is no name
+    absent = [name for part in split_sentences(question) for name in unsupported_names(part, [passage])]
     if absent:  # the passage is about something else: it could name them and does not
         return f"the source does not mention {', '.join(absent)} from the question"
     kind = expected_kind(question)

@@ -5,8 +5,9 @@ for?". Capitalisation alone cannot answer that in Russian, where every country a
 capitalised ("представителей стран Центральной Азии и Японии" names no person). So each script
 gets the best analysis available offline:
 
-- Russian words go through pymorphy3's dictionary: Name/Surn/Patr tags mark persons, Geox
-  places, Orgn organisations; two adjacent capitalised words it does not know are taken for a
+- Russian words go through pymorphy3's dictionary: Name/Surn/Patr tags mark persons, Orgn
+  organisations, Geox places where the toponym says where (after в/на/из…, or in the
+  locative: "в Бергене", not "инициированный Норвегией" or "стран Азии"); two adjacent capitalised words it does not know are taken for a
   foreign personal name ("Ёдзи Муто"); a capitalised name in «» quotes is an organisation.
 - Japanese text uses UniDic's proper-noun classes (人名, 地名, 組織名); a noun compound ending
   in an institutional suffix (基金, 機構, 省, 銀行, …) is an organisation too, as UniDic splits
@@ -35,6 +36,9 @@ _JA_ORG_SUFFIX = re.compile(
     r"[一-龥ァ-ヴー]{1,20}(?:基金|機構|銀行|公社|公庫|協会|財団|会社|商事|大学|研究所|委員会|事業団|組合|センター|省|庁)"
 )
 _PERSON_TAGS = {"Name", "Surn", "Patr"}
+# a toponym is a place answer where it says where: "в Бергене", "на Камчатке", not "стран Азии"
+_LOCATIVE_PREPOSITIONS = {"в", "во", "на", "из", "под", "около", "близ", "у"}
+_FAR = 99
 
 _morph_lock = threading.Lock()
 
@@ -49,17 +53,21 @@ def _russian_kinds(text: str) -> set[str]:
     if _QUOTED_CAPITALISED.search(text):
         kinds.add("org")
     unknown_run = 0
+    since_preposition = _FAR
     with _morph_lock:
         morph = _morph()
         for match in _CYR_WORD.finditer(text):
             word = match.group()
+            since_preposition = 0 if word.lower() in _LOCATIVE_PREPOSITIONS else since_preposition + 1
             if not word[0].isupper():
                 unknown_run = 0
                 continue
-            tags = set().union(*(p.tag.grammemes for p in morph.parse(word)[:3]))
+            parses = morph.parse(word)
+            tags = set().union(*(p.tag.grammemes for p in parses[:3]))
             if tags & _PERSON_TAGS:
                 kinds.add("person")
-            if "Geox" in tags:
+            top = parses[0]
+            if "Geox" in tags and (since_preposition <= 2 or ("loct" in top.tag and top.score >= 0.5)):
                 kinds.add("place")
             if "Orgn" in tags:
                 kinds.add("org")

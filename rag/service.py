@@ -132,7 +132,7 @@ class RagService:
             else:  # the LLM reads only the passages the quotes come from: a lean prompt, no distractors
                 outcome = yield from generate_answer(
                     standalone, lang, [extractive["numbered"][n - 1] for n in extractive["cited"]], llm_spec,
-                    self.settings, timings=timings, started=t0,
+                    self.settings, timings=timings, started=t0, evidence=extractive["quotes"],
                     fallback=lambda reason: {**extractive, "checks": {**extractive["checks"], "fallback": reason}},
                 )
         timings["total_s"] = round(time.perf_counter() - t0, 3)
@@ -162,7 +162,8 @@ class RagService:
             return {"answer": message("abstain", lang), "abstained": True, "mode": "abstain",
                     "cited": [], "checks": checks}
         return {"answer": render_extractive(quotes, lang), "abstained": False, "mode": "extractive",
-                "cited": sorted({q.n for q in quotes}), "checks": checks, "numbered": passages}
+                "cited": sorted({q.n for q in quotes}), "checks": checks, "numbered": passages,
+                "quotes": [q.sentence for q in quotes]}
 
     # ---- citation lookup and documents ------------------------------------------------------
     def cite(self, passage_id: str, neighbours: int = 1) -> dict[str, Any]:

@@ -70,6 +70,23 @@ def test_wrong_language_falls_back_and_decline_abstains():
     assert in_language(english, "en") and not in_language(english, "ru")
 
 
+def test_a_fact_from_another_sentence_than_the_quoted_evidence_falls_back():
+    passage = Passage(id="d#p3", doc_id="d", doc="d.txt", n=3, start=0, end=10, lang="en", date="2024-05-01",
+                      text="The plant opened in 2019. It marked the 30th anniversary of the company.")
+    question = "Which anniversary did the plant opening mark?"
+    evidence = ["It marked the 30th anniversary of the company."]
+    wrong = check_answer("It marked 2019 [1].", question, "en", [passage], _fallback, evidence)
+    assert wrong["mode"] == "extractive"
+    assert wrong["checks"]["dropped"][0]["reason"] == "states no fact of the quoted evidence sentence"
+    right = check_answer("It marked the 30th anniversary [1].", question, "en", [passage], _fallback, evidence)
+    assert right["mode"] == "llm"
+
+
+def test_a_decline_despite_answering_evidence_falls_back_to_the_quote():
+    out = check_answer("NO_ANSWER", QUESTION, "en", [TREATY_PASSAGE], _fallback, ["…が2025年11月27日に発効した…"])
+    assert out["mode"] == "extractive" and not out["abstained"] and out["checks"]["model_declined"]
+
+
 @pytest.mark.llm
 def test_local_llm_answers_in_japanese_with_a_checked_citation(seed_service):
     result = seed_service.ask("日本とトルクメニスタンの二重課税防止条約はいつ発効しましたか？", AskOptions(llm="local"))
