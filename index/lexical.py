@@ -128,7 +128,7 @@ class LexicalIndex:
     def known_share(self, query: str) -> float:
         """The share of the query's IDF mass carried by terms that occur in the index at all.
 
-        A term no passage contains ("Kyrgyzstan" asked in Japanese over a corpus that names it
+        A term no passage contains ("Norway" asked in Japanese over a corpus that names it
         only in Russian) has the highest IDF, so a query whose key terms are unknown here gets
         a low share: whatever BM25 matched is then incidental words, not the question's point.
         """

@@ -75,18 +75,26 @@ class SentenceVectors:
                 self._passage_ids[keep], self._doc_ids[keep], self._vectors[keep])
             self._rows = None
 
-    def best_similarity(self, query_vector: np.ndarray, passage_ids: Iterable[str]) -> dict[str, float]:
-        """For each passage, the highest cosine similarity of one of its sentences to the query
-        (vectors are normalised); passages without sentence vectors are left out."""
+    def _rows_of(self, passage_id: str) -> np.ndarray | None:
         if self._rows is None:
             order = np.argsort(self._passage_ids, kind="stable")
             ids, starts = np.unique(self._passage_ids[order], return_index=True)
             self._rows = dict(zip(ids.tolist(), np.split(order, starts[1:])))
+        return self._rows.get(passage_id)
+
+    def of_passage(self, passage_id: str) -> np.ndarray | None:
+        """The vectors of a passage's sentences, in ``split_sentences`` order; None if not stored."""
+        rows = self._rows_of(passage_id)
+        return self._vectors[rows] if rows is not None and len(rows) else None
+
+    def best_similarity(self, query_vector: np.ndarray, passage_ids: Iterable[str]) -> dict[str, float]:
+        """For each passage, the highest cosine similarity of one of its sentences to the query
+        (vectors are normalised); passages without sentence vectors are left out."""
         out = {}
         for pid in passage_ids:
-            rows = self._rows.get(pid)
-            if rows is not None and len(rows):
-                out[pid] = float(np.max(self._vectors[rows] @ query_vector))
+            vectors = self.of_passage(pid)
+            if vectors is not None:
+                out[pid] = float(np.max(vectors @ query_vector))
         return out
 
     def save(self) -> None:

@@ -8,7 +8,7 @@ gets the best analysis available offline:
 - Russian words go through pymorphy3's dictionary: Name/Surn/Patr tags mark persons, Orgn
   organisations, Geox places where the toponym says where (after в/на/из…, or in the
   locative: "в Бергене", not "инициированный Норвегией" or "стран Азии"); two adjacent capitalised words it does not know are taken for a
-  foreign personal name ("Ёдзи Муто"); a capitalised name in «» quotes is an organisation.
+  foreign personal name ("Кэндзи Ватанабэ"); a capitalised name in «» quotes is an organisation.
 - Japanese text uses UniDic's proper-noun classes (人名, 地名, 組織名); a noun compound ending
   in an institutional suffix (基金, 機構, 省, 銀行, …) is an organisation too, as UniDic splits
   such names into common nouns; a katakana name joined by ・ is a person.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.sentences import split_sentences
+from index.sentences import SentenceVectors, split_sentences
 from rag.answerability import answers_question
 from rag.messages import message
 
@@ -24,15 +24,17 @@ class Quote:
     score: float
 
 
-def rank_sentences(question_vec: np.ndarray, passages: list, embedding) -> list[Quote]:
-    """Every sentence of the passages, scored against the question, best first."""
-    candidates = [(n, sentence) for n, passage in enumerate(passages, 1)
-                  for sentence in split_sentences(passage.text)]
-    if not candidates:
-        return []
-    vectors = np.asarray(embedding.get_text_embedding_batch([s for _, s in candidates]))
-    scores = vectors @ question_vec
-    quotes = [Quote(n=n, sentence=s, score=float(sc)) for (n, s), sc in zip(candidates, scores)]
+def rank_sentences(question_vec: np.ndarray, passages: list, embedding,
+                   stored: SentenceVectors | None = None) -> list[Quote]:
+    """Every sentence of the passages, scored against the question, best first. Vectors that
+    ingest stored (``stored``) are reused; only passages without them are embedded here."""
+    quotes: list[Quote] = []
+    for n, passage in enumerate(passages, 1):
+        sentences = split_sentences(passage.text)
+        vectors = stored.of_passage(passage.id) if stored is not None else None
+        if vectors is None or len(vectors) != len(sentences):
+            vectors = np.asarray(embedding.get_text_embedding_batch(sentences)) if sentences else []
+        quotes += [Quote(n=n, sentence=s, score=float(v @ question_vec)) for s, v in zip(sentences, vectors)]
     return sorted(quotes, key=lambda q: q.score, reverse=True)
 
 

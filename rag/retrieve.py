@@ -12,7 +12,7 @@ bonus would pull every answer toward same-language documents; when dense retriev
 answer lies in another language, the bonus is switched off. Measured (README): jsquad R@1
 0.884 → 0.929, xquad-ru 0.923 → 0.954, and no loss on cross-language pairs.
 Even when dense retrieval points at the question's language, the answer may lie in another:
-a Japanese question about "キルギス" over a corpus that names Kyrgyzstan only in Russian
+a Japanese question about "ノルウェー" over a corpus that names Norway only in Russian
 matches Japanese passages on incidental words alone. So the bonus is scaled by the share of
 the query's IDF mass that the lexical index knows (squared, ``lexical_coverage_power``): a
 query whose rarest terms occur nowhere gets little lexical weight (known facts ja→ru R@1
