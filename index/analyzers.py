@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 import fugashi
 import Stemmer
@@ -97,9 +97,11 @@ def tokenize(text: str, lang: str) -> list[str]:
     return words(text)
 
 
-def query_tokens(query: str) -> list[str]:
-    """The terms of a query, analysed as the language it is written in."""
-    return tokenize(query, detect_language(query))
+@lru_cache(maxsize=256)
+def query_tokens(query: str) -> tuple[str, ...]:
+    """The terms of a query, analysed as the language it is written in (cached: retrieval
+    analyses each question twice, for BM25 and for the share of it the index knows)."""
+    return tuple(tokenize(query, detect_language(query)))
 
 
 def japanese_proper_nouns(text: str) -> list[tuple[str, str]]:

@@ -43,6 +43,7 @@ class Paragraph:
     start: int
     end: int
     section: str = ""
+    lead: str = ""  # for a list item: the sentence that introduces the list ("… took part:")
 
 
 @dataclass
@@ -57,6 +58,7 @@ class Passage:
     start: int
     end: int
     section: str = ""
+    lead: str = ""  # the lead-in of the list this passage is an item of
     title: str = ""
     date: str = ""
     place: str = ""
@@ -66,8 +68,9 @@ class Passage:
     extra: dict = field(default_factory=dict)
 
     def context_header(self) -> str:
-        """Title, date and section: prepended to the text for embedding and BM25, never shown."""
-        parts = [p for p in (self.title, self.date, self.section) if p]
+        """Title, date, section and list lead-in: prepended to the text for embedding and BM25,
+        never shown."""
+        parts = [p for p in (self.title, self.date, self.section, self.lead) if p]
         return " | ".join(parts)
 
     def indexed_text(self) -> str:

@@ -1,9 +1,10 @@
 """Passage and query embeddings with a sentence-transformers model, behind llama-index's BaseEmbedding.
 
 EmbeddingGemma is asymmetric: queries get the model's ``query`` prompt, documents the
-``title: <title> | text: <text>`` form its model card gives (the document's title and the
-passage's section go in the title slot, so a paragraph that says "both sides…" still carries
-what the document is about). Other models without prompts get the plain texts. The model is
+``title: <title> | text: <text>`` form its model card gives (the document's title, the
+passage's section and a list item's lead-in go in the title slot, so a paragraph that says
+"both sides…" still carries what the document is about; so do the sentences retrieval matches
+one by one). Other models without prompts get the plain texts. The model is
 loaded once per process and per (model, dtype); weights load from the provisioned folder only.
 """
 
@@ -62,11 +63,17 @@ class PassageEmbedding(BaseEmbedding):
         return "query" in (self._st().prompts or {})
 
     def document_text(self, passage: Passage) -> str:
-        """The text embedded for a passage: the document prompt with title and section."""
+        """The text embedded for a passage: the document prompt with title, section and lead-in."""
         if not self.has_prompts:
             return passage.indexed_text()
-        title = " | ".join(p for p in (passage.title, passage.section) if p) or "none"
-        return f"title: {title} | text: {passage.text}"
+        return f"title: {_title_slot(passage)} | text: {passage.text}"
+
+    def sentence_text(self, passage: Passage, sentence: str) -> str:
+        """The text embedded for one sentence of a passage: in the passage's title slot, so that
+        "Minister X;" still says which meeting's list it is on."""
+        if not self.has_prompts:
+            return sentence
+        return f"title: {_title_slot(passage)} | text: {sentence}"
 
     def _encode(self, texts: list[str], *, prompt: str | None, progress: bool = False) -> list[list[float]]:
         """Encode with the model's named prompt (``query``/``document``), or none when the
@@ -83,9 +90,11 @@ class PassageEmbedding(BaseEmbedding):
     def embed_passages(self, passages: list[Passage], progress: bool = False) -> list[list[float]]:
         return self._encode_by_length([self.document_text(p) for p in passages], prompt=None, progress=progress)
 
-    def embed_sentences(self, sentences: list[str], progress: bool = False) -> list[list[float]]:
-        """Sentences as documents, without title (retrieval's sentence-level evidence)."""
-        return self._encode_by_length(sentences, prompt="document", progress=progress)
+    def embed_sentences(self, sentences: list[tuple[Passage, str]], progress: bool = False) -> list[list[float]]:
+        """(passage, sentence) pairs as documents in their passage's context (retrieval's
+        sentence-level evidence, and the extractive answer's candidates)."""
+        return self._encode_by_length([self.sentence_text(p, s) for p, s in sentences], prompt=None,
+                                      progress=progress)
 
     def _encode_by_length(self, texts: list[str], *, prompt: str | None, progress: bool) -> list[list[float]]:
         # sort by length so each batch pads little; restore the order after
@@ -112,14 +121,18 @@ class PassageEmbedding(BaseEmbedding):
         return self._encode([text], prompt="document")[0]
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        # the extractive answerer embeds the sentences of the passages it quotes; the same
-        # passages come back across questions, so their sentences are cached
+        # the extractive answerer embeds the bare sentences of the passages it may quote; the
+        # same passages come back across questions, so they are cached
         todo = [t for t in dict.fromkeys(texts) if t not in self._text_cache]
         if todo:
             if len(self._text_cache) > 20_000:
                 self._text_cache.clear()
             self._text_cache.update(zip(todo, self._encode(todo, prompt="document")))
         return [self._text_cache[t] for t in texts]
+
+
+def _title_slot(passage: Passage) -> str:
+    return " | ".join(p for p in (passage.title, passage.section, passage.lead) if p) or "none"
 
 
 def make_embedding(settings) -> PassageEmbedding:

@@ -23,7 +23,7 @@ from index.lexical import LexicalIndex
 from index.passages import ingest_file
 from index.readers import SUPPORTED_EXTENSIONS, ReaderError
 from index.sentences import SentenceVectors, split_sentences
-from index.store import DocEntry, Manifest, PassageStore, StoreError
+from index.store import INDEX_FORMAT, DocEntry, Manifest, PassageStore, StoreError
 
 
 @dataclass
@@ -96,6 +96,8 @@ def sync(
         raise StoreError(f"the index was built with {manifest.embed_model}, not {settings.embed_model}: "
                          f"delete {settings.data_dir} to rebuild it")
     manifest.embed_model = settings.embed_model
+    stale_format = manifest.format != INDEX_FORMAT  # every document is read and embedded again
+    manifest.format = INDEX_FORMAT
 
     files = discover(corpus_root, [p for p in scope or [] if p.exists()] if scope else None)
     present: dict[str, Path] = {doc_id_for(f, corpus_root)[1]: f for f in files}
@@ -109,7 +111,7 @@ def sync(
     for doc, path in present.items():
         digest = _sha256(path)
         entry = manifest.docs.get(doc)
-        if entry and entry.sha256 == digest:
+        if entry and entry.sha256 == digest and not stale_format:
             report.unchanged += 1
         else:
             todo.append((doc, path, digest))
@@ -162,11 +164,11 @@ def sync(
         report.embed_seconds = time.perf_counter() - t0
         report.passages_embedded = len(all_new)
         t0 = time.perf_counter()
-        rows = [(doc_id, p.id, s) for doc_id, passages in sentence_work for p in passages for s in split_sentences(p.text)]
-        encoded = embedding.embed_sentences([s for _, _, s in rows], progress=progress) if rows else []
-        for (doc_id, pid, _), vec in zip(rows, encoded):
+        rows = [(doc_id, p, s) for doc_id, passages in sentence_work for p in passages for s in split_sentences(p.text)]
+        encoded = embedding.embed_sentences([(p, s) for _, p, s in rows], progress=progress) if rows else []
+        for (doc_id, passage, _), vec in zip(rows, encoded):
             ids, vecs = sentence_vectors.setdefault(doc_id, ([], []))
-            ids.append(pid)
+            ids.append(passage.id)
             vecs.append(vec)
         report.sentence_seconds = time.perf_counter() - t0
         report.sentences_embedded = len(rows)

@@ -10,6 +10,12 @@ the next block starts with a lowercase letter, or the document is a layout dump 
 unindented text a blank line is trusted as a paragraph break even after an unfinished sentence
 (an omitted formula or table often sits there).
 
+A list's items get the sentence that introduces the list as their `lead`: a paragraph ending in a
+colon introduces the paragraphs after it: items that start with a list marker while they do, and
+otherwise up to and including the first that ends a sentence (items end in ``;`` or ``,`` until
+the last). An item such as "Minister of Energy X;" says nothing of what it is a list of;
+retrieval needs the lead-in ("the meeting brought together:") to find it.
+
 A paragraph's text differs from its source span only in whitespace: line ends are joined (with
 no separator between CJK characters, a single space otherwise) and surrounding whitespace is
 stripped, so `source_offsets` maps every character back to the source.
@@ -30,6 +36,8 @@ _HEADING_MAX_WORDS = 10
 _INDENTED_SHARE = 0.75
 _MARKED_HEADING = re.compile(r"(#{1,6})[ \t]+(.+?)[ \t#]*")
 _LIST_ITEM = re.compile(r"[・•●○■□◆◇▪◦‣※]|(?:[-*+–—]|\(?\d{1,3}[.)）]|[（(]\d{1,3}[)）])\s")
+_LIST_INTRO = (":", "：")
+_LEAD_MAX_CHARS = 200
 _INNER_PUNCT = re.compile(r"[。！？、，]|[.!?,;:]\s")  # a heading is no sentence or clause list
 
 
@@ -67,7 +75,32 @@ def split_paragraphs(doc: Document) -> list[Paragraph]:
         if following is None or not _runs_on(text, block, following, layout):
             paragraphs.append(_paragraph(text, group, len(paragraphs) + 1, section))
             group = []
+    _mark_list_items(paragraphs)
     return paragraphs
+
+
+def _mark_list_items(paragraphs: list[Paragraph]) -> None:
+    """Give the items of each colon-introduced list their lead-in sentence."""
+    lead = ""
+    marked: bool | None = None  # do this list's items start with markers? None before the first
+    open_list = False  # the previous unmarked item ended without closing the list
+    for paragraph in paragraphs:
+        body = paragraph.text.rstrip()
+        starts_marked = bool(_LIST_ITEM.match(body))
+        if lead and not body.endswith(_LIST_INTRO) and (
+                marked is None or (starts_marked if marked else open_list)):
+            paragraph.lead = lead
+            marked = starts_marked if marked is None else marked
+            open_list = body[-1] not in _SENTENCE_END + _CLOSERS
+            continue
+        lead = _last_sentence(body)[:_LEAD_MAX_CHARS] if body.endswith(_LIST_INTRO) else ""
+        marked = None
+
+
+def _last_sentence(text: str) -> str:
+    """The last sentence of a paragraph (its lead-in, when it introduces a list)."""
+    ends = [m.end() for m in re.finditer(f"[{re.escape(_SENTENCE_END)}][{re.escape(_CLOSERS)}]*\\s*", text[:-1])]
+    return text[ends[-1]:].strip() if ends else text
 
 
 def source_offsets(text: str, paragraph: Paragraph) -> list[int]:

@@ -66,7 +66,7 @@ def build_passages(doc: Document, paragraphs: list[Paragraph],
 def _passage(doc: Document, paragraph: Paragraph, pid: str, text: str,
              start: int, end: int) -> Passage:
     return Passage(id=pid, doc_id=doc.doc_id, doc=doc.doc, n=paragraph.n, text=text, start=start,
-                   end=end, section=paragraph.section, **doc.metadata())
+                   end=end, section=paragraph.section, lead=paragraph.lead, **doc.metadata())
 
 
 def _pieces(text: str, max_chars: int) -> list[tuple[int, int]]:

@@ -23,7 +23,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 from index.document import Passage
 
 # metadata kept on every Chroma record (Chroma metadata values are scalars)
-_PASSAGE_META = ("doc", "n", "start", "end", "section", "title", "date", "place", "source", "note", "lang")
+_PASSAGE_META = ("doc", "n", "start", "end", "section", "lead", "title", "date", "place", "source", "note", "lang")
 
 
 class StoreError(RuntimeError):
@@ -60,10 +60,15 @@ class DocEntry:
     metadata: dict[str, str] = field(default_factory=dict)
 
 
+# what passages and their indexed texts are made of; a manifest of another format is re-indexed
+INDEX_FORMAT = 3  # 2: list items carry their lead-in; 3: sentences are embedded with their passage's title
+
+
 @dataclass
 class Manifest:
     embed_model: str = ""
     docs: dict[str, DocEntry] = field(default_factory=dict)  # keyed by `doc` (relative path)
+    format: int = INDEX_FORMAT
 
     @classmethod
     def load(cls, path: Path) -> "Manifest":
@@ -71,10 +76,10 @@ class Manifest:
             return cls()
         data = json.loads(path.read_text(encoding="utf-8"))
         docs = {doc: DocEntry(**entry) for doc, entry in data.get("docs", {}).items()}
-        return cls(embed_model=data.get("embed_model", ""), docs=docs)
+        return cls(embed_model=data.get("embed_model", ""), docs=docs, format=data.get("format", 1))
 
     def save(self, path: Path) -> None:
-        data = {"embed_model": self.embed_model,
+        data = {"embed_model": self.embed_model, "format": self.format,
                 "docs": {doc: entry.__dict__ for doc, entry in sorted(self.docs.items())}}
         atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=1))
 

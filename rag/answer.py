@@ -6,7 +6,8 @@ removed); every number, date and name in a sentence must appear in the passages 
 the sentence must state one such fact that the question does not and that the quoted evidence
 sentence holds (the sentence the answerability check found to answer the question: a 1.5B
 model reading a whole passage sometimes answers from its neighbour sentence, or gives the
-year where an anniversary was asked). Sentences that fail are dropped; when none survives, the
+year where an anniversary was asked); the answer to a "when" question must give the evidence's
+date in full (with its year). Sentences that fail are dropped; when none survives, the
 language is wrong, or the model declines although the evidence answers the question, the
 answer falls back to the extractive one. The result says which happened.
 """
@@ -21,8 +22,9 @@ from llama_index.core.llms import ChatMessage
 
 from index.document import Passage
 from index.language import in_language
+from rag.answerability import expected_kind
 from rag.citations import map_markers, render_answer
-from rag.claims import check_sentence, new_to
+from rag.claims import check_sentence, extract_dates, new_to
 from rag.llm import make_llm
 from rag.messages import message
 from rag.prompts import NO_ANSWER, system_prompt, user_prompt
@@ -95,9 +97,22 @@ def check_answer(text: str, question: str, lang: str, passages: list[Passage],
         out = fallback("no sentence of the generated answer passed the citation and claim checks")
         out["checks"] = {**checks, **out.get("checks", {}), "raw": raw}
         return out
+    if evidence and expected_kind(question) == "date" and not _gives_evidence_date(kept, evidence, passages):
+        out = fallback("the generated answer does not give the source's date in full")
+        out["checks"] = {**checks, **out.get("checks", {}), "raw": raw}
+        return out
     cited = sorted({n for s in kept for n in s.markers})
     return {"answer": render_answer(kept), "abstained": False, "mode": "llm", "cited": cited, "checks": checks,
             "numbered": passages}
+
+
+def _gives_evidence_date(kept: list, evidence: list[str], passages: list[Passage]) -> bool:
+    """Does the answer to a "when" question give a date of the evidence as fully as the evidence
+    does? "16 September" for "16 September 2025" leaves out what was asked."""
+    ref = passages[0].date if passages else None
+    wanted = set(extract_dates(" ".join(evidence), ref))
+    given = set(extract_dates(" ".join(s.text for s in kept), ref))
+    return not wanted or bool(wanted & given)
 
 
 def _restates_evidence(sentence: str, supported: list[str], question: str, evidence: list[str],

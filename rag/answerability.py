@@ -3,8 +3,9 @@
 Retrieval similarity cannot tell a near miss ("who signed the agreement?" when the corpus only
 says it entered into force) from a hit: both find the same paragraph. Two checks can, without
 an LLM: the kind of answer the question asks for (a date, a person, an amount, an
-organisation, a place) must be present in the quoted sentence, and every number or ordinal in
-the question ("the third summit", "G20") must appear in the cited passage.
+organisation, a place, a named event) must be present in the quoted sentence, and every number,
+ordinal and date of the question ("the third summit", "G20", "the April 2024 visit") must appear
+in the cited passage.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from decimal import Decimal
 
 from index.document import Passage
 from index.sentences import split_sentences
-from rag.claims import _passage_numbers, extract_dates, extract_numbers, unsupported_names
+from rag.claims import _date_supported, _passage_numbers, extract_dates, extract_numbers, unsupported_names
 from rag.entities import entity_kinds
 
 # expected answer kinds, by question words in en / ru / ja (checked in this order)
@@ -34,6 +35,13 @@ _KINDS: list[tuple[str, re.Pattern]] = [
         r"|как(ая|ую|ое|ие|ой|ого|ом|их) (\w+ )?(компани|авиакомпани|организаци|фирм|банк|учреждени|ведомств"
         r"|издани|газет|агентств)|"
         r"どの企業|どこの企業|企業はどこ|どの会社|会社はどこ|航空会社|どの組織|どの機関", re.IGNORECASE)),
+    ("event", re.compile(
+        r"\b(which|what) (\w+ )?(meeting|event|summit|conference|forum|exhibition|expo|fair|festival"
+        r"|dialogue|session)s?\b|\bon the sidelines of\b"
+        r"|как(ой|ого|ую|ое|ом|ая|их|ие) (\w+ )?(встреч|мероприяти|саммит|конференци|форум|выставк|диалог"
+        r"|совещани|сесси|фестивал)|на полях|"
+        r"(どの|何の|どのような|どんな)(国際)?(会合|会議|イベント|行事|催し|博覧会|サミット|フォーラム|大会|対話)",
+        re.IGNORECASE)),
     ("person", re.compile(
         r"\bwho(m|se)?\b|\bкто\b|\bкого\b|\bкем\b|\bкому\b|誰|だれ|どなた", re.IGNORECASE)),
     ("place", re.compile(
@@ -49,7 +57,23 @@ def expected_kind(question: str) -> str | None:
     return None
 
 
+# an event is named: a quoted or bracketed name next to an event noun (or holding one), an event
+# noun before a Latin name ("саммит G20"), a compound ending in a head only used of named events
+# ("…万博"), or capitalised words before an event noun ("Nordic Energy Summit")
+_EVENT_NOUN = (r"(?i:会合|会議|サミット|フォーラム|博覧会|万博|EXPO|対話|大会|シンポジウム|イベント"
+               r"|встреч|саммит|форум|конференци|выставк|диалог|совещани|сесси|фестивал"
+               r"|meeting|summit|forum|conference|expo|exhibition|dialogue|session|festival|fair)")
+_NAMED_EVENT = re.compile(
+    r"[「『«“\"][^」』»”\"]{2,80}[」』»”\"][^、。,.;:]{0,20}?" + _EVENT_NOUN
+    + r"|[「『«“\"][^」』»”\"]{0,80}" + _EVENT_NOUN + r"[^」』»”\"]{0,40}[」』»”\"]"
+    r"|" + _EVENT_NOUN + r"\w*\s*(?:[「『«“\"]|[A-Z0-9]{2,})"
+    r"|[\u30A0-\u30FF\u4E00-\u9FFFA-Za-z0-9・+×]{2,}(万博|博覧会|EXPO|五輪|オリンピック)"
+    r"|(?:[A-Z][\w-]*\s){1,5}(Summit|Forum|Conference|Expo|Exhibition|Dialogue|Festival|Games)\b")
+
+
 def _has_kind(kind: str, sentence: str, ref_date: str | None) -> bool:
+    if kind == "event":
+        return bool(_NAMED_EVENT.search(unicodedata.normalize("NFKC", sentence)))
     if kind == "date":
         return bool(extract_dates(sentence, ref_date))
     if kind == "amount":
@@ -83,13 +107,32 @@ def missing_numbers(question: str, passage_text: str) -> list[str]:
     return sorted(str(n) for n in question_numbers(question) - have)
 
 
+def _root_in(name: str, text: str) -> bool:
+    """Whether a word of ``text`` shares the root of a one-word ``name``: a question about a
+    country may be answered by a passage naming something called after it ("Норвегия",
+    "«Норвегнефть»"). The root is the name less up to five final letters, at least five kept."""
+    if " " in name or len(name) < 5:
+        return False
+    root = name[: max(5, len(name) - 5)].casefold()
+    return any(word.casefold().startswith(root) for word in re.findall(r"\w+", text))
+
+
 def answers_question(question: str, sentence: str, passage: Passage) -> str | None:
     """None when the sentence can answer the question; else the reason it cannot."""
-    missing = missing_numbers(question, passage.text)
+    passage_dates = set(extract_dates(passage.text, passage.date))
+    years = {str(d[0]) for d in passage_dates if d[0] is not None}  # 本年 counts as the document's year
+    missing = [n for n in missing_numbers(question, passage.text) if n not in years]
     if missing:
         return f"the sources do not mention {', '.join(missing)} from the question"
+    # a date the question gives ("the April 2025 visit") must be a date of the passage
+    absent_dates = [d for d in extract_dates(question)  # a bare year is a number, checked above
+                    if d[1] is not None and not _date_supported(d, passage_dates)]
+    if absent_dates:
+        shown = ", ".join("-".join(str(p) for p in d if p is not None) for d in absent_dates)
+        return f"the source does not mention the date {shown} from the question"
     # sentence by sentence: a capitalised first word ("Any images?") is no name
-    absent = [name for part in split_sentences(question) for name in unsupported_names(part, [passage])]
+    absent = [name for part in split_sentences(question) for name in unsupported_names(part, [passage])
+              if not _root_in(name, passage.text)]
     if absent:  # the passage is about something else: it could name them and does not
         return f"the source does not mention {', '.join(absent)} from the question"
     kind = expected_kind(question)

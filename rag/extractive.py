@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.sentences import SentenceVectors, split_sentences
+from index.sentences import split_sentences
 from rag.answerability import answers_question
 from rag.messages import message
 
@@ -25,16 +25,23 @@ class Quote:
 
 
 def rank_sentences(question_vec: np.ndarray, passages: list, embedding,
-                   stored: SentenceVectors | None = None) -> list[Quote]:
-    """Every sentence of the passages, scored against the question, best first. Vectors that
-    ingest stored (``stored``) are reused; only passages without them are embedded here."""
+                   passage_scores: list[float] | None = None, passage_weight: float = 0.0) -> list[Quote]:
+    """Every sentence of the passages, scored against the question, best first.
+
+    A sentence's score is its own similarity plus ``passage_weight`` times its passage's
+    retrieval score: a sentence that echoes the question's words in a passage retrieval ranks
+    low should not outrank the answer in the passage it ranks first.
+    The sentences are embedded bare, not with the passage title that retrieval's stored
+    sentence vectors carry: the title lifts every sentence of a passage alike, and the quote
+    must be the sentence that itself answers (measured on the known-facts set: 0.914 answer
+    accuracy bare, 0.908 with titles). The embedding caches them across questions.
+    """
     quotes: list[Quote] = []
     for n, passage in enumerate(passages, 1):
         sentences = split_sentences(passage.text)
-        vectors = stored.of_passage(passage.id) if stored is not None else None
-        if vectors is None or len(vectors) != len(sentences):
-            vectors = np.asarray(embedding.get_text_embedding_batch(sentences)) if sentences else []
-        quotes += [Quote(n=n, sentence=s, score=float(v @ question_vec)) for s, v in zip(sentences, vectors)]
+        vectors = np.asarray(embedding.get_text_embedding_batch(sentences)) if sentences else []
+        bonus = passage_weight * passage_scores[n - 1] if passage_scores else 0.0
+        quotes += [Quote(n=n, sentence=s, score=float(v @ question_vec) + bonus) for s, v in zip(sentences, vectors)]
     return sorted(quotes, key=lambda q: q.score, reverse=True)
 
 

@@ -155,8 +155,9 @@ class RagService:
 
     def _extractive(self, qvec, context: list[ScoredPassage], lang: str, *, question: str) -> dict:
         passages = [c.passage for c in context]
-        quotes, why_not = choose_quotes(question, rank_sentences(qvec, passages, self.retriever.embedding,
-                                                          self.retriever.sentences), passages)
+        ranked = rank_sentences(qvec, passages, self.retriever.embedding, [c.score for c in context],
+                                self.settings.quote_passage_weight)
+        quotes, why_not = choose_quotes(question, ranked, passages)
         checks: dict[str, Any] = {}
         if not quotes:
             checks["abstain_reason"] = why_not

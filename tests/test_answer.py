@@ -82,6 +82,16 @@ def test_a_fact_from_another_sentence_than_the_quoted_evidence_falls_back():
     assert right["mode"] == "llm"
 
 
+def test_a_date_answer_without_the_evidence_year_falls_back():
+    evidence = ["双方は、日本国とトルクメニスタンとの間の条約が2025年11月27日に発効したことを歓迎した。"]
+    partial = check_answer("The treaty entered into force on 27 November [1].", QUESTION, "en", [TREATY_PASSAGE],
+                           _fallback, evidence)
+    assert partial["mode"] == "extractive" and "date in full" in partial["checks"]["fallback"]
+    full = check_answer("The treaty entered into force on 27 November 2025 [1].", QUESTION, "en", [TREATY_PASSAGE],
+                        _fallback, evidence)
+    assert full["mode"] == "llm"
+
+
 def test_a_decline_despite_answering_evidence_falls_back_to_the_quote():
     out = check_answer("NO_ANSWER", QUESTION, "en", [TREATY_PASSAGE], _fallback, ["…が2025年11月27日に発効した…"])
     assert out["mode"] == "extractive" and not out["abstained"] and out["checks"]["model_declined"]

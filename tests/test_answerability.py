@@ -22,6 +22,10 @@ def passage(text: str, lang: str, date: str = "2024-05-01") -> Passage:
     ("会議はいつ開かれましたか？", "date"),
     ("In which city was the forum held?", "place"),
     ("What did the sides agree on?", None),
+    ("On the sidelines of which meeting did the ministers talk?", "event"),
+    ("На полях какого саммита прошли переговоры?", "event"),
+    ("訪問はどのイベントに際して行われましたか？", "event"),
+    ("When was the forum held?", "date"),
 ])
 def test_expected_kind(question, kind):
     assert expected_kind(question) == kind
@@ -42,6 +46,31 @@ def test_entity_kinds(sentence, present, absent):
     assert present <= kinds and not (absent & kinds)
 
 
+@pytest.mark.parametrize("sentence, named", [
+    ("2024年5月1日、「北欧+日本」対話・第2回外相会合の機会に、両外相は会談した。", True),
+    ("大阪・関西万博に際する首相の訪日期間中に発出された。", True),
+    ("Форум «Неделя энергетики» прошёл в Осло.", True),
+    ("Министры встретились на полях саммита G20 в Риме.", True),
+    ("The visit coincided with the Nordic Energy Summit in Oslo.", True),
+    ("Встреча собрала представителей стран Северной Европы:", False),  # an event, but no name
+    ("国際中立デーを記念する国際フォーラムの開催の成功を高く評価した。", False),
+    ("The meeting was held in the capital.", False),
+])
+def test_an_event_answer_must_name_the_event(sentence, named):
+    question = "On the sidelines of which meeting did they talk?"
+    assert (answers_question(question, sentence, passage(sentence, "en")) is None) == named
+
+
+def test_a_date_of_the_question_must_be_in_the_passage():
+    question = "Which event was the prime minister's April 2024 visit tied to?"
+    later = "2024年12月20日、「北欧+日本」対話・第1回首脳会合の機会に会談した。"
+    assert "date" in answers_question(question, later, passage(later, "ja"))
+    april = "大阪・関西万博に際する首相の訪日期間中の2024年4月15日に発出された。"
+    assert answers_question(question, april, passage(april, "ja")) is None
+    relative = "本年4月に大阪・関西万博を訪れた。"  # 本年 resolves through the document's date
+    assert answers_question(question, relative, passage(relative, "ja", date="2024-12-20")) is None
+
+
 def test_a_sentence_without_the_asked_kind_does_not_answer():
     text = "Делегация включала представителей стран Южной Америки и Канады:"
     reason = answers_question("Кто представлял Канаду?", text, passage(text, "ru"))
@@ -54,6 +83,12 @@ def test_a_passage_that_could_name_the_questions_subject_but_does_not_is_not_an_
     assert answers_question("会談にノルウェーから参加したのは誰ですか？", text, passage(text, "ja")) is None
     assert answers_question("Who met the prime minister? Any names?", "Ola Nordmann met him.",
                             passage("Ola Nordmann met him.", "en")) is None  # "Any" starts a sentence
+    # a passage naming something called after the question's subject may answer it ...
+    text = "Государственный министр, председатель концерна «Норвегнефть» Ола Нордман"
+    assert answers_question("Кто представлял Норвегию?", text, passage(text, "ru")) is None
+    # ... one naming only other countries may not
+    text = "Министр энергетики Швеции Ула Свенссон"
+    assert answers_question("Кто представлял Норвегию?", text, passage(text, "ru")) is not None
     # a name in another script cannot be checked against this passage, so it is no reason to abstain
     assert answers_question("Who met the prime minister of Norway?", text, passage(text, "ja")) is None
 

@@ -9,7 +9,7 @@ import pytest
 from index.ingest import sync
 from index.lexical import LexicalIndex
 from index.sentences import SentenceVectors
-from index.store import Manifest, PassageStore, StoreError
+from index.store import INDEX_FORMAT, Manifest, PassageStore, StoreError
 
 JA = "000_6f479204fdb56844.txt"
 RU = "003_223ee8f423a3e31d.txt"
@@ -140,3 +140,15 @@ def test_missing_sentence_vectors_are_rebuilt_without_reembedding_passages(fresh
     report = quiet(fresh_settings)
     assert report.passages_embedded == 0 and report.sentences_embedded == full
     assert len(SentenceVectors.load(fresh_settings.sentences_path)) == full
+
+
+def test_an_index_of_an_older_format_is_rebuilt(fresh_settings):
+    quiet(fresh_settings)
+    data = json.loads(fresh_settings.manifest_path.read_text(encoding="utf-8"))
+    n = sum(len(e["passages"]) for e in data["docs"].values())
+    data["format"] = INDEX_FORMAT - 1  # as written by a release whose passages were built differently
+    fresh_settings.manifest_path.write_text(json.dumps(data), encoding="utf-8")
+    report = quiet(fresh_settings)
+    assert sorted(report.updated) == [JA, RU] and report.passages_embedded == n
+    assert Manifest.load(fresh_settings.manifest_path).format == INDEX_FORMAT
+    assert PassageStore(fresh_settings).count() == n

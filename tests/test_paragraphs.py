@@ -87,6 +87,28 @@ def test_russian_seed_list_items_are_paragraphs():
     assert [p.text[-1] for p in paragraphs[2:8]] == [";"] * 5 + ["."]
     assert paragraphs[-1].text.endswith("климатических целей.")
     assert all("///" not in p.text and not p.text.startswith("date") for p in paragraphs)
+    # the list items carry the sentence that introduces them; the paragraphs around them do not
+    assert [bool(p.lead) for p in paragraphs[:9]] == [False, False] + [True] * 6 + [False]
+    assert paragraphs[2].lead == paragraphs[1].text
+
+
+def test_list_items_carry_their_lead_in(tmp_path):
+    text = ("Report\n\nThe council met twice. It heard three speakers:\n\nAnna Berg, the mayor;\n\n"
+            "Olav Lie, the treasurer;\n\nKari Dahl, a resident.\n\nThe meeting ended at noon.\n\n"
+            "Decisions taken:\n\n- a new budget\n\n- a new park\n\nNothing else was decided.\n")
+    doc, paragraphs = make(tmp_path, "l.txt", text)
+    assert_well_formed(doc, paragraphs)
+    assert [(p.text, p.lead) for p in paragraphs] == [
+        ("The council met twice. It heard three speakers:", ""),
+        ("Anna Berg, the mayor;", "It heard three speakers:"),
+        ("Olav Lie, the treasurer;", "It heard three speakers:"),
+        ("Kari Dahl, a resident.", "It heard three speakers:"),
+        ("The meeting ended at noon.", ""),
+        ("Decisions taken:", ""),
+        ("- a new budget", "Decisions taken:"),  # marked items run on whatever they end with
+        ("- a new park", "Decisions taken:"),
+        ("Nothing else was decided.", ""),
+    ]
 
 
 def make(tmp_path: Path, name: str, text: str):
