@@ -67,10 +67,10 @@ class Passage:
     lang: str = ""
     extra: dict = field(default_factory=dict)
 
-    def context_header(self) -> str:
+    def context_header(self, with_date: bool = True) -> str:
         """Title, date, section and list lead-in: prepended to the text for embedding and BM25,
-        never shown."""
-        parts = [p for p in (self.title, self.date, self.section, self.lead) if p]
+        never shown (without the date: the embedding model's title slot)."""
+        parts = [p for p in (self.title, self.date if with_date else "", self.section, self.lead) if p]
         return " | ".join(parts)
 
     def indexed_text(self) -> str:

@@ -92,7 +92,7 @@ class PassageEmbedding(BaseEmbedding):
 
     def embed_sentences(self, sentences: list[tuple[Passage, str]], progress: bool = False) -> list[list[float]]:
         """(passage, sentence) pairs as documents in their passage's context (retrieval's
-        sentence-level evidence, and the extractive answer's candidates)."""
+        sentence-level evidence; the extractive answer ranks bare sentences instead)."""
         return self._encode_by_length([self.sentence_text(p, s) for p, s in sentences], prompt=None,
                                       progress=progress)
 
@@ -132,7 +132,7 @@ class PassageEmbedding(BaseEmbedding):
 
 
 def _title_slot(passage: Passage) -> str:
-    return " | ".join(p for p in (passage.title, passage.section, passage.lead) if p) or "none"
+    return passage.context_header(with_date=False) or "none"
 
 
 def make_embedding(settings) -> PassageEmbedding:

@@ -93,12 +93,13 @@ def check_answer(text: str, question: str, lang: str, passages: list[Passage],
         else:
             kept.append(sentence)
     checks: dict[str, Any] = {"invalid_markers": invalid, "dropped": dropped}
+    reason = None
     if not kept:
-        out = fallback("no sentence of the generated answer passed the citation and claim checks")
-        out["checks"] = {**checks, **out.get("checks", {}), "raw": raw}
-        return out
-    if evidence and expected_kind(question) == "date" and not _gives_evidence_date(kept, evidence, passages):
-        out = fallback("the generated answer does not give the source's date in full")
+        reason = "no sentence of the generated answer passed the citation and claim checks"
+    elif evidence and expected_kind(question) == "date" and not _gives_evidence_date(kept, evidence, passages):
+        reason = "the generated answer does not give the source's date in full"
+    if reason:
+        out = fallback(reason)
         out["checks"] = {**checks, **out.get("checks", {}), "raw": raw}
         return out
     cited = sorted({n for s in kept for n in s.markers})
