@@ -45,7 +45,7 @@ def main() -> None:
         t1 = time.perf_counter()
         embedding.embed_passages(passages)
         raw_rate = len(passages) / (time.perf_counter() - t1)
-        print(f"passages: {len(passages)}")
+        print(f"passages: {len(passages)}; model in {embedding.dtype}")
         print(f"raw model encode rate: {raw_rate:.1f} passages/s")
         print(f"index build: {report.passages_embedded / report.embed_seconds:.1f} passages/s embedded, "
               f"{report.sentences_embedded} sentences in {report.sentence_seconds:.1f} s, "

@@ -6,12 +6,15 @@ passage's section and a list item's lead-in go in the title slot, so a paragraph
 "both sides…" still carries what the document is about; so do the sentences retrieval matches
 one by one). Other models without prompts get the plain texts. The model is
 loaded once per process and per (model, dtype); weights load from the provisioned folder only.
+The ``auto`` dtype is bfloat16 on CPUs with AMX tiles (bf16 matrix multiply in hardware) and
+float32 elsewhere: without AMX, bf16 runs slower than float32 on CPU (README, "Speed").
 """
 
 from __future__ import annotations
 
 import threading
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -22,6 +25,19 @@ from index.document import Passage
 
 _DTYPES = {"bfloat16": torch.bfloat16, "float32": torch.float32, "float16": torch.float16}
 _LOCK = threading.Lock()
+
+
+def resolve_dtype(name: str, cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The torch dtype to run the model in: ``auto`` picks by the CPU's flags, others stand."""
+    if name != "auto":
+        if name not in _DTYPES:
+            raise ValueError(f"embed_dtype {name!r}: expected auto or one of {', '.join(_DTYPES)}")
+        return name
+    try:
+        flags = cpuinfo.read_text(encoding="utf-8", errors="replace").split()
+    except OSError:
+        return "float32"
+    return "bfloat16" if "amx_bf16" in flags else "float32"
 
 
 @lru_cache(maxsize=2)
@@ -41,7 +57,7 @@ class PassageEmbedding(BaseEmbedding):
 
     model_path: str
     model_name: str = "google/embeddinggemma-300m"
-    dtype: str = "bfloat16"
+    dtype: str = "float32"
     embed_batch_size: int = 16
     _model: Any = PrivateAttr(default=None)
     _query_cache: dict = PrivateAttr(default_factory=dict)
@@ -142,6 +158,6 @@ def make_embedding(settings) -> PassageEmbedding:
     return PassageEmbedding(
         model_path=resolve_embedding(settings.embed_model, settings.models_dir),
         model_name=settings.embed_model,
-        dtype=settings.embed_dtype,
+        dtype=resolve_dtype(settings.embed_dtype),
         embed_batch_size=settings.embed_batch_size,
     )

@@ -36,7 +36,7 @@ class Settings(BaseSettings):
 
     # embedding model: a hub ID resolved to a provisioned folder, or a local path
     embed_model: str = "google/embeddinggemma-300m"
-    embed_dtype: str = "bfloat16"
+    embed_dtype: str = "auto"  # bfloat16 where the CPU has AMX, else float32 (faster there)
     embed_batch_size: int = 16
 
     # vector store: embedded PersistentClient under data_dir, or a `chroma run` server by URL
