@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
 
 import numpy as np
@@ -21,8 +21,9 @@ from index.sentences import SentenceVectors
 from index.store import Manifest, PassageStore
 from rag.answer import generate_answer
 from rag.answerability import missing_numbers
-from rag.extractive import choose_quotes, rank_sentences, render_extractive
+from rag.extractive import Quote, choose_quotes, rank_sentences, render_extractive
 from rag.messages import message
+from rag.provenance import asks_for_source, documents_in_order, language_named, opening_passage, source_line
 from rag.retrieve import Filters, HybridRetriever, ScoredPassage
 
 
@@ -126,7 +127,9 @@ class RagService:
                        "checks": {"abstain_reason": "the sources do not mention the numbers of the question"}}
         else:
             # one answerability decision for both modes: the LLM only phrases what a quote can back
-            extractive = self._extractive(qvec, context, lang, question=standalone)
+            extractive = (asks_for_source(standalone)
+                          and self._provenance(standalone, hits, qvec, lang, options.filters)
+                          or self._extractive(qvec, context, lang, question=standalone))
             if llm_spec == "none" or extractive["abstained"]:
                 outcome = extractive
             else:  # the LLM reads only the passages the quotes come from: a lean prompt, no distractors
@@ -166,6 +169,29 @@ class RagService:
         return {"answer": render_extractive(quotes, lang), "abstained": False, "mode": "extractive",
                 "cited": sorted({q.n for q in quotes}), "checks": checks, "numbered": passages,
                 "quotes": [q.sentence for q in quotes]}
+
+    def _provenance(self, question: str, hits: list[ScoredPassage], qvec, lang: str,
+                    filters: Filters | None) -> dict | None:
+        """Who published the document the question is about: its source line, quoted. None when
+        that document has no source, or none a passage of it shows (the usual answer runs then)."""
+        named = language_named(question)
+        if named and not any(h.passage.lang == named for h in hits) and not (filters and filters.langs):
+            hits = self.search(question, filters=replace(filters or Filters(), langs=[named]))
+        entries = [e for d in documents_in_order([h.passage for h in hits], named)[:3]
+                   if (e := self._manifest_entry(d)) and opening_passage(e.passages)]
+        if not entries:
+            return None
+        openings = self.retriever.store.get_with_vectors([opening_passage(e.passages) for e in entries])
+        closeness = {p.doc_id: float(np.asarray(v) @ qvec) for p, v in openings}
+        entry = max(entries, key=lambda e: closeness.get(e.doc_id, -1.0))
+        if not entry.metadata.get("source"):
+            return None
+        for passage in self.retriever.store.get(list(dict.fromkeys([entry.passages[0], entry.passages[-1]]))):
+            if line := source_line(passage):
+                return {"answer": render_extractive([Quote(n=1, sentence=line, score=1.0)], lang),
+                        "abstained": False, "mode": "extractive", "cited": [1], "numbered": [passage],
+                        "quotes": [line], "checks": {"answered_from": "the document's source line"}}
+        return None
 
     # ---- citation lookup and documents ------------------------------------------------------
     def cite(self, passage_id: str, neighbours: int = 1) -> dict[str, Any]:

@@ -82,3 +82,14 @@ def test_documents_list(seed_service):
     docs = seed_service.documents()
     assert [d["doc"] for d in docs] == ["000_6f479204fdb56844.txt", "003_223ee8f423a3e31d.txt"]
     assert all(d["passages"] > 0 and d["lang"] in ("ja", "ru") for d in docs)
+
+
+def test_publisher_question_quotes_the_documents_source_line(seed_service):
+    result = seed_service.ask("Какое СМИ опубликовало русскоязычную статью о министерском диалоге по энергетике?", AskOptions(llm="none"))
+    assert not result["abstained"] and len(result["citations"]) == 1
+    cited = result["citations"][0]
+    doc = next(d for d in seed_service.documents() if d["doc_id"] == cited["doc_id"])
+    assert doc["lang"] == "ru" and doc["source"]
+    assert doc["source"] in cited["text"] and doc["source"] in result["answer"]
+    ids = [p["id"] for p in seed_service.document(doc["doc_id"])["passages"]]
+    assert cited["id"] in (ids[0], ids[-1])  # the header or trailing source line, not the body
