@@ -16,7 +16,9 @@ from decimal import Decimal
 
 from index.document import Passage
 from index.sentences import split_sentences
-from rag.claims import _date_supported, _passage_numbers, extract_dates, extract_numbers, unsupported_names
+from index.analyzers import japanese_proper_nouns
+from rag.claims import (_date_supported, _passage_numbers, extract_dates, extract_numbers, unspelt_in,
+                        unsupported_names)
 from rag.entities import entity_kinds
 
 # expected answer kinds, by question words in en / ru / ja (checked in this order)
@@ -85,7 +87,8 @@ def _has_kind(kind: str, sentence: str, ref_date: str | None) -> bool:
 
 _ORDINALS = re.compile(
     r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b"
-    r"|(перв|втор|трет|четв[её]рт|пят|шест|седьм|восьм|девят|десят)(ый|ой|ий|ая|ое|ья|ье|ого|ому|ом|ую|ые|ых)\b",
+    r"|\b(перв|втор|трет|четв[её]рт|пят|шест|седьм|восьм|девят|десят)(ый|ой|ий|ая|ое|ые|ых|ым|ыми|ого|ому|ом|ую|ей"
+    r"|ья|ье|ьи|ью|ьего|ьему|ьим|ьими|ьем|ьей|ьих)\b",
     re.IGNORECASE)
 _DIGITS = re.compile(r"\d+")
 
@@ -117,8 +120,20 @@ def _root_in(name: str, text: str) -> bool:
     return any(word.casefold().startswith(root) for word in re.findall(r"\w+", text))
 
 
-def answers_question(question: str, sentence: str, passage: Passage) -> str | None:
-    """None when the sentence can answer the question; else the reason it cannot."""
+_KATAKANA_WORD = re.compile(r"[ァ-ヺー・]+")
+
+
+def _katakana_places_and_persons(question: str) -> list[str]:
+    """Places and persons the question writes in katakana (UniDic's proper nouns; loanwords
+    such as コンツェルン are common nouns and left out): a Russian passage that answers a
+    question about キルギス names Кыргызстан."""
+    return [surface for surface, kind in japanese_proper_nouns(question)
+            if kind in ("地名", "人名") and _KATAKANA_WORD.fullmatch(surface)]
+
+
+def passage_mismatch(question: str, passage: Passage) -> str | None:
+    """None when the passage holds the numbers and dates of the question (the instance asked
+    about: "the third dialogue", "the April 2025 visit"); else what it lacks."""
     passage_dates = set(extract_dates(passage.text, passage.date))
     years = {str(d[0]) for d in passage_dates if d[0] is not None}  # 本年 counts as the document's year
     missing = [n for n in missing_numbers(question, passage.text) if n not in years]
@@ -130,12 +145,31 @@ def answers_question(question: str, sentence: str, passage: Passage) -> str | No
     if absent_dates:
         shown = ", ".join("-".join(str(p) for p in d if p is not None) for d in absent_dates)
         return f"the source does not mention the date {shown} from the question"
+    return None
+
+
+def names_missing(question: str, passage: Passage) -> str | None:
+    """None when the passage names what the question names (in its script, or spelt across
+    scripts for katakana places and persons); else the names it lacks: it is about someone
+    or somewhere else."""
     # sentence by sentence: a capitalised first word ("Any images?") is no name
     absent = [name for part in split_sentences(question) for name in unsupported_names(part, [passage])
-              if not _root_in(name, passage.text)]
-    if absent:  # the passage is about something else: it could name them and does not
+              if not _root_in(name, passage.text)] + unspelt_in(_katakana_places_and_persons(question), passage)
+    if absent:  # it could name them and does not
         return f"the source does not mention {', '.join(absent)} from the question"
+    return None
+
+
+def lacks_answer(question: str, sentence: str, passage: Passage) -> str | None:
+    """None when the sentence holds the kind of answer the question asks for (a date for
+    "when", a person for "who"…) or the question asks for none; else the reason."""
     kind = expected_kind(question)
     if kind and not _has_kind(kind, sentence, passage.date):
         return f"the best source sentence contains no {kind}"
     return None
+
+
+def answers_question(question: str, sentence: str, passage: Passage) -> str | None:
+    """None when the sentence can answer the question; else the reason it cannot."""
+    return (passage_mismatch(question, passage) or names_missing(question, passage)
+            or lacks_answer(question, sentence, passage))

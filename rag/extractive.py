@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.sentences import split_sentences
-from rag.answerability import answers_question
+from rag.answerability import lacks_answer, names_missing, passage_mismatch
 from rag.messages import message
 
 @dataclass
@@ -51,17 +51,30 @@ def choose_quotes(question: str, ranked: list[Quote], passages: list, *, window:
 
     Among the sentences scoring within ``window`` of the best, the first ``max_quotes`` that
     pass the answerability check are quoted; when none passes, the corpus is taken not to
-    answer the question. One quote by default: a second one, measured on the known-facts
-    set, added more unsupported citations than answers.
+    answer the question. The best is the best sentence of a passage that names what the
+    question names: a sentence on the Turkmen minister, however close to "who came from
+    Kyrgyzstan?", is about someone else and does not set the bar for the line on the Kyrgyz
+    one. (A passage lacking the question's numbers or dates does set it: "the third dialogue"
+    near the second one's report is a near miss, and the answer is to abstain.) One quote by
+    default: a second one, measured on the known-facts set, added more unsupported citations
+    than answers.
     """
     if not ranked:
         return [], "no source sentence"
-    near = [q for q in ranked if q.score >= ranked[0].score * window]
+    checked: dict[int, tuple[str | None, str | None]] = {}  # per passage, checked once
+    bar: float | None = None
     chosen: list[Quote] = []
     first_reason: str | None = None
-    for quote in near:
+    for quote in ranked:
+        if bar is not None and quote.score < bar * window:
+            break
         passage = passages[quote.n - 1]
-        reason = answers_question(question, quote.sentence, passage)
+        if quote.n not in checked:
+            checked[quote.n] = (names_missing(question, passage), passage_mismatch(question, passage))
+        other_names, other_instance = checked[quote.n]
+        if other_names is None and bar is None:
+            bar = quote.score
+        reason = other_names or other_instance or lacks_answer(question, quote.sentence, passage)
         if reason is None:
             chosen.append(quote)
             if len(chosen) == max_quotes:

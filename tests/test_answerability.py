@@ -101,3 +101,30 @@ def test_a_passage_that_could_name_the_questions_subject_but_does_not_is_not_an_
 ])
 def test_a_russian_toponym_is_a_place_answer_only_where_it_says_where(sentence, is_place):
     assert ("place" in entity_kinds(sentence)) is is_place
+
+
+def test_a_katakana_place_must_be_spelt_by_a_russian_passage():
+    canada = "Министр энергетики Канады Джон Смит;"
+    sweden = "Министр энергетики Швеции Ула Свенссон;"
+    question = "会議にカナダから参加したのは誰ですか？"
+    assert answers_question(question, canada, passage(canada, "ru")) is None
+    assert "カナダ" in answers_question(question, sweden, passage(sweden, "ru"))
+    # a loanword is no name: nothing to spell
+    text = "Министр Джон Смит поддержал проекты по возобновляемой энергетике."
+    assert answers_question("再生可能エネルギーのプロジェクトを支援したのは誰ですか？", text, passage(text, "ru")) is None
+
+
+def test_the_quote_bar_is_set_by_passages_about_what_the_question_names():
+    from rag.extractive import Quote, choose_quotes
+
+    sweden = passage("Министр энергетики Швеции Ула Свенссон;", "ru")
+    canada = passage("Министр энергетики Канады Джон Смит;", "ru")
+    ranked = [Quote(1, sweden.text, 0.50), Quote(2, canada.text, 0.40)]
+    quotes, reason = choose_quotes("会議にカナダから参加したのは誰ですか？", ranked, [sweden, canada])
+    assert [q.n for q in quotes] == [2] and reason is None
+    # a passage on another instance ("the second meeting" for "the third") sets the bar: a near miss
+    second = passage("На втором совещании выступил министр Ула Свенссон.", "ru")
+    third = passage("На третьем совещании выступил министр Джон Смит.", "ru")
+    quotes, reason = choose_quotes("Кто выступил на третьем совещании?",
+                                   [Quote(1, second.text, 0.50), Quote(2, third.text, 0.40)], [second, third])
+    assert quotes == [] and "3" in reason
