@@ -167,9 +167,3 @@ def lacks_answer(question: str, sentence: str, passage: Passage) -> str | None:
     if kind and not _has_kind(kind, sentence, passage.date):
         return f"the best source sentence contains no {kind}"
     return None
-
-
-def answers_question(question: str, sentence: str, passage: Passage) -> str | None:
-    """None when the sentence can answer the question; else the reason it cannot."""
-    return (passage_mismatch(question, passage) or names_missing(question, passage)
-            or lacks_answer(question, sentence, passage))

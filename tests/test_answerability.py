@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 
 from index.document import Passage
-from rag.answerability import answers_question, expected_kind
+from rag.answerability import expected_kind
 from rag.entities import entity_kinds
+from rag.extractive import Quote, choose_quotes
+
+
+def answers_question(question: str, sentence: str, source: Passage) -> str | None:
+    """None when the quote chooser would quote ``sentence`` of ``source``; else its reason."""
+    return choose_quotes(question, [Quote(1, sentence, 1.0)], [source])[1]
 
 
 def passage(text: str, lang: str, date: str = "2024-05-01") -> Passage:
@@ -115,8 +121,6 @@ def test_a_katakana_place_must_be_spelt_by_a_russian_passage():
 
 
 def test_the_quote_bar_is_set_by_passages_about_what_the_question_names():
-    from rag.extractive import Quote, choose_quotes
-
     sweden = passage("Министр энергетики Швеции Ула Свенссон;", "ru")
     canada = passage("Министр энергетики Канады Джон Смит;", "ru")
     ranked = [Quote(1, sweden.text, 0.50), Quote(2, canada.text, 0.40)]
