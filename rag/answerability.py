@@ -5,7 +5,8 @@ says it entered into force) from a hit: both find the same paragraph. Two checks
 an LLM: the kind of answer the question asks for (a date, a person, an amount, an
 organisation, a place, a named event) must be present in the quoted sentence, and every number,
 ordinal and date of the question ("the third summit", "G20", "the April 2024 visit") must appear
-in the cited passage.
+in the cited passage (``passage_mismatch``), and so must its names (``names_missing``).
+`rag.extractive.choose_quotes` applies them.
 """
 
 from __future__ import annotations
