@@ -127,7 +127,7 @@ _KATAKANA_WORD = re.compile(r"[ァ-ヺー・]+")
 def _katakana_places_and_persons(question: str) -> list[str]:
     """Places and persons the question writes in katakana (UniDic's proper nouns; loanwords
     such as コンツェルン are common nouns and left out): a Russian passage that answers a
-    question about キルギス names Кыргызстан."""
+    question about カナダ names Канада."""
     return [surface for surface, kind in japanese_proper_nouns(question)
             if kind in ("地名", "人名") and _KATAKANA_WORD.fullmatch(surface)]
 

@@ -637,8 +637,8 @@ def unsupported_names(text: str, passages: list[Passage]) -> list[str]:
 
 def unspelt_in(names: list[str], passage: Passage) -> list[str]:
     """The katakana ``names`` that a passage in Cyrillic or Latin script does not spell, not
-    even as the start of a longer word: キルギス is spelt by "Кыргызстана", トルクメニスタン by
-    "«Туркменгаз»" (the skeleton less its last three consonants, four at least, opens the word;
+    even as the start of a longer word: カナダ is spelt by "Канады", スウェーデン by
+    "«Шведэнерго»" (the skeleton less its last three consonants, four at least, opens the word;
     f is left out, as katakana writes х as フ: カザフスタン = Казахстан). Parts whose skeleton
     is shorter than three consonants cannot be judged and pass."""
     facts = _facts(passage.text, passage.date)

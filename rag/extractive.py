@@ -52,8 +52,8 @@ def choose_quotes(question: str, ranked: list[Quote], passages: list, *, window:
     Among the sentences scoring within ``window`` of the best, the first ``max_quotes`` that
     pass the answerability check are quoted; when none passes, the corpus is taken not to
     answer the question. The best is the best sentence of a passage that names what the
-    question names: a sentence on the Turkmen minister, however close to "who came from
-    Kyrgyzstan?", is about someone else and does not set the bar for the line on the Kyrgyz
+    question names: a sentence on the Swedish minister, however close to "who came from
+    Canada?", is about someone else and does not set the bar for the line on the Canadian
     one. (A passage lacking the question's numbers or dates does set it: "the third dialogue"
     near the second one's report is a near miss, and the answer is to abstain.) One quote by
     default: a second one, measured on the known-facts set, added more unsupported citations
