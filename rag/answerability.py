@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from decimal import Decimal
+from functools import lru_cache
 
 from index.document import Passage
 from index.sentences import split_sentences
@@ -124,12 +125,13 @@ def _root_in(name: str, text: str) -> bool:
 _KATAKANA_WORD = re.compile(r"[ァ-ヺー・]+")
 
 
-def _katakana_places_and_persons(question: str) -> list[str]:
+@lru_cache(maxsize=256)
+def _katakana_places_and_persons(question: str) -> tuple[str, ...]:
     """Places and persons the question writes in katakana (UniDic's proper nouns; loanwords
     such as コンツェルン are common nouns and left out): a Russian passage that answers a
     question about カナダ names Канада."""
-    return [surface for surface, kind in japanese_proper_nouns(question)
-            if kind in ("地名", "人名") and _KATAKANA_WORD.fullmatch(surface)]
+    return tuple(surface for surface, kind in japanese_proper_nouns(question)
+                 if kind in ("地名", "人名") and _KATAKANA_WORD.fullmatch(surface))
 
 
 def passage_mismatch(question: str, passage: Passage) -> str | None:
@@ -155,7 +157,7 @@ def names_missing(question: str, passage: Passage) -> str | None:
     or somewhere else."""
     # sentence by sentence: a capitalised first word ("Any images?") is no name
     absent = [name for part in split_sentences(question) for name in unsupported_names(part, [passage])
-              if not _root_in(name, passage.text)] + unspelt_in(_katakana_places_and_persons(question), passage)
+              if not _root_in(name, passage.text)] + unspelt_in(list(_katakana_places_and_persons(question)), passage)
     if absent:  # it could name them and does not
         return f"the source does not mention {', '.join(absent)} from the question"
     return None
