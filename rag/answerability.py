@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 from decimal import Decimal
 from functools import lru_cache
 
@@ -51,6 +52,16 @@ _KINDS: list[tuple[str, re.Pattern]] = [
     ("place", re.compile(
         r"\bwhere\b|\bin which (city|country|town|region)\b|\bwhich (city|country|town)\b"
         r"|\bгде\b|в каком (городе|месте|регионе)|куда|どこ|どの都市|都市|場所", re.IGNORECASE)),
+    # what a meeting was about: answered by a sentence saying what was discussed or in focus
+    ("topic", re.compile(
+        r"\b(main|key|principal|central) (topics?|issues|subjects|themes|focus)\b"
+        r"|\bwhat (topics?|issues|subjects|themes|matters) (were|was|did)\b"
+        r"|\bwhat (was|were) (discussed|addressed|on the agenda|the focus)\b"
+        r"|\bwhat did \w+( \w+){0,5} (discuss|focus on|talk about)\b"
+        r"|(основное|главное|особое) внимание|что (\w+ )?обсу(жда|ди)"
+        r"|как\w* (\w+ )?(вопрос|тем|проблем)\w* (\w+ )?(уделен|обсужд|обсуд|рассм|затр[оа]г|подн[яи])|"
+        r"(どのような|どんな|何の)(問題|議題|テーマ|課題|話題)が(主に)?(取り上げ|議論|話し合|協議|焦点)"
+        r"|何が(主に)?(議論|話し合|協議|取り上げ)|何について(議論|話し合|協議|意見)", re.IGNORECASE)),
 ]
 
 
@@ -75,7 +86,17 @@ _NAMED_EVENT = re.compile(
     r"|(?:[A-Z][\w-]*\s){1,5}(Summit|Forum|Conference|Expo|Exhibition|Dialogue|Festival|Games)\b")
 
 
+# a sentence saying what was discussed or in focus (the answer to a "topic" question)
+_DISCUSSION = re.compile(
+    r"\b(discuss\w*|focus\w*|attention|agenda|talks (on|about)|exchanged (views|opinions)|addressed"
+    r"|cent(re|er)d on|deliberat\w*)\b"
+    r"|обсу(жд|ди)|внимани|рассм[оа]тр|обмен\w* мнени|повестк|реч[ьи] шл|в центре|затрон|"
+    r"議論|協議|意見交換|取り上げ|話し合|焦点|重点|議題|討議", re.IGNORECASE)
+
+
 def _has_kind(kind: str, sentence: str, ref_date: str | None) -> bool:
+    if kind == "topic":
+        return bool(_DISCUSSION.search(sentence))
     if kind == "event":
         return bool(_NAMED_EVENT.search(unicodedata.normalize("NFKC", sentence)))
     if kind == "date":
@@ -134,12 +155,21 @@ def _katakana_places_and_persons(question: str) -> tuple[str, ...]:
                  if kind in ("地名", "人名") and _KATAKANA_WORD.fullmatch(surface))
 
 
-def passage_mismatch(question: str, passage: Passage) -> str | None:
+def numbers_scope(passage: Passage, opening: str = "") -> str:
+    """The text whose numbers and ordinals a passage stands for: its own, its document's title,
+    and its document's opening paragraph. A report opening "the second dialogue was held in
+    Tokyo on…" is about the second dialogue throughout: its paragraph on what was discussed
+    need not repeat "second"."""
+    return "\n".join(part for part in (passage.title, opening, passage.text) if part)
+
+
+def passage_mismatch(question: str, passage: Passage, opening: str = "") -> str | None:
     """None when the passage holds the numbers and dates of the question (the instance asked
-    about: "the third dialogue", "the April 2025 visit"); else what it lacks."""
+    about: "the third dialogue", "the April 2025 visit"), its numbers in the scope of
+    ``numbers_scope`` (``opening``: its document's opening paragraph); else what it lacks."""
     passage_dates = set(extract_dates(passage.text, passage.date))
     years = {str(d[0]) for d in passage_dates if d[0] is not None}  # 本年 counts as the document's year
-    missing = [n for n in missing_numbers(question, passage.text) if n not in years]
+    missing = [n for n in missing_numbers(question, numbers_scope(passage, opening)) if n not in years]
     if missing:
         return f"the sources do not mention {', '.join(missing)} from the question"
     # a date the question gives ("the April 2025 visit") must be a date of the passage
@@ -155,9 +185,11 @@ def names_missing(question: str, passage: Passage) -> str | None:
     """None when the passage names what the question names (in its script, or spelt across
     scripts for katakana places and persons); else the names it lacks: it is about someone
     or somewhere else."""
+    # the document's title names what each of its paragraphs is about ("the Nordic Energy Forum")
+    scope = replace(passage, text=f"{passage.title}\n{passage.text}") if passage.title else passage
     # sentence by sentence: a capitalised first word ("Any images?") is no name
-    absent = [name for part in split_sentences(question) for name in unsupported_names(part, [passage])
-              if not _root_in(name, passage.text)] + unspelt_in(list(_katakana_places_and_persons(question)), passage)
+    absent = [name for part in split_sentences(question) for name in unsupported_names(part, [scope])
+              if not _root_in(name, scope.text)] + unspelt_in(list(_katakana_places_and_persons(question)), scope)
     if absent:  # it could name them and does not
         return f"the source does not mention {', '.join(absent)} from the question"
     return None

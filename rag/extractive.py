@@ -46,7 +46,7 @@ def rank_sentences(question_vec: np.ndarray, passages: list, embedding,
 
 
 def choose_quotes(question: str, ranked: list[Quote], passages: list, *, window: float = 0.9,
-                  max_quotes: int = 1) -> tuple[list[Quote], str | None]:
+                  max_quotes: int = 1, openings: dict[str, str] | None = None) -> tuple[list[Quote], str | None]:
     """The quotes that answer the question, or none and the reason.
 
     Among the sentences scoring within ``window`` of the best, the first ``max_quotes`` that
@@ -57,7 +57,8 @@ def choose_quotes(question: str, ranked: list[Quote], passages: list, *, window:
     one. (A passage lacking the question's numbers or dates does set it: "the third dialogue"
     near the second one's report is a near miss, and the answer is to abstain.) One quote by
     default: a second one, measured on the known-facts set, added more unsupported citations
-    than answers.
+    than answers. ``openings``: each document's opening paragraph by ``doc_id``, which says
+    what instance ("the second dialogue") the whole document is about.
     """
     if not ranked:
         return [], "no source sentence"
@@ -70,7 +71,8 @@ def choose_quotes(question: str, ranked: list[Quote], passages: list, *, window:
             break
         passage = passages[quote.n - 1]
         if quote.n not in checked:
-            checked[quote.n] = (names_missing(question, passage), passage_mismatch(question, passage))
+            checked[quote.n] = (names_missing(question, passage),
+                                passage_mismatch(question, passage, (openings or {}).get(passage.doc_id, "")))
         other_names, other_instance = checked[quote.n]
         if other_names is None and bar is None:
             bar = quote.score

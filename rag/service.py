@@ -20,7 +20,7 @@ from index.lexical import LexicalIndex
 from index.sentences import SentenceVectors
 from index.store import Manifest, PassageStore
 from rag.answer import generate_answer
-from rag.answerability import missing_numbers
+from rag.answerability import missing_numbers, numbers_scope, question_numbers
 from rag.extractive import Quote, choose_quotes, rank_sentences, render_extractive
 from rag.messages import message
 from rag.provenance import asks_for_source, documents_in_order, language_named, opening_passage, source_line
@@ -117,19 +117,21 @@ class RagService:
         qvec = np.asarray(embedding.get_query_embedding(standalone))
         context = self._context_passages(hits)
         relevant = bool(context) and (context[0].similarity or 0.0) >= self.settings.abstain_similarity
+        openings = self._openings(standalone, context) if relevant else {}
 
         outcome: dict[str, Any]
         if not relevant:
             outcome = {"answer": message("abstain", lang), "abstained": True, "mode": "abstain",
                        "cited": [], "checks": {"reason": "no passage is similar enough to the question"}}
-        elif all(missing_numbers(standalone, c.passage.text) for c in context):
+        elif all(missing_numbers(standalone, numbers_scope(c.passage, openings.get(c.passage.doc_id, "")))
+                 for c in context):
             outcome = {"answer": message("abstain", lang), "abstained": True, "mode": "abstain", "cited": [],
                        "checks": {"abstain_reason": "the sources do not mention the numbers of the question"}}
         else:
             # one answerability decision for both modes: the LLM only phrases what a quote can back
             extractive = (asks_for_source(standalone)
                           and self._provenance(standalone, hits, qvec, lang, options.filters)
-                          or self._extractive(qvec, context, lang, question=standalone))
+                          or self._extractive(qvec, context, lang, question=standalone, openings=openings))
             if llm_spec == "none" or extractive["abstained"]:
                 outcome = extractive
             else:  # the LLM reads only the passages the quotes come from: a lean prompt, no distractors
@@ -156,11 +158,22 @@ class RagService:
         """The few best passages the answer may draw on (numbered [1]..[n] in that order)."""
         return hits[: self.settings.context_k]
 
-    def _extractive(self, qvec, context: list[ScoredPassage], lang: str, *, question: str) -> dict:
+    def _openings(self, question: str, context: list[ScoredPassage]) -> dict[str, str]:
+        """The opening paragraph of each context passage's document, by ``doc_id``, when the
+        question has numbers or ordinals to find: the opening says which instance ("the second
+        dialogue") the whole document reports (one store read; none for other questions)."""
+        if not question_numbers(question):
+            return {}
+        docs = self.retriever.manifest.docs
+        ids = {opening_passage(docs[c.passage.doc].passages) for c in context if c.passage.doc in docs}
+        return {p.doc_id: p.text for p in self.retriever.store.get(sorted(i for i in ids if i))}
+
+    def _extractive(self, qvec, context: list[ScoredPassage], lang: str, *, question: str,
+                    openings: dict[str, str]) -> dict:
         passages = [c.passage for c in context]
         ranked = rank_sentences(qvec, passages, self.retriever.embedding, [c.score for c in context],
                                 self.settings.quote_passage_weight)
-        quotes, why_not = choose_quotes(question, ranked, passages)
+        quotes, why_not = choose_quotes(question, ranked, passages, openings=openings)
         checks: dict[str, Any] = {}
         if not quotes:
             checks["abstain_reason"] = why_not

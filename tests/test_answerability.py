@@ -32,6 +32,13 @@ def passage(text: str, lang: str, date: str = "2024-05-01") -> Passage:
     ("На полях какого саммита прошли переговоры?", "event"),
     ("訪問はどのイベントに際して行われましたか？", "event"),
     ("When was the forum held?", "date"),
+    ("What were the main topics of the third energy forum?", "topic"),
+    ("What was discussed at the meeting?", "topic"),
+    ("Каким вопросам было уделено внимание на встрече?", "topic"),
+    ("Что обсуждали министры в Осло?", "topic"),
+    ("第3回会合ではどのような問題が取り上げられましたか？", "topic"),
+    ("Which agenda guides the cooperation?", None),  # a named agenda, not what was discussed
+    ("Какие спутники используются в сотрудничестве по вопросам климата?", None),
 ])
 def test_expected_kind(question, kind):
     assert expected_kind(question) == kind
@@ -132,3 +139,28 @@ def test_the_quote_bar_is_set_by_passages_about_what_the_question_names():
     quotes, reason = choose_quotes("Кто выступил на третьем совещании?",
                                    [Quote(1, second.text, 0.50), Quote(2, third.text, 0.40)], [second, third])
     assert quotes == [] and "3" in reason
+
+
+@pytest.mark.parametrize("sentence, says_what_was_discussed", [
+    ("Основное внимание было уделено вопросам водных ресурсов и гидроэнергетики.", True),
+    ("Участники обсудили использование технологий улавливания углерода.", True),
+    ("The ministers focused on grid interconnection and storage.", True),
+    ("会合では、水素サプライチェーンについて意見交換を行った。", True),
+    ("Второй форум укрепил эти усилия, подтвердив важность совместной работы.", False),
+    ("双方は、第3回会合の開催と、同会合で提示された行動計画を歓迎した。", False),
+])
+def test_a_topic_answer_says_what_was_discussed(sentence, says_what_was_discussed):
+    question = "What were the main topics of the forum?"
+    assert (answers_question(question, sentence, passage(sentence, "en")) is None) == says_what_was_discussed
+
+
+def test_the_documents_opening_says_which_instance_its_paragraphs_report():
+    opening = "В Осло прошёл Третий форум по энергетике стран Северной Европы."
+    body = passage("Основное внимание было уделено вопросам водных ресурсов.", "ru")
+    ranked = [Quote(1, body.text, 0.6)]
+    question = "Каким вопросам было уделено основное внимание на третьем форуме?"
+    assert "3" in choose_quotes(question, ranked, [body])[1]  # the paragraph alone does not say "third"
+    quotes, reason = choose_quotes(question, ranked, [body], openings={"d": opening})
+    assert [q.n for q in quotes] == [1] and reason is None
+    # an opening on another instance does not help
+    assert "3" in choose_quotes(question, ranked, [body], openings={"d": opening.replace("Третий", "Второй")})[1]

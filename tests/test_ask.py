@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.retrieve import Filters
+from tests.conftest import make_settings
 from rag.service import AskOptions, CitationNotFound
 
 TREATY = {
@@ -93,3 +94,36 @@ def test_publisher_question_quotes_the_documents_source_line(seed_service):
     assert doc["source"] in cited["text"] and doc["source"] in result["answer"]
     ids = [p["id"] for p in seed_service.document(doc["doc_id"])["passages"]]
     assert cited["id"] in (ids[0], ids[-1])  # the header or trailing source line, not the body
+
+
+FORUM_REPORT = """The third Nordic Energy Forum was held in Bergen on 3 March 2025, chaired by the energy minister of Norway.
+
+Ministers and senior officials of the five Nordic countries took part, along with representatives of the European Commission.
+
+The participants focused on grid interconnection, offshore wind and the financing of green hydrogen projects.
+
+The ministers also presented their countries' plans for energy efficiency in buildings.
+
+The first forum, held in Turku in 2021, laid the groundwork for regional cooperation. The third forum strengthened these efforts and confirmed the importance of working together.
+"""
+
+
+def test_a_topic_question_quotes_what_was_discussed_in_the_report_of_that_instance(tmp_path):
+    """A paragraph of a report on "the third forum" answers for the third forum without
+    repeating "third"; a sentence that only says the forum took place is no answer."""
+    from index.ingest import sync
+    from rag.service import RagService
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "forum.txt").write_text(FORUM_REPORT, encoding="utf-8")
+    settings = make_settings(tmp_path)
+    sync(settings, progress=False, log=lambda _m: None)
+    service = RagService(settings)
+    result = service.ask("What were the main topics of the third Nordic Energy Forum?")
+    assert not result["abstained"], result["checks"]
+    assert "grid interconnection" in result["answer"]
+    assert [service.cite(c["id"])["text"] for c in result["citations"]] == [
+        "The participants focused on grid interconnection, offshore wind and the financing of green hydrogen projects."]
+    # the report is about the third forum: the fourth is a near miss
+    assert service.ask("What were the main topics of the fourth Nordic Energy Forum?")["abstained"]
