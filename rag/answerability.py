@@ -3,10 +3,11 @@
 Retrieval similarity cannot tell a near miss ("who signed the agreement?" when the corpus only
 says it entered into force) from a hit: both find the same paragraph. Two checks can, without
 an LLM: the kind of answer the question asks for (a date, a person, an amount, an
-organisation, a place, a named event) must be present in the quoted sentence, and every number,
-ordinal and date of the question ("the third summit", "G20", "the April 2024 visit") must appear
-in the cited passage (``passage_mismatch``), and so must its names (``names_missing``).
-`rag.extractive.choose_quotes` applies them.
+organisation, a place, a named event, what was discussed) must be present in the quoted
+sentence, and every number, ordinal and date of the question ("the third summit", "G20", "the
+April 2024 visit") must appear in the cited passage (``passage_mismatch``), and so must its names
+(``names_missing``); a passage counts its document's title, and for numbers its document's
+opening paragraph. `rag.extractive.choose_quotes` applies them.
 """
 
 from __future__ import annotations
