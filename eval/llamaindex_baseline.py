@@ -4,7 +4,7 @@ Same documents (decoded by the app's readers, so offsets are comparable) and the
 embedding model as the app, but none of its paragraphs, contextual headers, lexical side or
 fusion. Chunks keep their character span in the document, so the eval's span-overlap rule
 scores them like passages. The index is persisted beside the eval index and reused while
-the corpus is unchanged.
+the corpus and the embedding (model, dtype) are unchanged.
 
 Its vectors live in an embedded Chroma collection, as the app's do: llama-index's default
 in-memory store scores every chunk in Python, 2.5 s per question at 4,640 chunks (JSQuAD),
@@ -29,8 +29,10 @@ from index.readers import ReaderError, read_document
 from rag.retrieve import ScoredPassage
 
 
-def _corpus_digest(files: list[Path]) -> str:
-    digest = hashlib.sha256()
+def index_key(files: list[Path], embedding) -> str:
+    """The corpus's files and the embedding that vectorised them (model and dtype): an index
+    built with another model, or another precision, is not reused."""
+    digest = hashlib.sha256(f"{embedding.model_name}|{getattr(embedding, 'dtype', '')}".encode())
     for f in files:
         digest.update(f.name.encode() + hashlib.sha256(f.read_bytes()).digest())
     return digest.hexdigest()[:16]
@@ -42,7 +44,7 @@ class LlamaIndexBaseline:
     def __init__(self, settings, embedding) -> None:
         corpus = settings.corpus_dir.resolve()
         files = discover(corpus)
-        persist = settings.data_dir / "llamaindex-baseline" / _corpus_digest(files)
+        persist = settings.data_dir / "llamaindex-baseline" / index_key(files, embedding)
         complete = persist / "complete"
         client = chromadb.PersistentClient(path=str(persist),
                                            settings=chromadb.Settings(anonymized_telemetry=False))

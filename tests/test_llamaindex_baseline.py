@@ -26,3 +26,19 @@ def test_baseline_finds_the_quote_and_reuses_its_index(seed_service, tmp_path):
     marker.unlink()  # as if the build had been interrupted: the folder is rebuilt, not trusted
     rebuilt = LlamaIndexBaseline(settings, embedding)
     assert marker.is_file() and rebuilt.search("二重課税", k=1)
+
+
+def test_an_index_built_with_another_model_or_dtype_is_not_reused(tmp_path):
+    from types import SimpleNamespace
+
+    from eval.llamaindex_baseline import index_key
+
+    (tmp_path / "a.txt").write_text("本文", encoding="utf-8")
+    files = [tmp_path / "a.txt"]
+    fp32 = SimpleNamespace(model_name="google/embeddinggemma-300m", dtype="float32")
+    key = index_key(files, fp32)
+    assert index_key(files, SimpleNamespace(model_name=fp32.model_name, dtype="float32")) == key
+    assert index_key(files, SimpleNamespace(model_name=fp32.model_name, dtype="bfloat16")) != key
+    assert index_key(files, SimpleNamespace(model_name="intfloat/multilingual-e5-small", dtype="float32")) != key
+    (tmp_path / "a.txt").write_text("本文が変わった", encoding="utf-8")
+    assert index_key(files, fp32) != key
