@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from rag.retrieve import Filters
-from tests.conftest import make_settings
 from rag.service import AskOptions, CitationNotFound
+from tests.conftest import make_settings
 
 TREATY = {
     "en": "When did the double taxation treaty between Japan and Turkmenistan enter into force?",
