@@ -158,9 +158,9 @@ def _katakana_places_and_persons(question: str) -> tuple[str, ...]:
 
 def numbers_scope(passage: Passage, opening: str = "") -> str:
     """The text whose numbers and ordinals a passage stands for: its own, its document's title,
-    and its document's opening paragraph. A report opening "the second dialogue was held in
-    Tokyo on…" is about the second dialogue throughout: its paragraph on what was discussed
-    need not repeat "second"."""
+    and its document's opening paragraph. A report opening "the third forum was held in
+    Bergen on…" is about the third forum throughout: its paragraph on what was discussed
+    need not repeat "third"."""
     return "\n".join(part for part in (passage.title, opening, passage.text) if part)
 
 

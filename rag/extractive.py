@@ -58,7 +58,7 @@ def choose_quotes(question: str, ranked: list[Quote], passages: list, *, window:
     near the second one's report is a near miss, and the answer is to abstain.) One quote by
     default: a second one, measured on the known-facts set, added more unsupported citations
     than answers. ``openings``: each document's opening paragraph by ``doc_id``, which says
-    what instance ("the second dialogue") the whole document is about.
+    what instance ("the third forum") the whole document is about.
     """
     if not ranked:
         return [], "no source sentence"

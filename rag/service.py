@@ -160,8 +160,8 @@ class RagService:
 
     def _openings(self, question: str, context: list[ScoredPassage]) -> dict[str, str]:
         """The opening paragraph of each context passage's document, by ``doc_id``, when the
-        question has numbers or ordinals to find: the opening says which instance ("the second
-        dialogue") the whole document reports (one store read; none for other questions)."""
+        question has numbers or ordinals to find: the opening says which instance ("the third
+        forum") the whole document reports (one store read; none for other questions)."""
         if not question_numbers(question):
             return {}
         docs = self.retriever.manifest.docs
