@@ -32,7 +32,7 @@ from rag.retrieve import ScoredPassage
 def index_key(files: list[Path], embedding) -> str:
     """The corpus's files and the embedding that vectorised them (model and dtype): an index
     built with another model, or another precision, is not reused."""
-    digest = hashlib.sha256(f"{embedding.model_name}|{getattr(embedding, 'dtype', '')}".encode())
+    digest = hashlib.sha256(f"{embedding.model_name}|{embedding.dtype}".encode())
     for f in files:
         digest.update(f.name.encode() + hashlib.sha256(f.read_bytes()).digest())
     return digest.hexdigest()[:16]

@@ -156,21 +156,22 @@ def _katakana_places_and_persons(question: str) -> tuple[str, ...]:
                  if kind in ("地名", "人名") and _KATAKANA_WORD.fullmatch(surface))
 
 
-def numbers_scope(passage: Passage, opening: str = "") -> str:
-    """The text whose numbers and ordinals a passage stands for: its own, its document's title,
-    and its document's opening paragraph. A report opening "the third forum was held in
-    Bergen on…" is about the third forum throughout: its paragraph on what was discussed
-    need not repeat "third"."""
+def document_scope(passage: Passage, opening: str = "") -> str:
+    """The text a passage stands for: its own, its document's title (names and numbers: under
+    "The Nordic Energy Forum", a paragraph need not repeat the name) and, when given, its
+    document's opening paragraph (numbers: a report opening "the third forum was held in
+    Bergen on…" is about the third forum throughout, and its paragraph on what was discussed
+    need not repeat "third")."""
     return "\n".join(part for part in (passage.title, opening, passage.text) if part)
 
 
 def passage_mismatch(question: str, passage: Passage, opening: str = "") -> str | None:
     """None when the passage holds the numbers and dates of the question (the instance asked
-    about: "the third dialogue", "the April 2025 visit"), its numbers in the scope of
-    ``numbers_scope`` (``opening``: its document's opening paragraph); else what it lacks."""
+    about: "the third dialogue", "the April 2025 visit"), its numbers in its
+    ``document_scope`` (``opening``: its document's opening paragraph); else what it lacks."""
     passage_dates = set(extract_dates(passage.text, passage.date))
     years = {str(d[0]) for d in passage_dates if d[0] is not None}  # 本年 counts as the document's year
-    missing = [n for n in missing_numbers(question, numbers_scope(passage, opening)) if n not in years]
+    missing = [n for n in missing_numbers(question, document_scope(passage, opening)) if n not in years]
     if missing:
         return f"the sources do not mention {', '.join(missing)} from the question"
     # a date the question gives ("the April 2025 visit") must be a date of the passage
@@ -185,9 +186,8 @@ def passage_mismatch(question: str, passage: Passage, opening: str = "") -> str 
 def names_missing(question: str, passage: Passage) -> str | None:
     """None when the passage names what the question names (in its script, or spelt across
     scripts for katakana places and persons); else the names it lacks: it is about someone
-    or somewhere else."""
-    # the document's title names what each of its paragraphs is about ("the Nordic Energy Forum")
-    scope = replace(passage, text=f"{passage.title}\n{passage.text}") if passage.title else passage
+    or somewhere else. The passage's ``document_scope`` counts: its document's title too."""
+    scope = replace(passage, text=document_scope(passage))
     # sentence by sentence: a capitalised first word ("Any images?") is no name
     absent = [name for part in split_sentences(question) for name in unsupported_names(part, [scope])
               if not _root_in(name, scope.text)] + unspelt_in(list(_katakana_places_and_persons(question)), scope)

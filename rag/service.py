@@ -20,7 +20,7 @@ from index.lexical import LexicalIndex
 from index.sentences import SentenceVectors
 from index.store import Manifest, PassageStore
 from rag.answer import generate_answer
-from rag.answerability import missing_numbers, numbers_scope, question_numbers
+from rag.answerability import document_scope, missing_numbers, question_numbers
 from rag.extractive import Quote, choose_quotes, rank_sentences, render_extractive
 from rag.messages import message
 from rag.provenance import asks_for_source, documents_in_order, language_named, opening_passage, source_line
@@ -123,7 +123,7 @@ class RagService:
         if not relevant:
             outcome = {"answer": message("abstain", lang), "abstained": True, "mode": "abstain",
                        "cited": [], "checks": {"reason": "no passage is similar enough to the question"}}
-        elif all(missing_numbers(standalone, numbers_scope(c.passage, openings.get(c.passage.doc_id, "")))
+        elif all(missing_numbers(standalone, document_scope(c.passage, openings.get(c.passage.doc_id, "")))
                  for c in context):
             outcome = {"answer": message("abstain", lang), "abstained": True, "mode": "abstain", "cited": [],
                        "checks": {"abstain_reason": "the sources do not mention the numbers of the question"}}
