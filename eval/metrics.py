@@ -9,7 +9,8 @@ can state thresholds as counts of questions. Conventions:
   wrong-abstention rate are over answerable items; the abstention rate is over unanswerable ones;
 - an abstained answerable item counts as a wrong answer;
 - citation precision is micro-averaged: supporting citations over all citations of answerable items;
-- answer language is over every item answered (not abstained), answerable or not.
+- answer language is over every item answered (not abstained) in words of its own, answerable or
+  not; quote-only answers are counted apart.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ class ItemOutcome:
     abstained: bool
     answers: Sequence[str]
     evidence_spans: Sequence[Span]
-    in_question_language: bool = True  # is the answer written in the question's language?
+    in_question_language: bool = True  # are the answer's own words (quotes excluded) in the question's language?
+    quote_only: bool = False  # the answer is quotes alone, with no words of its own
 
 
 @dataclass(frozen=True)
@@ -133,9 +135,17 @@ def wrong_abstention_rate(outcomes: Iterable[ItemOutcome]) -> Ratio:
 
 
 def answer_language_rate(outcomes: Iterable[ItemOutcome]) -> Ratio:
-    """Answered items (not abstained) whose answer is in the question's language."""
-    items = [o for o in outcomes if not o.abstained]
+    """Answered items with words of their own whose own words (quotes, markers and fixed
+    lead-ins excluded) are in the question's language."""
+    items = [o for o in outcomes if not o.abstained and not o.quote_only]
     return Ratio(sum(o.in_question_language for o in items), len(items))
+
+
+def quote_only_rate(outcomes: Iterable[ItemOutcome]) -> Ratio:
+    """Answered items that are quotes alone (extractive answers, fallbacks): their language is
+    the source's, and the answer-language metric leaves them out."""
+    items = [o for o in outcomes if not o.abstained]
+    return Ratio(sum(o.quote_only for o in items), len(items))
 
 
 def summarize(outcomes: Iterable[ItemOutcome]) -> dict[str, object]:
@@ -150,6 +160,7 @@ def summarize(outcomes: Iterable[ItemOutcome]) -> dict[str, object]:
     metrics["abstention"] = abstention_rate(items)
     metrics["wrong_abstention"] = wrong_abstention_rate(items)
     metrics["answer_language"] = answer_language_rate(items)
+    metrics["quote_only"] = quote_only_rate(items)
     counts: dict[str, object] = {
         "n": len(items),
         "n_answerable": n_answerable,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import statistics
 import sys
 import time
@@ -21,15 +22,44 @@ from typing import Any, Callable
 
 from tqdm import tqdm
 
+from eval import splits
 from eval.evalset import EvalItem, load_eval_set, quote_span
 from eval.metrics import ItemOutcome, by_group, lang_pairs, question_lang, summarize
 from index.ingest import sync
 from index.language import in_language
 from index.readers import read_document
+from rag.extractive import own_words
 
 RETRIEVAL_KEYS = ("recall@1", "recall@5", "recall@20", "mrr@10")
 ANSWER_KEYS = ("answer_accuracy", "citation_precision", "citation_recall", "abstention", "wrong_abstention",
-               "answer_language")
+               "answer_language", "quote_only")
+
+
+def merged_corpus(base, folders: list[Path]) -> Path:
+    """One folder holding the files of several corpus folders (copied under ``<data_dir>/eval/``,
+    refreshed when a source file changes), so that an eval set can run over, say, the seed
+    documents and a dev set's documents together. File names must not clash."""
+    folders = [f.resolve() for f in folders]
+    if len(folders) == 1:
+        return folders[0]
+    digest = hashlib.sha256("\n".join(map(str, folders)).encode()).hexdigest()[:10]
+    target = base.data_dir.resolve() / "eval" / f"merged-{digest}"
+    target.mkdir(parents=True, exist_ok=True)
+    wanted: dict[str, Path] = {}
+    for folder in folders:
+        for f in sorted(folder.iterdir()):
+            if f.is_file():
+                if f.name in wanted:
+                    raise ValueError(f"{f.name} is in more than one corpus folder: {wanted[f.name].parent}, {folder}")
+                wanted[f.name] = f
+    for f in target.iterdir():
+        if f.name not in wanted:
+            f.unlink()
+    for name, src in wanted.items():
+        dst = target / name
+        if not dst.is_file() or dst.read_bytes() != src.read_bytes():
+            shutil.copyfile(src, dst)
+    return target
 
 
 def eval_settings(base, corpus: Path, llm: str):
@@ -71,13 +101,14 @@ def _spans(rows: list[dict]) -> list[tuple[str, int, int]]:
 
 def outcome_for(item: EvalItem, result: dict, locator: EvidenceLocator) -> ItemOutcome:
     evidence = locator.spans(item)
+    own = own_words(result.get("answer", "")) if not result.get("abstained") else ""
     return ItemOutcome(
         id=item.id, qlang=item.lang,
         source_langs={locator.languages.get(doc, "") for doc, _, _ in evidence},
         answerable=item.answerable, ranked_spans=_spans(result.get("passages", [])),
         cited_spans=_spans(result.get("citations", [])), answer=result.get("answer", ""),
         abstained=bool(result.get("abstained", False)), answers=list(item.answers), evidence_spans=evidence,
-        in_question_language=in_language(result.get("answer", ""), item.lang),
+        in_question_language=bool(own) and in_language(own, item.lang), quote_only=not own,
     )
 
 
@@ -146,8 +177,9 @@ def check_gate(summary: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
 def baseline_from(summary: dict[str, Any], margin: int) -> dict[str, Any]:
     """A gate baseline from a run: every measured metric's counts, with a margin in questions."""
     metrics = {k: {"num": v["num"], "den": v["den"], "margin": margin}
-               for k, v in summary.items() if isinstance(v, dict) and v.get("den")}
-    # wrong abstention is better when lower: gate its complement
+               for k, v in summary.items() if isinstance(v, dict) and v.get("den") and k != "quote_only"}
+    # wrong abstention is better when lower: gate its complement; the share of quote-only
+    # answers is a description of the mode, neither better nor worse
     if "wrong_abstention" in metrics:
         w = metrics.pop("wrong_abstention")
         metrics["answered_when_answerable"] = {"num": w["den"] - w["num"], "den": w["den"], "margin": margin}
@@ -166,17 +198,30 @@ def gate_summary(summary: dict[str, Any]) -> dict[str, Any]:
 
 def run_eval(service_factory, settings, set_path: Path, *, llm: str = "none", limit: int | None = None,
              modes: tuple[str, ...] = ("hybrid",), retrieval_only: bool = False,
-             progress: bool = True) -> dict[str, Any]:
-    """Index the corpus (cached), run the set, return all figures and item records."""
+             progress: bool = True, split: str = "all", withhold_docs: bool = False) -> dict[str, Any]:
+    """Index the corpus (cached), run the set, return all figures and item records.
+
+    ``split``: only the dev or held-out half of the items (``eval/splits.py``). ``withhold_docs``:
+    every question runs over the corpus less a quarter of its documents, and the questions
+    those documents answer count as unanswerable.
+    """
+    from rag.retrieve import Filters
     from rag.service import AskOptions
 
-    items = load_eval_set(set_path)[:limit] if limit else load_eval_set(set_path)
+    items = splits.select(load_eval_set(set_path), split)
+    items = items[:limit] if limit else items
     t0 = time.perf_counter()
     sync_report = sync(settings, progress=progress, log=lambda m: print(m, file=sys.stderr))
     service = service_factory(settings)
     languages = {doc: e.metadata.get("lang", "") for doc, e in service.retriever.manifest.docs.items()}
     locator = EvidenceLocator(settings.corpus_dir, languages)
-    out: dict[str, Any] = {"set": str(set_path), "corpus": str(settings.corpus_dir), "llm": llm,
+    filters = None
+    if withhold_docs:
+        items = splits.withhold(items)
+        kept = [e.doc_id for doc, e in service.retriever.manifest.docs.items() if not splits.withheld(doc)]
+        filters = Filters(docs=kept)
+    out: dict[str, Any] = {"set": str(set_path), "corpus": str(settings.corpus_dir), "llm": llm, "split": split,
+                           "withheld_documents": withhold_docs, "tuned_on": split != "heldout",
                            "n_items": len(items), "index": sync_report.summary(), "retrieval": {}}
 
     for mode in modes:
@@ -187,14 +232,15 @@ def run_eval(service_factory, settings, set_path: Path, *, llm: str = "none", li
         def search(item: EvalItem, retriever=retriever) -> dict:
             from rag.service import passage_json
 
-            return {"passages": [passage_json(h.passage, h.score) for h in retriever.search(item.question, k=20)]}
+            hits = retriever.search(item.question, k=20, filters=filters)
+            return {"passages": [passage_json(h.passage, h.score) for h in hits]}
 
         outcomes, _ = run_items(items, search, locator, progress, desc=f"retrieve ({mode})")
         out["retrieval"][mode] = report(outcomes)
 
     if not retrieval_only:
         def ask(item: EvalItem) -> dict:
-            return service.ask(item.question, AskOptions(llm=llm, top_k=20))
+            return service.ask(item.question, AskOptions(llm=llm, top_k=20, filters=filters))
 
         outcomes, records = run_items(items, ask, locator, progress, desc=f"answer (llm={llm})")
         out["retrieval"]["hybrid"] = report(outcomes)
@@ -206,7 +252,11 @@ def run_eval(service_factory, settings, set_path: Path, *, llm: str = "none", li
 
 
 def print_report(out: dict[str, Any]) -> None:
-    print(f"# eval: {out['set']} (corpus {out['corpus']}, llm={out['llm']}, {out['n_items']} questions)\n")
+    half = {"all": "all items", "dev": "dev half", "heldout": "held-out half"}[out["split"]]
+    tuned = "TUNED ON (a dev figure)" if out["tuned_on"] else "held out: not tuned on"
+    withheld = ", a quarter of the documents withheld" if out["withheld_documents"] else ""
+    print(f"# eval: {out['set']} ({half}{withheld}; {tuned}; corpus {out['corpus']}, llm={out['llm']}, "
+          f"{out['n_items']} questions)\n")
     for mode, rep in out["retrieval"].items():
         print(f"## retrieval: {mode}\n")
         print(markdown_table(rep, RETRIEVAL_KEYS) + "\n")
@@ -223,10 +273,11 @@ def run_from_args(args) -> int:
     from rag.settings import Settings
 
     base = Settings()
-    settings = eval_settings(base, Path(args.corpus) if args.corpus else base.corpus_dir, args.llm)
+    folders = [Path(f) for f in args.corpus.split(",")] if args.corpus else [base.corpus_dir]
+    settings = eval_settings(base, merged_corpus(base, folders), args.llm)
     modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
     out = run_eval(RagService, settings, Path(args.set_path), llm=args.llm, limit=args.limit, modes=modes,
-                   retrieval_only=args.retrieval_only)
+                   retrieval_only=args.retrieval_only, split=args.split, withhold_docs=args.withhold)
     print_report(out)
     if args.json_out:
         Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)

@@ -103,10 +103,3 @@ def query_tokens(query: str) -> tuple[str, ...]:
     analyses each question twice, for BM25 and for the share of it the index knows)."""
     return tuple(tokenize(query, detect_language(query)))
 
-
-def japanese_proper_nouns(text: str) -> list[tuple[str, str]]:
-    """(surface, kind) of the proper nouns UniDic knows in ``text``; kind is 人名 (person),
-    地名 (place), 組織名 (organisation) or 一般 (other)."""
-    with _tagger_lock:
-        return [(w.surface, w.feature.pos3) for w in _tagger()(normalise(text))
-                if w.feature.pos2 == "固有名詞"]

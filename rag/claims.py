@@ -628,36 +628,6 @@ def check_sentence(sentence_text: str, cited: list[Passage]) -> ClaimCheck:
     return ClaimCheck(ok=not unsupported, claims=claims, unsupported=unsupported, unverifiable=unverifiable)
 
 
-def unsupported_names(text: str, passages: list[Passage]) -> list[str]:
-    """The names of ``text`` that the passages could show (same script) but do not."""
-    facts = [_facts(p.text, p.date) for p in passages]
-    statuses = (_name_status(name, facts) for name in _find_names(_norm(strip_markers(text))))
-    return list(dict.fromkeys(s for s, status in filter(None, statuses) if status == "unsupported"))
-
-
-def unspelt_in(names: list[str], passage: Passage) -> list[str]:
-    """The katakana ``names`` that a passage in Cyrillic or Latin script does not spell, not
-    even as the start of a longer word: カナダ is spelt by "Канады", スウェーデン by
-    "«Шведэнерго»" (the skeleton less its last three consonants, four at least, opens the word;
-    f is left out, as katakana writes х as フ: カザフスタン = Казахстан). Parts whose skeleton
-    is shorter than three consonants cannot be judged and pass."""
-    facts = _facts(passage.text, passage.date)
-    if facts.script == "cjk":
-        return []
-
-    def rough(roman: str) -> str:
-        return re.sub(r"(.)\1+", r"\1", _skeleton(roman).replace("f", ""))
-
-    skeletons = [rough(roman) for script, roman in facts.romanised if script != "cjk"]
-    unspelt = []
-    for part in (p for name in names for p in name.split("・") if p.strip("ー")):
-        skeleton = rough(_romanise(part))
-        root = skeleton[: max(4, len(skeleton) - 3)]
-        if len(skeleton) >= 3 and not any(w.startswith(root) for w in skeletons):
-            unspelt.append(part)
-    return unspelt
-
-
 def new_to(claim: str, question: str) -> bool:
     """Does ``claim`` say something the question does not? A word counts as given when the
     question holds it, or its stem (the word less a short inflected ending): "Германии"

@@ -166,7 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_eval = sub.add_parser("eval", help="run an eval set and report metrics")
     p_eval.add_argument("--set", dest="set_path", required=True, help="eval set (JSONL)")
-    p_eval.add_argument("--corpus", help="corpus folder the set refers to (default: the app's corpus)")
+    p_eval.add_argument("--corpus", help="corpus folder the set refers to (default: the app's corpus); "
+                        "several folders, comma-separated, are indexed together")
+    p_eval.add_argument("--split", default="all", choices=("all", "dev", "heldout"),
+                        help="only the questions of this half (eval/splits.py; default all)")
+    p_eval.add_argument("--withhold", action="store_true",
+                        help="leave a quarter of the documents out: their questions must be abstained on")
     p_eval.add_argument("--llm", default="none", help="local | none | URL (default none)")
     p_eval.add_argument("--json", dest="json_out", help="write all figures and items to this file")
     p_eval.add_argument("--limit", type=int, help="only the first N questions")

@@ -16,6 +16,21 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+# a language's name, in the language of the question: the label of a quote in another language
+LANGUAGE_NAMES: dict[str, dict[str, str]] = {
+    "ja": {"en": "Japanese", "ja": "日本語", "ru": "на японском"},
+    "ru": {"en": "Russian", "ja": "ロシア語", "ru": "на русском"},
+    "en": {"en": "English", "ja": "英語", "ru": "на английском"},
+}
+
+
+def language_name(code: str, lang: str) -> str:
+    """The name of language ``code`` in ``lang`` (English when unknown); the code itself when
+    the language has no name here."""
+    names = LANGUAGE_NAMES.get(code)
+    return names.get(lang, names["en"]) if names else code
+
+
 def message(key: str, lang: str) -> str:
     """The message in ``lang``, English when that language has none."""
     texts = MESSAGES[key]

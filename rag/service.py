@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 import numpy as np
@@ -20,10 +20,9 @@ from index.lexical import LexicalIndex
 from index.sentences import SentenceVectors
 from index.store import Manifest, PassageStore
 from rag.answer import generate_answer
-from rag.answerability import document_scope, missing_numbers, question_numbers
-from rag.extractive import Quote, choose_quotes, rank_sentences, render_extractive
+from rag import evidence
+from rag.extractive import quoted_answer
 from rag.messages import message
-from rag.provenance import asks_for_source, documents_in_order, language_named, opening_passage, source_line
 from rag.retrieve import Filters, HybridRetriever, ScoredPassage
 
 
@@ -113,31 +112,28 @@ class RagService:
         timings = {"sources_s": round(time.perf_counter() - t0, 3)}
         yield {"type": "sources", "passages": passages_out, "question": standalone}
 
-        embedding = self.retriever.embedding
-        qvec = np.asarray(embedding.get_query_embedding(standalone))
-        context = self._context_passages(hits)
-        relevant = bool(context) and (context[0].similarity or 0.0) >= self.settings.abstain_similarity
-        openings = self._openings(standalone, context) if relevant else {}
-
+        qvec = np.asarray(self.retriever.embedding.get_query_embedding(standalone))
+        ranked = evidence.score(evidence.candidates(standalone, qvec, hits[: self.settings.evidence_k],
+                                                    self.retriever.sentences, self.retriever.embedding))
+        answerable = evidence.answerable_probability(ranked)
+        chosen = evidence.select(ranked, answerable=answerable, threshold=self.settings.answer_threshold,
+                                 ratio=self.settings.quote_ratio, max_quotes=self.settings.max_quotes)
+        scores = {"answerable_probability": round(answerable, 3),
+                  "best_sentence_probability": round(ranked[0].probability, 3) if ranked else None}
         outcome: dict[str, Any]
-        if not relevant:
-            outcome = {"answer": message("abstain", lang), "abstained": True, "mode": "abstain",
-                       "cited": [], "checks": {"reason": "no passage is similar enough to the question"}}
-        elif all(missing_numbers(standalone, document_scope(c.passage, openings.get(c.passage.doc_id, "")))
-                 for c in context):
+        if not chosen:
             outcome = {"answer": message("abstain", lang), "abstained": True, "mode": "abstain", "cited": [],
-                       "checks": {"abstain_reason": "the sources do not mention the numbers of the question"}}
+                       "checks": {"abstain_reason": "the sources are unlikely to answer the question", **scores}}
         else:
-            # one answerability decision for both modes: the LLM only phrases what a quote can back
-            extractive = (asks_for_source(standalone)
-                          and self._provenance(standalone, hits, qvec, lang, options.filters)
-                          or self._extractive(qvec, context, lang, question=standalone, openings=openings))
-            if llm_spec == "none" or extractive["abstained"]:
+            extractive = quoted_answer(chosen, [h.passage for h in hits[: self.settings.evidence_k]], lang)
+            extractive["checks"] = scores
+            if llm_spec == "none":
                 outcome = extractive
             else:  # the LLM reads only the passages the quotes come from: a lean prompt, no distractors
                 outcome = yield from generate_answer(
-                    standalone, lang, [extractive["numbered"][n - 1] for n in extractive["cited"]], llm_spec,
-                    self.settings, timings=timings, started=t0, evidence=extractive["quotes"],
+                    standalone, lang, extractive["numbered"], llm_spec, self.settings, timings=timings,
+                    started=t0, evidence=extractive["quotes"],
+                    decline_stands=answerable < self.settings.judge_override,
                     fallback=lambda reason: {**extractive, "checks": {**extractive["checks"], "fallback": reason}},
                 )
         timings["total_s"] = round(time.perf_counter() - t0, 3)
@@ -153,58 +149,6 @@ class RagService:
             "timings": timings,
         }
         yield {"type": "final", "result": result}
-
-    def _context_passages(self, hits: list[ScoredPassage]) -> list[ScoredPassage]:
-        """The few best passages the answer may draw on (numbered [1]..[n] in that order)."""
-        return hits[: self.settings.context_k]
-
-    def _openings(self, question: str, context: list[ScoredPassage]) -> dict[str, str]:
-        """The opening paragraph of each context passage's document, by ``doc_id``, when the
-        question has numbers or ordinals to find: the opening says which instance ("the third
-        forum") the whole document reports (one store read; none for other questions)."""
-        if not question_numbers(question):
-            return {}
-        docs = self.retriever.manifest.docs
-        ids = {opening_passage(docs[c.passage.doc].passages) for c in context if c.passage.doc in docs}
-        return {p.doc_id: p.text for p in self.retriever.store.get(sorted(i for i in ids if i))}
-
-    def _extractive(self, qvec, context: list[ScoredPassage], lang: str, *, question: str,
-                    openings: dict[str, str]) -> dict:
-        passages = [c.passage for c in context]
-        ranked = rank_sentences(qvec, passages, self.retriever.embedding, [c.score for c in context],
-                                self.settings.quote_passage_weight)
-        quotes, why_not = choose_quotes(question, ranked, passages, openings=openings)
-        checks: dict[str, Any] = {}
-        if not quotes:
-            checks["abstain_reason"] = why_not
-            return {"answer": message("abstain", lang), "abstained": True, "mode": "abstain",
-                    "cited": [], "checks": checks}
-        return {"answer": render_extractive(quotes, lang), "abstained": False, "mode": "extractive",
-                "cited": sorted({q.n for q in quotes}), "checks": checks, "numbered": passages,
-                "quotes": [q.sentence for q in quotes]}
-
-    def _provenance(self, question: str, hits: list[ScoredPassage], qvec, lang: str,
-                    filters: Filters | None) -> dict | None:
-        """Who published the document the question is about: its source line, quoted. None when
-        that document has no source, or none a passage of it shows (the usual answer runs then)."""
-        named = language_named(question)
-        if named and not any(h.passage.lang == named for h in hits) and not (filters and filters.langs):
-            hits = self.search(question, filters=replace(filters or Filters(), langs=[named]))
-        entries = [e for d in documents_in_order([h.passage for h in hits], named)[:3]
-                   if (e := self._manifest_entry(d)) and opening_passage(e.passages)]
-        if not entries:
-            return None
-        openings = self.retriever.store.get_with_vectors([opening_passage(e.passages) for e in entries])
-        closeness = {p.doc_id: float(np.asarray(v) @ qvec) for p, v in openings}
-        entry = max(entries, key=lambda e: closeness.get(e.doc_id, -1.0))
-        if not entry.metadata.get("source"):
-            return None
-        for passage in self.retriever.store.get(list(dict.fromkeys([entry.passages[0], entry.passages[-1]]))):
-            if line := source_line(passage):
-                return {"answer": render_extractive([Quote(n=1, sentence=line, score=1.0)], lang),
-                        "abstained": False, "mode": "extractive", "cited": [1], "numbered": [passage],
-                        "quotes": [line], "checks": {"answered_from": "the document's source line"}}
-        return None
 
     # ---- citation lookup and documents ------------------------------------------------------
     def cite(self, passage_id: str, neighbours: int = 1) -> dict[str, Any]:

@@ -54,16 +54,18 @@ class Settings(BaseSettings):
 
     # retrieval and answering
     top_k: int = 20
-    context_k: int = 4
     candidate_pool: int = 50  # candidates taken from each side before fusion
     lexical_weight: float = 0.15  # BM25 bonus (normalised to [0, 1]) added to the dense cosine
     # the bonus is scaled by (share of the query's IDF mass the lexical index knows) ** this power
     lexical_coverage_power: float = 2.0
     sentence_weight: float = 0.5  # times the best sentence's cosine, added too (0 turns it off)
-    # the extractive quote: sentence similarity plus this times its passage's retrieval score
-    quote_passage_weight: float = 0.25  # known facts: 0.15–0.35 alike, 0.5 worse (README)
-    # below this dense cosine similarity of the best passage, the corpus is taken to be silent
-    abstain_similarity: float = 0.47  # calibrated on the known-facts set (README)
+    # evidence selection (rag/evidence.py): sentences of the best evidence_k passages are scored
+    evidence_k: int = 5
+    answer_threshold: float = 0.25  # the question scorer's probability that the corpus answers; below it, abstain
+    quote_ratio: float = 0.8  # further quotes need this share of the best sentence's probability
+    max_quotes: int = 3  # sentences quoted (and given to the LLM) at most
+    # with an LLM, its "the sources do not answer" stands unless the question scorer is this sure
+    judge_override: float = 0.8
 
     # chat UI
     host: str = "127.0.0.1"

@@ -82,19 +82,12 @@ def test_a_fact_from_another_sentence_than_the_quoted_evidence_falls_back():
     assert right["mode"] == "llm"
 
 
-def test_a_date_answer_without_the_evidence_year_falls_back():
-    evidence = ["双方は、日本国とトルクメニスタンとの間の条約が2025年11月27日に発効したことを歓迎した。"]
-    partial = check_answer("The treaty entered into force on 27 November [1].", QUESTION, "en", [TREATY_PASSAGE],
-                           _fallback, evidence)
-    assert partial["mode"] == "extractive" and "date in full" in partial["checks"]["fallback"]
-    full = check_answer("The treaty entered into force on 27 November 2025 [1].", QUESTION, "en", [TREATY_PASSAGE],
-                        _fallback, evidence)
-    assert full["mode"] == "llm"
-
-
-def test_a_decline_despite_answering_evidence_falls_back_to_the_quote():
-    out = check_answer("NO_ANSWER", QUESTION, "en", [TREATY_PASSAGE], _fallback, ["…が2025年11月27日に発効した…"])
-    assert out["mode"] == "extractive" and not out["abstained"] and out["checks"]["model_declined"]
+def test_a_decline_stands_unless_the_evidence_scorer_is_sure():
+    evidence = ["…が2025年11月27日に発効した…"]
+    judged = check_answer("NO_ANSWER", QUESTION, "en", [TREATY_PASSAGE], _fallback, evidence, decline_stands=True)
+    assert judged["abstained"] and judged["checks"]["model_declined"]
+    overruled = check_answer("NO_ANSWER", QUESTION, "en", [TREATY_PASSAGE], _fallback, evidence, decline_stands=False)
+    assert overruled["mode"] == "extractive" and not overruled["abstained"] and overruled["checks"]["model_declined"]
 
 
 @pytest.mark.llm
@@ -122,10 +115,9 @@ def test_injected_instructions_do_not_remove_citations(tmp_path):
         assert all(f"[{c['n']}]" in result["answer"] for c in result["citations"])
 
 
-def test_llm_mode_abstains_on_a_near_miss_without_generating(seed_service):
-    # the corpus says when the treaty entered into force, not who signed it
-    result = seed_service.ask("Who signed the double taxation treaty on behalf of Turkmenistan?", AskOptions(llm="local"))
+def test_llm_mode_abstains_on_an_unanswerable_question_without_generating(seed_service):
+    result = seed_service.ask("What is the boiling point of liquid nitrogen?", AskOptions(llm="local"))
     assert result["abstained"] and result["mode"] == "abstain" and result["citations"] == []
-    assert "contains no person" in result["checks"]["abstain_reason"]
+    assert result["checks"]["answerable_probability"] < seed_service.settings.answer_threshold
     assert "first_token_s" not in result["timings"]  # the model was never asked
     assert result["passages"], "the closest passages are still shown"

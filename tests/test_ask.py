@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from rag.retrieve import Filters
@@ -85,17 +87,6 @@ def test_documents_list(seed_service):
     assert all(d["passages"] > 0 and d["lang"] in ("ja", "ru") for d in docs)
 
 
-def test_publisher_question_quotes_the_documents_source_line(seed_service):
-    result = seed_service.ask("Какое СМИ опубликовало русскоязычную статью о министерском диалоге по энергетике?", AskOptions(llm="none"))
-    assert not result["abstained"] and len(result["citations"]) == 1
-    cited = result["citations"][0]
-    doc = next(d for d in seed_service.documents() if d["doc_id"] == cited["doc_id"])
-    assert doc["lang"] == "ru" and doc["source"]
-    assert doc["source"] in cited["text"] and doc["source"] in result["answer"]
-    ids = [p["id"] for p in seed_service.document(doc["doc_id"])["passages"]]
-    assert cited["id"] in (ids[0], ids[-1])  # the header or trailing source line, not the body
-
-
 FORUM_REPORT = """The third Nordic Energy Forum was held in Bergen on 3 March 2025, chaired by the energy minister of Norway.
 
 Ministers and senior officials of the five Nordic countries took part, along with representatives of the European Commission.
@@ -108,22 +99,37 @@ The first forum, held in Turku in 2021, laid the groundwork for regional coopera
 """
 
 
-def test_a_topic_question_quotes_what_was_discussed_in_the_report_of_that_instance(tmp_path):
-    """A paragraph of a report on "the third forum" answers for the third forum without
-    repeating "third"; a sentence that only says the forum took place is no answer."""
+@pytest.fixture(scope="module")
+def forum_service(tmp_path_factory):
+    """A document nobody tuned on, indexed with the real stack."""
     from index.ingest import sync
     from rag.service import RagService
 
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "forum.txt").write_text(FORUM_REPORT, encoding="utf-8")
-    settings = make_settings(tmp_path)
+    root = tmp_path_factory.mktemp("forum")
+    (root / "corpus").mkdir()
+    (root / "corpus" / "forum.txt").write_text(FORUM_REPORT, encoding="utf-8")
+    settings = make_settings(root)
     sync(settings, progress=False, log=lambda _m: None)
-    service = RagService(settings)
-    result = service.ask("What were the main topics of the third Nordic Energy Forum?")
+    return RagService(settings)
+
+
+def test_every_quote_of_an_answer_stands_verbatim_in_the_passage_it_cites(forum_service):
+    result = forum_service.ask("What did the participants of the Nordic Energy Forum focus on?")
     assert not result["abstained"], result["checks"]
     assert "grid interconnection" in result["answer"]
-    assert [service.cite(c["id"])["text"] for c in result["citations"]] == [
-        "The participants focused on grid interconnection, offshore wind and the financing of green hydrogen projects."]
-    # the report is about the third forum: the fourth is a near miss
-    assert service.ask("What were the main topics of the fourth Nordic Energy Forum?")["abstained"]
+    quotes = re.findall(r"«([^»]*)» \[(\d+)\]", result["answer"])
+    assert quotes and len(quotes) <= 3
+    cited = {c["n"]: forum_service.cite(c["id"])["text"] for c in result["citations"]}
+    for quote, n in quotes:
+        assert quote in cited[int(n)]
+    assert 0.0 <= result["checks"]["answerable_probability"] <= 1.0
+
+
+def test_a_question_the_document_does_not_touch_is_abstained_on(forum_service):
+    result = forum_service.ask("What is the boiling point of liquid nitrogen?")
+    assert result["abstained"] and result["citations"] == []
+
+
+def test_a_quote_in_another_language_is_labelled_with_it(seed_service):
+    result = seed_service.ask(TREATY["en"], AskOptions(llm="none"))
+    assert "(Japanese)" in result["answer"] or "(Russian)" in result["answer"]

@@ -13,6 +13,7 @@ from eval.metrics import (
     abstention_rate,
     answer_accuracy,
     answer_language_rate,
+    quote_only_rate,
     by_group,
     citation_precision,
     citation_recall,
@@ -43,6 +44,7 @@ def outcome(
     answers: Sequence[str] = ("27 November 2025",),
     evidence: Sequence[Span] = tuple(EVIDENCE),
     in_language: bool = True,
+    quote_only: bool = False,
 ) -> ItemOutcome:
     """An outcome with the defaults of an answerable English question about a Japanese document."""
     if not answerable:
@@ -50,7 +52,7 @@ def outcome(
     return ItemOutcome(
         id=id, qlang=qlang, source_langs=source_langs, answerable=answerable, ranked_spans=list(ranked),
         cited_spans=list(cited), answer=answer, abstained=abstained, answers=list(answers),
-        evidence_spans=list(evidence), in_question_language=in_language,
+        evidence_spans=list(evidence), in_question_language=in_language, quote_only=quote_only,
     )
 
 
@@ -154,6 +156,13 @@ def test_answer_language_counts_every_answered_item():
              outcome(answerable=False, in_language=False),  # answered an unanswerable item, wrong language
              outcome(abstained=True, in_language=False)]  # abstentions are not answers
     assert answer_language_rate(items) == Ratio(1, 3)
+
+
+def test_quote_only_answers_are_counted_apart_from_the_answer_language():
+    items = [outcome(in_language=True), outcome(in_language=False, quote_only=True),
+             outcome(in_language=False, quote_only=True), outcome(abstained=True, quote_only=True)]
+    assert answer_language_rate(items) == Ratio(1, 1)
+    assert quote_only_rate(items) == Ratio(2, 3)
 
 
 def test_summarize_reports_counts_and_raw_numbers():

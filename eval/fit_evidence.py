@@ -1,0 +1,204 @@
+"""Fit the evidence scorer (``rag/evidence.py``) on the dev halves of the eval sets.
+
+    python -m eval.fit_evidence [--per-set N] [--out rag/evidence_model.json]
+
+For every dev-half question of the bench sets (XQuAD ru, XQuAD en→ru, JSQuAD), the fresh-dev
+set and the known-facts set, the app's own retrieval runs and every sentence of the context
+passages becomes a training pair: positive when the sentence lies in an evidence document and
+holds one of the gold answers. Each answerable question is asked a second time, over the
+corpus less its evidence documents (a silent corpus): every candidate of that is a negative,
+as are those of the sets' own unanswerable questions. (Also building near misses, the question
+over the corpus less only the passages that hold its answer, was tried: it taught nothing that
+carried to the real near misses of the dev sets and cost answers; measured in the README.)
+The sentence scorer is fitted on every pair, the question scorer on each question's best
+candidates (``rag/evidence.py``); both go, with the counts they were fitted on, to the model
+file, and a table of what each ``answer_threshold`` would give per set is printed for
+calibration. The held-out halves are never read here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import random
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from eval.evalset import answer_matches, load_eval_set
+from eval.runner import eval_settings, merged_corpus
+from eval.splits import select
+from rag.evidence import (FEATURES, MODEL_PATH, QUESTION_FEATURES, Candidate, EvidenceModel, Scorers,
+                          answerable_probability, candidates, question_features, score)
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+REPO = Path(__file__).resolve().parents[1]
+SETS = (  # (name, eval set, corpus folders, the half that may be tuned on)
+    ("xquad-ru", SHARED / "bench/xquad-ru-dev.jsonl", [SHARED / "bench/corpus/xquad-ru-dev"], "dev"),
+    ("xquad-en2ru", SHARED / "bench/xquad-en2ru-dev.jsonl", [SHARED / "bench/corpus/xquad-ru-dev"], "dev"),
+    ("jsquad", SHARED / "bench/jsquad-valid.jsonl", [SHARED / "bench/corpus/jsquad-valid"], "dev"),
+    ("fresh-dev", SHARED / "fresh-dev/eval.jsonl", [REPO / "corpus", SHARED / "fresh-dev/corpus"], "dev"),
+    ("known-facts", REPO / "eval/sets/known_facts.jsonl", [REPO / "corpus"], "all"),  # all of it is dev
+)
+
+
+@dataclass
+class Question:
+    """The candidates of one question as the scorer sees them."""
+
+    set: str
+    kind: str  # answerable | unanswerable | silent (answerable, its documents filtered out)
+    x: np.ndarray
+    y: np.ndarray
+
+
+def question_for(name: str, service, item, docs_filter=None, silent: bool = False) -> Question | None:
+    """The question's candidates and their labels; ``silent``: asked over ``docs_filter``, the
+    corpus less the question's evidence documents."""
+    from rag.retrieve import Filters
+
+    settings = service.settings
+    filters = Filters(docs=docs_filter) if docs_filter is not None else None
+    hits = service.search(item.question, k=settings.top_k, filters=filters)[: settings.evidence_k]
+    qvec = np.asarray(service.retriever.embedding.get_query_embedding(item.question))
+    cands = candidates(item.question, qvec, hits, service.retriever.sentences, service.retriever.embedding)
+    gold = {ev.doc for ev in item.evidence}
+    labels = [int(not silent and item.answerable and hits[c.n - 1].passage.doc in gold
+                  and answer_matches(c.sentence, item.answers)) for c in cands]
+    if not cands:
+        return None
+    kind = "silent" if silent else ("answerable" if item.answerable else "unanswerable")
+    return Question(name, kind, np.stack([c.features for c in cands]), np.asarray(labels))
+
+
+def collect(per_set: int, only: str = "", seed: int = 0) -> list[Question]:
+    from index.ingest import sync
+    from rag.service import RagService
+    from rag.settings import Settings
+
+    questions: list[Question] = []
+    base = Settings()
+    for name, set_path, folders, half in SETS:
+        if only and name not in only.split(","):
+            continue
+        settings = eval_settings(base, merged_corpus(base, folders), "none")
+        sync(settings, progress=False, log=lambda m: print(m, file=sys.stderr))
+        service = RagService(settings)
+        all_docs = [e.doc_id for e in service.retriever.manifest.docs.values()]
+        doc_id_of = {doc: e.doc_id for doc, e in service.retriever.manifest.docs.items()}
+        items = select(load_eval_set(set_path), half)
+        random.Random(seed).shuffle(items)
+        before = len(questions)
+        for item in items[:per_set]:
+            found = [question_for(name, service, item)]
+            if item.answerable:  # the same question over the corpus without its documents
+                gold = {doc_id_of.get(ev.doc) for ev in item.evidence}
+                found.append(question_for(name, service, item, [d for d in all_docs if d not in gold], silent=True))
+            questions += [q for q in found if q is not None]
+        mine = questions[before:]
+        print(f"{name}: {len(mine)} questions ({sum(q.kind == 'silent' for q in mine)} silent), "
+              f"{sum(len(q.y) for q in mine)} pairs, {sum(int(q.y.sum()) for q in mine)} positive", file=sys.stderr)
+    return questions
+
+
+def _logistic(x: np.ndarray, y: np.ndarray) -> EvidenceModel:
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    clf = LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / scale, y)
+    return EvidenceModel(mean, scale, clf.coef_[0], float(clf.intercept_[0]))
+
+
+def ranked_candidates(q: Question, model: EvidenceModel) -> tuple[list[Candidate], list[int]]:
+    """The question's candidates scored by ``model``, most probable first, with their labels."""
+    cands = [Candidate(n=int(round(1 / f[FEATURES.index("passage_rank_inv")])), position=i, sentence="",
+                       features=f) for i, f in enumerate(q.x)]
+    labels = dict(zip(map(id, cands), q.y.tolist()))
+    ranked = score(cands, model)
+    return ranked, [labels[id(c)] for c in ranked]
+
+
+def fit(questions: list[Question]) -> Scorers:
+    """The sentence scorer on every pair, then the question scorer on each question's best
+    candidates: positive when the question is answerable and a sentence that holds the answer
+    is among its candidates."""
+    sentence = _logistic(np.concatenate([q.x for q in questions]), np.concatenate([q.y for q in questions]))
+    qx, qy = [], []
+    for q in questions:
+        ranked, _ = ranked_candidates(q, sentence)
+        qx.append(question_features(ranked))
+        qy.append(int(q.kind == "answerable" and q.y.any()))
+    return Scorers(sentence, _logistic(np.stack(qx), np.asarray(qy)))
+
+
+def outcomes(questions: list[Question], scorers: Scorers, max_quotes: int = 3,
+             ratio: float = 0.6) -> list[tuple[str, str, float, bool]]:
+    """(set, kind, answerable probability, whether a quoted sentence holds the answer) per question."""
+    out = []
+    for q in questions:
+        ranked, labels = ranked_candidates(q, scorers.sentence)
+        bar = ratio * ranked[0].probability
+        quoted = [label for c, label in zip(ranked, labels) if c.probability >= bar][:max_quotes]
+        out.append((q.set, q.kind, answerable_probability(ranked, scorers.question), any(quoted)))
+    return out
+
+
+def calibrate(results: list[tuple[str, str, float, bool]]) -> None:
+    """Print, per threshold and set: answerable questions answered with a quote that holds the
+    answer, answerable questions abstained on, silent questions abstained on, and the set's own
+    unanswerable questions (near misses) abstained on."""
+    sets = sorted({r[0] for r in results})
+    print("threshold | " + " | ".join(f"{s}: right/wrong-abst/abst-silent/abst-near" for s in sets))
+    for t in np.arange(0.05, 0.95, 0.05):
+        cells = []
+        for name in sets:
+            mine = [r for r in results if r[0] == name]
+            shares = []
+            for kinds in (("answerable",), ("silent",), ("unanswerable",)):
+                group = [r for r in mine if r[1] in kinds]
+                abstained = sum(r[2] < t for r in group) / max(1, len(group))
+                if kinds == ("answerable",):
+                    shares.append(sum(r[2] >= t and r[3] for r in group) / max(1, len(group)))
+                shares.append(abstained)
+            cells.append("/".join(f"{v:.2f}" for v in shares))
+        print(f"{t:.2f} | " + " | ".join(cells))
+
+
+def main(argv: list[str] | None = None) -> int:
+    from rag.offline import set_offline_env
+
+    set_offline_env()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--per-set", type=int, default=250, help="dev questions per eval set (sampled)")
+    parser.add_argument("--out", type=Path, default=MODEL_PATH)
+    parser.add_argument("--cache", type=Path, help="keep the collected candidates in this file and reuse them "
+                        "(refit without re-running retrieval; delete it when the features or the index change)")
+    parser.add_argument("--sets", default="", help="only these sets (comma-separated names: xquad-ru, xquad-en2ru, jsquad, fresh-dev, known-facts)")
+    args = parser.parse_args(argv)
+    if args.cache and args.cache.is_file():
+        with args.cache.open("rb") as fh:
+            questions = pickle.load(fh)
+    else:
+        questions = collect(args.per_set, args.sets)
+        if args.cache:
+            with args.cache.open("wb") as fh:
+                pickle.dump(questions, fh)
+    scorers = fit(questions)
+    counts = {name: sum(q.set == name for q in questions) for name, *_ in SETS}
+    pairs, positives = sum(len(q.y) for q in questions), sum(int(q.y.sum()) for q in questions)
+    args.out.write_text(scorers.to_json(questions_per_set=counts, pairs=pairs, positives=positives) + "\n",
+                        encoding="utf-8")
+    for names, model in ((FEATURES, scorers.sentence), (QUESTION_FEATURES, scorers.question)):
+        for name, c in sorted(zip(names, model.coef), key=lambda t: -abs(t[1])):
+            print(f"{name:20s} {c:+.3f}")
+        print()
+    print(f"wrote {args.out} ({pairs} pairs, {positives} positive)")
+    calibrate(outcomes(questions, scorers))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

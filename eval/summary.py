@@ -1,0 +1,49 @@
+"""One report of every eval run: ``python -m eval.summary eval/reports/*.json > summary.md``.
+
+Each row names its set, the half it ran on and whether the code was tuned on it, so that no
+figure is read as held-out when it is not.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+COLUMNS = ("answer_accuracy", "citation_precision", "citation_recall", "abstention", "wrong_abstention",
+           "answer_language", "quote_only")
+
+
+def _value(summary: dict, key: str) -> str:
+    entry = summary.get(key) or {}
+    if entry.get("value") is None:
+        return "–"
+    return f"{entry['value']:.3f} ({entry['num']:g}/{entry['den']})"
+
+
+def rows(paths: list[Path]) -> list[str]:
+    out = []
+    for path in paths:
+        run = json.loads(path.read_text(encoding="utf-8"))
+        if "answers" not in run:
+            continue
+        overall = run["answers"]["overall"]
+        half = run.get("split", "all") + (" − withheld docs" if run.get("withheld_documents") else "")
+        tuned = "dev (tuned on)" if run.get("tuned_on", True) else "**held out**"
+        timing = run.get("timings", {})
+        speed = f"{timing.get('p50_total_s', '–')} / {timing.get('p50_first_token_s', '–')}"
+        out.append(f"| {Path(run['set']).name} | {half} | {tuned} | {run['llm']} | {overall['n']} | "
+                   + " | ".join(_value(overall, k) for k in COLUMNS) + f" | {speed} |")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    paths = [Path(p) for p in (argv if argv is not None else sys.argv[1:])]
+    print("| set | half | tuned? | llm | n | " + " | ".join(COLUMNS) + " | p50 total / first token s |")
+    print("|" + "---|" * (len(COLUMNS) + 6))
+    print("\n".join(rows(sorted(paths))))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

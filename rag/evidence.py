@@ -1,0 +1,234 @@
+"""Select evidence: which sentences of the retrieved passages answer the question, or none.
+
+Two fitted scorers decide, for any language, document and phrasing; no list of question
+phrasings is involved. Every sentence of the best ``evidence_k`` passages is a candidate,
+described by signals that carry anywhere (``FEATURES``): the embedding model's similarity of
+the question to the sentence (its stored vector, titled as ingest embedded it, and the bare
+sentence) and to its passage, margins and ranks of both among the candidates, the share of the
+question's index terms the sentence and its passage hold (same language only), the share of
+the question's numbers, dates and names (``rag.claims``) that the passage's document scope
+(title, date, text) lacks, how much of the sentence is new to the question, its length.
+
+1. The sentence scorer, a logistic regression over those features, gives each candidate the
+   probability that it holds the answer (fitted on question/sentence pairs of the dev halves:
+   a sentence is positive when it lies in an evidence document and holds a gold answer).
+2. The question scorer reads the best candidates (``QUESTION_FEATURES``: their probabilities,
+   similarities, the gap between the first two passages, what the best passage lacks of the
+   question) and gives the probability that the corpus answers at all (fitted on the same
+   questions, plus each answerable one asked again with its documents filtered out: a silent
+   corpus).
+
+Both are fitted by ``eval/fit_evidence.py`` and ship in ``rag/evidence_model.json``. Below
+``answer_threshold`` the app abstains; otherwise it quotes the best sentence and the others
+within ``quote_ratio`` of its probability (``max_quotes`` at most): the items of a list, the
+other half of a two-part answer. Both settings are calibrated on dev data.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from index.analyzers import query_tokens, tokenize
+from index.language import detect_language
+from index.sentences import split_sentences
+from rag.claims import check_sentence
+
+MODEL_PATH = Path(__file__).with_name("evidence_model.json")
+
+FEATURES = (
+    "sentence_sim",  # cosine of question and sentence (its stored vector, with its passage's title)
+    "bare_sim",  # cosine of question and the sentence alone
+    "best_in_passage",  # 1 when no other sentence of its passage is closer to the question
+    "sentence_margin",  # sentence_sim minus the best candidate's
+    "sentence_rank_inv",  # 1 / rank of the sentence among all candidates
+    "passage_sim",  # cosine of question and the sentence's passage
+    "passage_margin",  # retrieval score of the passage minus the best passage's
+    "passage_rank_inv",  # 1 / retrieval rank of the passage
+    "overlap_sentence",  # share of the question's index terms in the sentence (same language)
+    "overlap_passage",  # ... in the passage with its title
+    "same_language",  # question and passage in one language
+    "claims_missing",  # share of the question's numbers, dates and names the document scope lacks
+    "novelty",  # share of the sentence's index terms the question does not hold (same language)
+    "log_length",  # log of the sentence's length in characters
+)
+
+
+# what the question as a whole looks like, from its best candidates: does the corpus answer it?
+QUESTION_FEATURES = (
+    "best_probability",  # the sentence scorer's probability for the best sentence
+    "second_probability",  # ... for the runner-up
+    "best_sentence_sim",  # the highest sentence_sim of any candidate
+    "best_bare_sim",  # the highest bare_sim
+    "passage_sim",  # passage_sim of the best sentence's passage
+    "passage_gap",  # retrieval score of the first passage minus the second's
+    "claims_missing",  # claims_missing of the best sentence's passage
+    "same_language",  # same_language of the best sentence's passage
+)
+
+
+@dataclass
+class Candidate:
+    """One sentence of a context passage, with what the scorer saw and said."""
+
+    n: int  # 1-based number of the passage among the context passages
+    position: int  # index of the sentence within its passage
+    sentence: str
+    features: np.ndarray
+    probability: float = 0.0
+
+
+@dataclass(frozen=True)
+class EvidenceModel:
+    """Logistic regression over standardised ``FEATURES``."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def as_dict(self, features: tuple[str, ...]) -> dict:
+        return {"features": list(features), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
+                "coef": self.coef.tolist(), "intercept": self.intercept}
+
+    @classmethod
+    def from_dict(cls, data: dict, features: tuple[str, ...]) -> "EvidenceModel":
+        if tuple(data["features"]) != features:
+            raise ValueError("the evidence model was fitted on other features; re-run eval/fit_evidence.py")
+        return cls(np.asarray(data["mean"]), np.asarray(data["scale"]), np.asarray(data["coef"]),
+                   float(data["intercept"]))
+
+
+@dataclass(frozen=True)
+class Scorers:
+    """The two fitted models: which sentence answers, and whether any does."""
+
+    sentence: EvidenceModel
+    question: EvidenceModel
+
+    def to_json(self, **extra) -> str:
+        return json.dumps({"sentence": self.sentence.as_dict(FEATURES),
+                           "question": self.question.as_dict(QUESTION_FEATURES), **extra}, indent=1)
+
+
+@lru_cache(maxsize=4)
+def load_model(path: Path = MODEL_PATH) -> Scorers:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return Scorers(EvidenceModel.from_dict(data["sentence"], FEATURES),
+                   EvidenceModel.from_dict(data["question"], QUESTION_FEATURES))
+
+
+def _share(terms: tuple[str, ...], have: set[str]) -> float:
+    return sum(t in have for t in terms) / len(terms) if terms else 0.0
+
+
+def _claims_missing(question: str, scope) -> float:
+    """Share of the question's numbers, dates and names (``rag.claims``) that the passage's
+    document scope (title, date, text) does not state; names in another script than the
+    passage cannot be judged and count as present."""
+    check = check_sentence(question, [scope])
+    return len(check.unsupported) / len(check.claims) if check.claims else 0.0
+
+
+def _sentence_vectors(passage, sentences: list[str], stored, embedding) -> np.ndarray:
+    """The sentences' vectors as ingest stored them (titled), or embedded now if missing."""
+    vectors = stored.of_passage(passage.id) if stored is not None else None
+    if vectors is not None and len(vectors) == len(sentences):
+        return np.asarray(vectors)
+    return np.asarray(embedding.embed_sentences([(passage, s) for s in sentences]), dtype=np.float32)
+
+
+def candidates(question: str, qvec: np.ndarray, hits: list, stored, embedding) -> list[Candidate]:
+    """Every sentence of the ``hits`` (``ScoredPassage``, best first) with its features."""
+    qlang = detect_language(question)
+    terms = tuple(dict.fromkeys(query_tokens(question)))
+    qterms = set(terms)
+    best_score = hits[0].score if hits else 0.0
+    split = [(n, hit, split_sentences(hit.passage.text)) for n, hit in enumerate(hits, 1)]
+    every = [s for _, _, sentences in split for s in sentences]
+    bare = dict(zip(every, np.asarray(embedding.get_text_embedding_batch(every)) @ qvec)) if every else {}
+    rows: list[tuple[int, int, str, float, list[float]]] = []
+    for n, hit, sentences in split:
+        if not sentences:
+            continue
+        p = hit.passage
+        sims = _sentence_vectors(p, sentences, stored, embedding) @ qvec
+        same = p.lang == qlang
+        passage_terms = set(tokenize(f"{p.title}\n{p.text}", p.lang)) if same else set()
+        claims = _claims_missing(question, replace(p, text=f"{p.title}\n{p.date}\n{p.text}"))
+        passage_sim = hit.similarity if hit.similarity is not None else float(hit.score)
+        for i, (s, sim) in enumerate(zip(sentences, sims)):
+            tokens = set(tokenize(s, p.lang)) if same else set()
+            overlap = _share(terms, tokens)
+            novelty = (len(tokens - qterms) / len(tokens)) if tokens else 0.0
+            rows.append((n, i, s, float(sim), [
+                float(bare[s]), float(sim >= sims.max()), passage_sim, hit.score - best_score, 1.0 / n, overlap,
+                _share(terms, passage_terms) if same else 0.0, float(same), claims, novelty,
+                math.log(len(s) + 1)]))
+    if not rows:
+        return []
+    best_sim = max(r[3] for r in rows)
+    order = sorted(range(len(rows)), key=lambda k: rows[k][3], reverse=True)
+    rank = {k: r for r, k in enumerate(order, 1)}
+    out = []
+    for k, (n, i, s, sim, rest) in enumerate(rows):
+        features = np.asarray([sim, rest[0], rest[1], sim - best_sim, 1.0 / rank[k], *rest[2:]], dtype=np.float64)
+        out.append(Candidate(n=n, position=i, sentence=s, features=features))
+    return out
+
+
+def score(cands: list[Candidate], model: EvidenceModel | None = None) -> list[Candidate]:
+    """The candidates with their probabilities, most probable first."""
+    if not cands:
+        return []
+    model = model or load_model().sentence
+    probs = model.probabilities(np.stack([c.features for c in cands]))
+    for c, p in zip(cands, probs):
+        c.probability = float(p)
+    return sorted(cands, key=lambda c: c.probability, reverse=True)
+
+
+_COLUMN = {name: i for i, name in enumerate(FEATURES)}
+
+
+def question_features(ranked: list[Candidate]) -> np.ndarray:
+    """``QUESTION_FEATURES`` of a question from its scored candidates (most probable first)."""
+    best = ranked[0].features
+    second = ranked[1].probability if len(ranked) > 1 else 0.0
+    runner_up = [c.features[_COLUMN["passage_margin"]] for c in ranked if c.n == 2]
+    col = _COLUMN
+    return np.asarray([
+        ranked[0].probability, second, max(c.features[col["sentence_sim"]] for c in ranked),
+        max(c.features[col["bare_sim"]] for c in ranked), best[col["passage_sim"]],
+        -runner_up[0] if runner_up else 1.0, best[col["claims_missing"]], best[col["same_language"]]],
+        dtype=np.float64)
+
+
+def answerable_probability(ranked: list[Candidate], model: EvidenceModel | None = None) -> float:
+    """The question scorer's probability that the best candidates answer the question."""
+    if not ranked:
+        return 0.0
+    model = model or load_model().question
+    return float(model.probabilities(question_features(ranked)[None, :])[0])
+
+
+def select(ranked: list[Candidate], *, answerable: float, threshold: float, ratio: float,
+           max_quotes: int) -> list[Candidate]:
+    """The sentences to quote, in reading order: none when the question's ``answerable``
+    probability is below ``threshold`` (the corpus is taken to be silent); else the most
+    probable sentence and up to ``max_quotes`` - 1 more whose probability is at least
+    ``ratio`` times the best's (the other items of a list, the other half of an answer)."""
+    if not ranked or answerable < threshold:
+        return []
+    bar = ratio * ranked[0].probability
+    chosen = [c for c in ranked if c.probability >= bar][:max_quotes]
+    return sorted(chosen, key=lambda c: (c.n, c.position))

@@ -1,0 +1,132 @@
+"""The evidence step's pure logic: selection by probability, quotes and their labels, splits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from eval.evalset import EvalItem, Evidence
+from eval.splits import document_half, item_half, select as select_half, withheld, withhold
+from index.document import Passage
+from rag.evidence import (FEATURES, QUESTION_FEATURES, Candidate, EvidenceModel, answerable_probability,
+                          load_model, question_features, score, select)
+from rag.extractive import own_words, quoted_answer
+
+
+def cand(n: int, position: int, p: float, sentence: str = "s") -> Candidate:
+    return Candidate(n=n, position=position, sentence=sentence, features=np.zeros(len(FEATURES)), probability=p)
+
+
+def test_nothing_is_selected_when_the_question_is_unlikely_to_be_answered():
+    ranked = [cand(1, 0, 0.9), cand(2, 0, 0.3)]
+    assert select(ranked, answerable=0.24, threshold=0.25, ratio=0.6, max_quotes=3) == []
+    assert select(ranked, answerable=0.25, threshold=0.25, ratio=0.6, max_quotes=3) == [ranked[0]]
+    assert select([], answerable=1.0, threshold=0.25, ratio=0.6, max_quotes=3) == []
+
+
+def test_further_quotes_need_a_share_of_the_best_probability_and_come_in_reading_order():
+    ranked = [cand(2, 1, 0.9), cand(1, 3, 0.7), cand(2, 0, 0.55), cand(3, 0, 0.52)]
+    chosen = select(ranked, answerable=0.9, threshold=0.5, ratio=0.6, max_quotes=3)
+    assert [(c.n, c.position) for c in chosen] == [(1, 3), (2, 0), (2, 1)]
+    assert len(select(ranked, answerable=0.9, threshold=0.5, ratio=0.6, max_quotes=1)) == 1
+    assert [c.probability for c in select(ranked, answerable=0.9, threshold=0.5, ratio=0.95, max_quotes=3)] == [0.9]
+
+
+def test_score_orders_by_the_models_probability():
+    model = EvidenceModel(mean=np.zeros(len(FEATURES)), scale=np.ones(len(FEATURES)),
+                          coef=np.eye(len(FEATURES))[0] * 4.0, intercept=-2.0)  # only sentence_sim counts
+    low, high = cand(1, 0, 0.0), cand(1, 1, 0.0)
+    low.features[0], high.features[0] = 0.2, 0.9
+    ranked = score([low, high], model)
+    assert ranked[0] is high and ranked[0].probability > 0.5 > ranked[1].probability
+
+
+def test_the_question_scorer_reads_the_best_candidates():
+    ranked = [cand(1, 0, 0.8), cand(2, 0, 0.4)]
+    ranked[0].features[FEATURES.index("claims_missing")] = 0.5
+    ranked[1].features[FEATURES.index("passage_margin")] = -0.3
+    x = question_features(ranked)
+    assert x.shape == (len(QUESTION_FEATURES),)
+    named = dict(zip(QUESTION_FEATURES, x))
+    assert named["best_probability"] == 0.8 and named["second_probability"] == 0.4
+    assert named["passage_gap"] == pytest.approx(0.3) and named["claims_missing"] == 0.5
+    model = EvidenceModel(mean=np.zeros(len(QUESTION_FEATURES)), scale=np.ones(len(QUESTION_FEATURES)),
+                          coef=-np.eye(len(QUESTION_FEATURES))[QUESTION_FEATURES.index("claims_missing")] * 4,
+                          intercept=1.0)
+    assert answerable_probability(ranked, model) < 0.5 < answerable_probability([cand(1, 0, 0.8)], model)
+    assert answerable_probability([], model) == 0.0
+
+
+def test_the_shipped_models_match_the_features():
+    scorers = load_model()
+    assert scorers.sentence.coef.shape == (len(FEATURES),)
+    assert scorers.question.coef.shape == (len(QUESTION_FEATURES),)
+    assert np.all(scorers.sentence.scale > 0) and np.all(scorers.question.scale > 0)
+
+
+def passage(n: int, lang: str, text: str = "x") -> Passage:
+    return Passage(id=f"d{n}#p1", doc_id=f"d{n}", doc=f"d{n}.txt", n=1, text=text, start=0, end=len(text), lang=lang)
+
+
+def test_quoted_answer_numbers_only_the_quoted_passages_and_labels_other_languages():
+    passages = [passage(1, "en"), passage(2, "ja"), passage(3, "en")]
+    out = quoted_answer([cand(2, 0, 0.9, "条約は発効した。"), cand(3, 0, 0.8, "It entered into force.")], passages, "en")
+    assert out["numbered"] == [passages[1], passages[2]] and out["cited"] == [1, 2]
+    assert out["answer"] == "From the sources: «条約は発効した。» [1] (Japanese) «It entered into force.» [2]"
+    assert own_words(out["answer"]) == ""  # quotes alone: no words of the answer's own
+
+
+def test_own_words_keep_what_the_answer_says_itself():
+    assert own_words("The treaty entered into force on 27 November 2025 [1].") == \
+        "The treaty entered into force on 27 November 2025"
+    assert own_words("出典の記述: «Договор вступил в силу.» [1] (ロシア語)") == ""
+
+
+def item(id: str, docs: list[str], answerable: bool = True) -> EvalItem:
+    return EvalItem(id=id, lang="en", question="q", answers=("a",) if answerable else (),
+                    evidence=tuple(Evidence(doc=d, quote="a") for d in docs), answerable=answerable)
+
+
+def test_halves_follow_the_documents_and_never_mix():
+    names = [f"{i:03d}_doc.txt" for i in range(40)]
+    halves = {document_half(n) for n in names}
+    assert halves == {"dev", "heldout"}
+    dev_doc = next(n for n in names if document_half(n) == "dev")
+    held_doc = next(n for n in names if document_half(n) == "heldout")
+    assert item_half(item("a", [dev_doc])) == "dev"
+    assert item_half(item("b", [dev_doc, held_doc])) == "heldout"  # any held-out document keeps it out of tuning
+    items = [item(str(i), [n]) for i, n in enumerate(names)]
+    dev, held = select_half(items, "dev"), select_half(items, "heldout")
+    assert len(dev) + len(held) == len(items) and not {i.id for i in dev} & {i.id for i in held}
+    with pytest.raises(ValueError):
+        select_half(items, "test")
+
+
+def test_withheld_documents_make_their_questions_unanswerable():
+    names = [f"{i:03d}_doc.txt" for i in range(40)]
+    gone = [n for n in names if withheld(n)]
+    assert 0 < len(gone) < len(names)
+    out = withhold([item("a", [gone[0]]), item("b", [n for n in names if not withheld(n)][:1])])
+    assert [i.answerable for i in out] == [False, True]
+    assert out[0].answers == () and out[0].evidence == ()
+
+
+def test_merged_corpus_copies_several_folders_and_follows_their_changes(tmp_path):
+    from eval.runner import merged_corpus
+    from rag.settings import Settings
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    (a / "one.txt").write_text("one", encoding="utf-8")
+    (b / "two.txt").write_text("two", encoding="utf-8")
+    base = Settings(data_dir=tmp_path / "data")
+    assert merged_corpus(base, [a]) == a.resolve()  # one folder is used as it is
+    merged = merged_corpus(base, [a, b])
+    assert sorted(f.name for f in merged.iterdir()) == ["one.txt", "two.txt"]
+    (b / "two.txt").write_text("changed", encoding="utf-8")
+    (a / "one.txt").unlink()
+    assert merged_corpus(base, [a, b]) == merged
+    assert [(f.name, f.read_text()) for f in merged.iterdir()] == [("two.txt", "changed")]
+    (a / "two.txt").write_text("clash", encoding="utf-8")
+    with pytest.raises(ValueError, match="more than one corpus folder"):
+        merged_corpus(base, [a, b])
