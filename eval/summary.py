@@ -32,7 +32,8 @@ def rows(paths: list[Path]) -> list[str]:
         tuned = "dev (tuned on)" if run.get("tuned_on", True) else "**held out**"
         timing = run.get("timings", {})
         speed = f"{timing.get('p50_total_s', '–')} / {timing.get('p50_first_token_s', '–')}"
-        out.append(f"| {Path(run['set']).name} | {half} | {tuned} | {run['llm']} | {overall['n']} | "
+        name = "/".join(Path(run["set"]).parts[-2:])
+        out.append(f"| {name} | {half} | {tuned} | {run['llm']} | {overall['n']} | "
                    + " | ".join(_value(overall, k) for k in COLUMNS) + f" | {speed} |")
     return out
 
