@@ -37,7 +37,9 @@ def own_words(answer: str) -> str:
     """What an answer says in its own words: without quotes, [n] markers, the extractive
     lead-in and the quotes' language labels (the answer-language metric reads only this)."""
     text = _QUOTE.sub(" ", answer)
-    for texts in (MESSAGES["extractive_lead"], *LANGUAGE_NAMES.values()):
-        for fixed in texts.values():
-            text = text.replace(f"({fixed})", " ").replace(fixed, " ")
+    for lead in MESSAGES["extractive_lead"].values():
+        text = text.replace(lead, " ")
+    for names in LANGUAGE_NAMES.values():
+        for name in names.values():
+            text = text.replace(f"({name})", " ")
     return re.sub(r"\s+", " ", text).strip(" .,;:。、")

@@ -1,8 +1,8 @@
 """The application service: one object that answers, cites and lists documents.
 
 CLI, Gradio UI and eval runner all go through ``RagService``, so they share one pipeline:
-retrieve → (sources out) → answer with the LLM or extractively → check citations and claims
-→ result. Heavy parts (embedding model, Chroma, BM25, LLM) load lazily, once per service.
+retrieve → (sources out) → select evidence (``rag/evidence.py``: which sentences answer, or
+abstain) → compose (quotes, or the LLM phrasing them) → verify citations and claims → result. Heavy parts (embedding model, Chroma, BM25, LLM) load lazily, once per service.
 """
 
 from __future__ import annotations
