@@ -113,7 +113,8 @@ class RagService:
         yield {"type": "sources", "passages": passages_out, "question": standalone}
 
         qvec = np.asarray(self.retriever.embedding.get_query_embedding(standalone))
-        ranked = evidence.score(evidence.candidates(standalone, qvec, hits[: self.settings.evidence_k],
+        context = hits[: self.settings.evidence_k]  # the passages whose sentences may answer
+        ranked = evidence.score(evidence.candidates(standalone, qvec, context,
                                                     self.retriever.sentences, self.retriever.embedding))
         answerable = evidence.answerable_probability(ranked)
         chosen = evidence.select(ranked, answerable=answerable, threshold=self.settings.answer_threshold,
@@ -125,7 +126,7 @@ class RagService:
             outcome = {"answer": message("abstain", lang), "abstained": True, "mode": "abstain", "cited": [],
                        "checks": {"abstain_reason": "the sources are unlikely to answer the question", **scores}}
         else:
-            extractive = quoted_answer(chosen, [h.passage for h in hits[: self.settings.evidence_k]], lang)
+            extractive = quoted_answer(chosen, [h.passage for h in context], lang)
             extractive["checks"] = scores
             if llm_spec == "none":
                 outcome = extractive
