@@ -8,18 +8,20 @@ A claim is supported when the cited passages state it, in whatever language they
   dates in a passage (本年4月, 昨年, 同年, ``в прошлом году``, ``this year``) are resolved with
   the date of the passage's document and the last year the passage mentioned.
 * Numbers are compared by value: ``1,250`` = ``1 250``; ``15億`` = ``1.5 billion``; Russian
-  ``2,5`` = ``2.5``. A passage also counts its dates' parts, kanji numerals (第二) and small
-  number words (второй, second) as numbers, so an answer may write them as digits.
+  ``2,5`` = ``2.5`` (figures read by babel in the text's locale, kanji numerals by kanjize).
+  A passage also counts its dates' parts, kanji numerals (第二) and small number words
+  (второй, second) as numbers, so an answer may write them as digits.
 * Names: Latin and Cyrillic capitalised words and sequences (a sentence-initial word counts
   only when a passage confirms it, since it may be an ordinary word), acronyms (NASA,
   G20, ЕС), katakana words (オーストラリア) and quoted names (「…」, «…», "…"). A name is
   supported when a cited passage contains it (NFKC, casefolded; Russian and English words
   compared by Snowball stem or, for Russian, a shared prefix, so Иванов matches Ивановым).
   A name in another script than a passage (English "Ivanov" and Russian "Иванов", "Australia"
-  and オーストラリア) is romanised (a simple Cyrillic table, simple Hepburn for katakana)
-  and compared by consonant skeleton: similar consonants merged, vowels dropped, edit
-  distance at most 1. When that fails the name is *unverifiable*, not unsupported: it may be
-  a translation (Germany / Германия) or written in kanji. Only a name that a passage in its own
+  and オーストラリア) is romanised (unidecode; cutlet's Hepburn for katakana, and for a
+  loanword also its source spelling from UniDic) and compared by consonant skeleton: similar
+  consonants merged, vowels dropped, edit distance (rapidfuzz) at most 1. When that fails the
+  name is *unverifiable*, not unsupported: it may be a translation (Germany / Германия) or
+  written in kanji. Only a name that a passage in its own
   script should contain but does not is unsupported.
 
 A sentence is ``ok`` when none of its claims is unsupported; unverifiable names are reported
@@ -32,10 +34,15 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 
+import cutlet
+import kanjize
 import Stemmer
+from babel.numbers import NumberFormatError, parse_decimal
+from rapidfuzz.distance import Levenshtein
+from unidecode import unidecode
 
 from index.document import Passage
 from rag.citations import strip_markers
@@ -190,8 +197,6 @@ _NUMBER = re.compile(
     r"(?:\s*" + _SCALE_WORD + r")?)",
     re.IGNORECASE,
 )
-_KANJI_DIGITS = {"〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
 _NUMBER_WORDS = {
     "one": 1, "first": 1, "two": 2, "second": 2, "both": 2, "three": 3, "third": 3, "four": 4, "fourth": 4,
     "five": 5, "fifth": 5, "six": 6, "sixth": 6, "seven": 7, "seventh": 7, "eight": 8, "eighth": 8,
@@ -204,16 +209,17 @@ _RU_ORDINAL_STEMS = {"перв": 1, "втор": 2, "трет": 3, "четвер�
 
 
 def _decimal(digits: str, comma_decimal: bool) -> Decimal | None:
-    """``1,250`` is 1250 unless ``comma_decimal`` (Russian ``1,250`` is 1.25); spaces group thousands."""
-    digits = re.sub(r"[ \u00a0\u202f]", "", digits)
-    thousands = not comma_decimal and re.search(r",\d{3}(?!\d)", digits)
-    if not thousands and digits.count(",") == 1 and "." not in digits:
-        digits = digits.replace(",", ".")
-    digits = digits.replace(",", "")
-    try:
-        return Decimal(digits)
-    except InvalidOperation:
-        return None
+    """The number ``digits`` writes, read by babel: first in the Russian locale when
+    ``comma_decimal`` (``1,250`` = 1.25), else the English one (``1,250`` = 1250); a figure whose
+    grouping that locale rejects is read by the other (``2,5`` = 2.5, ``1 250`` = 1250)."""
+    locales = ("ru", "en") if comma_decimal else ("en", "ru")
+    for strict in (True, False):
+        for locale in locales:
+            try:
+                return parse_decimal(digits, locale=locale, strict=strict)
+            except NumberFormatError:
+                continue
+    return None
 
 
 def _scale(word: str | None) -> int:
@@ -223,19 +229,20 @@ def _scale(word: str | None) -> int:
     return next(v for k, v in _SCALES.items() if word.startswith(k))
 
 
-def _ja_compound(text: str) -> Decimal:
-    """``3億5000万`` → 350000000."""
-    total = Decimal(0)
-    for digits, unit in re.findall(r"([\d,.]+)([兆億万千]?)", text):
-        total += Decimal(digits.replace(",", "")) * _SCALES.get(unit, 1)
-    return total
+def _kanji_value(text: str) -> Decimal | None:
+    """``3億5000万`` → 350000000, ``三千五百`` → 3500 (kanjize); None for what is not a numeral."""
+    try:
+        return Decimal(kanjize.kanji2number(text.replace(",", "")))
+    except ValueError:
+        return None
 
 
 def _number_values(match: re.Match, comma_decimal: bool) -> tuple[Decimal, ...]:
     """The value a number match states, then (for scaled ones) the bare figures it is written with."""
     if match.group("ja"):
         parts = [Decimal(d.replace(",", "")) for d in re.findall(r"[\d,.]*\d", match.group("ja"))]
-        return (_ja_compound(match.group("ja")), *parts)
+        value = _kanji_value(match.group("ja"))
+        return (*([value] if value is not None else []), *parts)
     value = _decimal(match.group("num"), comma_decimal)
     if value is None:
         return ()
@@ -279,17 +286,6 @@ def extract_numbers(text: str) -> list[str]:
     return [_canonical(value) for _, value in _number_claims(_norm(strip_markers(text)))]
 
 
-def _kanji_number(text: str) -> int:
-    total, current = 0, 0
-    for ch in text:
-        if ch in _KANJI_DIGITS:
-            current = current * 10 + _KANJI_DIGITS[ch]
-        else:
-            total += (current or 1) * _KANJI_UNITS[ch]
-            current = 0
-    return total + current
-
-
 def _passage_numbers(text: str) -> set[Decimal]:
     """Every figure a passage states, generously: digits in dates too, both readings of
     ``1,250``, scaled and bare values, kanji numerals and small number words."""
@@ -297,7 +293,7 @@ def _passage_numbers(text: str) -> set[Decimal]:
     for comma_decimal in (False, True):
         for match in _NUMBER.finditer(text):
             numbers.update(_number_values(match, comma_decimal))
-    numbers.update(Decimal(_kanji_number(k)) for k in re.findall(r"[〇一二三四五六七八九十百千]+", text))
+    numbers.update(v for k in re.findall(r"[〇一二三四五六七八九十百千万億兆]+", text) if (v := _kanji_value(k)) is not None)
     for word in re.findall(r"[a-zа-я]+", text.lower().replace("ё", "е")):
         if word in _NUMBER_WORDS:
             numbers.add(Decimal(_NUMBER_WORDS[word]))
@@ -406,49 +402,34 @@ def _find_names(text: str) -> list[_Name]:
 
 # ---- romanisation (for names across scripts) ---------------------------------------------------
 
-_CYRILLIC_LATIN = dict(zip(
-    "абвгдезийклмнопрстуфыэәғқңөұүһіў",
-    "abvgdeziyklmnoprstufyeagknouuhiu",
-)) | {"ё": "yo", "ж": "zh", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ь": "",
-      "ю": "yu", "я": "ya", "ҳ": "h"}
-_KANA_ROWS = {  # katakana (the ア column first) → Hepburn
-    "アイウエオ": ["a", "i", "u", "e", "o"], "カキクケコ": ["ka", "ki", "ku", "ke", "ko"],
-    "ガギグゲゴ": ["ga", "gi", "gu", "ge", "go"], "サシスセソ": ["sa", "shi", "su", "se", "so"],
-    "ザジズゼゾ": ["za", "ji", "zu", "ze", "zo"], "タチツテト": ["ta", "chi", "tsu", "te", "to"],
-    "ダヂヅデド": ["da", "ji", "zu", "de", "do"], "ナニヌネノ": ["na", "ni", "nu", "ne", "no"],
-    "ハヒフヘホ": ["ha", "hi", "fu", "he", "ho"], "バビブベボ": ["ba", "bi", "bu", "be", "bo"],
-    "パピプペポ": ["pa", "pi", "pu", "pe", "po"], "マミムメモ": ["ma", "mi", "mu", "me", "mo"],
-    "ラリルレロ": ["ra", "ri", "ru", "re", "ro"], "ヤユヨ": ["ya", "yu", "yo"], "ワヲン": ["wa", "o", "n"],
-    "ァィゥェォ": ["a", "i", "u", "e", "o"], "ャュョ": ["ya", "yu", "yo"], "ヴ": ["vu"],
-}
-_KANA_LATIN = {kana: roman for row, romans in _KANA_ROWS.items() for kana, roman in zip(row, romans)}
 _SKELETON_DIGRAPHS = (("shch", "s"), ("sch", "s"), ("dzh", "j"), ("dz", "j"), ("dj", "j"), ("zh", "j"),
                       ("kh", "h"), ("ch", "c"), ("sh", "s"), ("ts", "s"), ("tz", "s"), ("ph", "f"),
                       ("ck", "k"), ("q", "k"), ("x", "ks"), ("w", "v"))
 _SKELETON_CLASSES = str.maketrans("bdgzvlc", "ptksfrk")
+_CUTLET = threading.local()  # cutlet wraps a MeCab tagger, which is not thread-safe: one per thread
 
 
-def _katakana_latin(word: str) -> str:
-    out = ""
-    for ch in word:
-        roman = _KANA_LATIN.get(ch, "")
-        if ch in "ァィゥェォ" and out and out[-1] in "aeiou":  # ティ → ti, ファ → fa
-            out = out[:-1] + roman
-        elif ch in "ャュョ" and out.endswith("i"):  # キャ → kya, シャ → sha
-            out = out[:-1] + (roman[1:] if out[:-1].endswith(("sh", "ch", "j")) else roman)
-        else:
-            out += roman  # ッ (gemination) and ー (long vowel) add nothing
-    return out
+def _cutlet() -> cutlet.Cutlet:
+    if not hasattr(_CUTLET, "tagger"):
+        _CUTLET.tagger = cutlet.Cutlet()  # Hepburn
+        _CUTLET.tagger.use_foreign_spelling = False
+        _CUTLET.foreign = cutlet.Cutlet()  # loanwords in their source spelling: オーストラリア → Australia
+    return _CUTLET.tagger
 
 
-def _romanise(word: str) -> str:
-    """Lowercase ASCII spelling of a Latin, Cyrillic or katakana word."""
-    word = word.lower()
-    if _script(word) == "cyrillic":
-        return "".join(_CYRILLIC_LATIN.get(ch, ch) for ch in word)
-    if _script(word) == "cjk":
-        return _katakana_latin(word)
-    return "".join(ch for ch in unicodedata.normalize("NFKD", word) if ch.isascii() and ch.isalpha())
+def _ascii(roman: str) -> str:
+    return "".join(ch for ch in roman.lower() if ch.isascii() and ch.isalpha())
+
+
+def _romanisations(word: str) -> tuple[str, ...]:
+    """Lowercase ASCII spellings of a word: Hepburn for Japanese (cutlet), and for a loanword also
+    its source spelling from UniDic (トルクメニスタン → turkmenistan); unidecode for any other
+    script (Иванов → ivanov)."""
+    if _script(word) != "cjk":
+        return (_ascii(unidecode(word)),)
+    hepburn = _ascii(_cutlet().romaji(word))
+    foreign = _ascii(_CUTLET.foreign.romaji(word))
+    return (hepburn, foreign) if foreign != hepburn else (hepburn,)
 
 
 def _loose(roman: str) -> str:
@@ -468,16 +449,6 @@ def _skeleton(roman: str) -> str:
     return re.sub(r"(.)\1+", r"\1", consonants)
 
 
-def _edit_distance(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
-
-
 def _sounds_alike(a: str, b: str) -> bool:
     """Romanised ``a`` and ``b`` look like one name: skeletons within distance 1 (equal when
     short); names with at most two consonants must also be spelt nearly alike."""
@@ -485,9 +456,9 @@ def _sounds_alike(a: str, b: str) -> bool:
     if not sa or not sb:
         return False
     if min(len(sa), len(sb)) <= 2:
-        return sa == sb and _edit_distance(_loose(a), _loose(b)) <= 1
+        return sa == sb and Levenshtein.distance(_loose(a), _loose(b)) <= 1
     limit = 1 if min(len(sa), len(sb)) >= 4 else 0
-    return _edit_distance(sa, sb) <= limit
+    return Levenshtein.distance(sa, sb) <= limit
 
 
 # ---- passages ------------------------------------------------------------------------------
@@ -530,7 +501,7 @@ def _facts(text: str, date: str) -> _PassageFacts:
     words = frozenset(m.group() for m in _WORD.finditer(folded))
     spelt = {m.group() for m in _WORD.finditer(normal.casefold())}  # ё kept: Ёдзи → yodzi
     spelt |= {p for m in _KATAKANA.finditer(normal) for p in m.group().split("・") if p.strip("ー")}
-    romanised = tuple(sorted({(_script(w), _romanise(w)) for w in spelt}))
+    romanised = tuple(sorted({(_script(w), r) for w in spelt for r in _romanisations(w)}))
     return _PassageFacts(
         text=folded, script=_dominant_script(normal), words=words, stems=frozenset(_stem(w) for w in words),
         romanised=romanised, dates=frozenset(extract_dates(normal, date or None)),
@@ -560,8 +531,8 @@ def _part_found(part: str, kind: str, facts: _PassageFacts) -> bool:
 
 def _transliterated(part: str, facts: _PassageFacts) -> bool:
     script = _script(part)
-    roman = _romanise(part)
-    return any(s != script and _sounds_alike(roman, r) for s, r in facts.romanised)
+    return any(s != script and _sounds_alike(roman, r)
+               for roman in _romanisations(part) for s, r in facts.romanised)
 
 
 def _part_status(part: str, kind: str, cited: list[_PassageFacts]) -> str:

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     models_dir: Path = Field(default_factory=_default_models_dir)
 
+    # languages the app serves (ISO 639-1): questions, passages and answers are identified among them
+    languages: list[str] = ["ja", "ru", "en"]
+
     # embedding model: a hub ID resolved to a provisioned folder, or a local path
     embed_model: str = "google/embeddinggemma-300m"
     embed_dtype: str = "auto"  # bfloat16 where the CPU has AMX, else float32 (faster there)
