@@ -31,6 +31,8 @@ run: index
 	$(RAG) serve
 
 KNOWN_FACTS := eval/sets/known_facts.jsonl
+# the tests, the gate and the eval read their own copy of the seed documents, never the user's corpus/
+SEEDS := tests/fixtures/corpus
 
 # Debian's Chromium (Playwright's own download cannot work offline) and CJK fonts, for the browser tests
 browser:
@@ -40,7 +42,7 @@ browser:
 
 # the eval gate first (deterministic, extractive), then the whole suite
 test: models browser
-	$(RAG) eval --set $(KNOWN_FACTS) --llm none --gate eval/baseline.json --json eval/reports/known_facts-none.json
+	$(RAG) eval --set $(KNOWN_FACTS) --corpus $(SEEDS) --llm none --gate eval/baseline.json --json eval/reports/known_facts-none.json
 	$(PY) -m pytest -q
 
 # the full eval, one report (eval/reports/summary.md): every run names its half and whether it was tuned on.
@@ -48,12 +50,12 @@ test: models browser
 # held-out halves, answered over their corpus less a quarter of the articles (those questions must abstain).
 FRESH := ../shared/fresh-dev
 comma := ,
-FRESH_CORPUS := --corpus corpus$(comma)$(FRESH)/corpus
+FRESH_CORPUS := --corpus $(SEEDS)$(comma)$(FRESH)/corpus
 REPORTS := eval/reports
 EVAL_RUN = $(RAG) eval --set $(1) --llm $(2) $(3) --json $(REPORTS)/$(4).json | tee $(REPORTS)/$(4).md
 eval: models
-	$(call EVAL_RUN,$(KNOWN_FACTS),none,,known_facts-none)
-	$(call EVAL_RUN,$(KNOWN_FACTS),local,,known_facts-local)
+	$(call EVAL_RUN,$(KNOWN_FACTS),none,--corpus $(SEEDS),known_facts-none)
+	$(call EVAL_RUN,$(KNOWN_FACTS),local,--corpus $(SEEDS),known_facts-local)
 	$(call EVAL_RUN,$(FRESH)/eval.jsonl,none,$(FRESH_CORPUS) --split dev,fresh-dev-dev-none)
 	$(call EVAL_RUN,$(FRESH)/eval.jsonl,none,$(FRESH_CORPUS) --split heldout,fresh-dev-heldout-none)
 	$(call EVAL_RUN,$(FRESH)/eval.jsonl,local,$(FRESH_CORPUS) --split heldout,fresh-dev-heldout-local)

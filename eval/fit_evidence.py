@@ -35,12 +35,13 @@ from rag.evidence import (FEATURES, MODEL_PATH, QUESTION_FEATURES, Candidate, Ev
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "tests" / "fixtures" / "corpus"  # the seed documents, as the tests own them
 SETS = (  # (name, eval set, corpus folders, the half that may be tuned on)
     ("xquad-ru", SHARED / "bench/xquad-ru-dev.jsonl", [SHARED / "bench/corpus/xquad-ru-dev"], "dev"),
     ("xquad-en2ru", SHARED / "bench/xquad-en2ru-dev.jsonl", [SHARED / "bench/corpus/xquad-ru-dev"], "dev"),
     ("jsquad", SHARED / "bench/jsquad-valid.jsonl", [SHARED / "bench/corpus/jsquad-valid"], "dev"),
-    ("fresh-dev", SHARED / "fresh-dev/eval.jsonl", [REPO / "corpus", SHARED / "fresh-dev/corpus"], "dev"),
-    ("known-facts", REPO / "eval/sets/known_facts.jsonl", [REPO / "corpus"], "all"),  # all of it is dev
+    ("fresh-dev", SHARED / "fresh-dev/eval.jsonl", [SEEDS, SHARED / "fresh-dev/corpus"], "dev"),
+    ("known-facts", REPO / "eval/sets/known_facts.jsonl", [SEEDS], "all"),  # all of it is dev
 )
 
 

@@ -38,20 +38,40 @@ def _cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_ingest(args: argparse.Namespace) -> int:
+def _sync(settings, paths: list[Path] | None, progress: bool, out=sys.stdout) -> int:
     from index.ingest import sync
     from index.store import StoreError
 
-    settings = _settings(args)
     try:
-        report = sync(settings, [Path(p) for p in args.paths] or None, progress=not args.quiet)
+        report = sync(settings, paths, progress=progress)
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(report.summary())
+    print(report.summary(), file=out)
     for doc, reason in report.failed:
         print(f"  failed: {doc}: {reason}", file=sys.stderr)
     return 0
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    return _sync(_settings(args), [Path(p) for p in args.paths] or None, progress=not args.quiet)
+
+
+def _ensure_index(settings) -> bool:
+    """Index the corpus first when nothing is indexed yet (as `rag ingest` does, with its progress
+    bar, on standard error); False, with a message naming `rag ingest`, when nothing could be."""
+    from index.readers import SUPPORTED_EXTENSIONS
+    from index.store import Manifest
+
+    if Manifest.load(settings.manifest_path).docs:
+        return True
+    print(f"nothing is indexed yet: indexing {settings.corpus_dir} first (as `rag ingest` does)", file=sys.stderr)
+    _sync(settings, None, progress=True, out=sys.stderr)
+    if Manifest.load(settings.manifest_path).docs:
+        return True
+    print(f"error: no document could be indexed from {settings.corpus_dir}: put documents "
+          f"({', '.join(sorted(SUPPORTED_EXTENSIONS))}) there, then run `rag ingest`", file=sys.stderr)
+    return False
 
 
 def _filters(args: argparse.Namespace):
@@ -64,6 +84,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     from rag.service import AskOptions, RagService
 
     settings = _settings(args)
+    if not _ensure_index(settings):
+        return 2
     service = RagService(settings)
     options = AskOptions(llm=settings.llm, filters=_filters(args), top_k=args.k)
     result = {}
@@ -113,6 +135,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from ui.app import serve
 
     settings = _settings(args)
+    if not _ensure_index(settings):
+        return 2
     serve(settings, host=args.host or settings.host, port=args.port or settings.port)
     return 0
 

@@ -8,6 +8,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "この質問に答える記述はコーパスにありません。関連の近い箇所を出典として示します。",
         "ru": "В корпусе нет ответа на этот вопрос. Ближайшие фрагменты приведены в источниках.",
     },
+    "empty_index": {
+        "en": "No documents are indexed yet, so there is nothing to answer from. "
+              "Run `rag ingest` (or `make index`) to index the corpus folder.",
+        "ja": "まだ文書が索引されていないため、回答できません。"
+              "`rag ingest`(または `make index`)でコーパスのフォルダを索引してください。",
+        "ru": "Документы ещё не проиндексированы, отвечать не на чем. "
+              "Запустите `rag ingest` (или `make index`), чтобы проиндексировать папку корпуса.",
+    },
     "extractive_lead": {
         "en": "From the sources:",
         "ja": "出典の記述:",

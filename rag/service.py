@@ -107,6 +107,14 @@ class RagService:
 
             standalone = condense_question(question, options.history, llm_spec, self.settings)
         top_k = options.top_k or self.settings.top_k
+        if not self.retriever.manifest.docs:  # say so, rather than "the corpus does not answer"
+            yield {"type": "sources", "passages": [], "question": standalone}
+            yield {"type": "final", "result": {
+                "question": question, "standalone_question": standalone, "lang": lang,
+                "answer": message("empty_index", lang), "abstained": True, "mode": "empty_index",
+                "checks": {}, "citations": [], "passages": [],
+                "timings": {"total_s": round(time.perf_counter() - t0, 3)}}}
+            return
         hits = self.search(standalone, k=top_k, filters=options.filters)
         passages_out = [passage_json(h.passage, h.score) for h in hits]
         timings = {"sources_s": round(time.perf_counter() - t0, 3)}

@@ -13,7 +13,8 @@ set_offline_env()
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
-CORPUS = REPO / "corpus"
+# the tests' own copy of the seed documents: the live corpus/ belongs to the user, who may add anything
+CORPUS = REPO / "tests" / "fixtures" / "corpus"
 
 
 def make_settings(root: Path, **overrides):

@@ -133,3 +133,12 @@ def test_a_question_the_document_does_not_touch_is_abstained_on(forum_service):
 def test_a_quote_in_another_language_is_labelled_with_it(seed_service):
     result = seed_service.ask(TREATY["en"], AskOptions(llm="none"))
     assert "(Japanese)" in result["answer"] or "(Russian)" in result["answer"]
+
+
+@pytest.mark.parametrize(("lang", "question"), [("en", "What was agreed?"), ("ru", "О чём договорились?")])
+def test_an_empty_index_says_so_instead_of_the_corpus_not_answering(tmp_path, lang, question):
+    from rag.service import RagService
+
+    result = RagService(make_settings(tmp_path)).ask(question, AskOptions(llm="none"))
+    assert result["mode"] == "empty_index" and result["abstained"] and not result["citations"]
+    assert result["lang"] == lang and "rag ingest" in result["answer"]

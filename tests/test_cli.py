@@ -37,3 +37,20 @@ def test_cli_ingest_ask_cite(tmp_path):
 
     missing = run_rag(tmp_path, "cite", "nope#p1")
     assert missing.returncode == 2 and "no passage" in missing.stderr
+
+
+def test_cli_ask_indexes_the_corpus_first_when_nothing_is_indexed(tmp_path):
+    copy_corpus(tmp_path / "corpus")
+    asked = run_rag(tmp_path, "ask", "--json", "--llm", "none",
+                    "When did the double taxation treaty between Japan and Turkmenistan enter into force?")
+    assert asked.returncode == 0, asked.stderr
+    assert "nothing is indexed yet" in asked.stderr and "2 added" in asked.stderr
+    result = json.loads(asked.stdout)  # standard output stays the answer alone
+    assert "2025年11月27日" in result["answer"] and result["citations"]
+
+
+def test_cli_ask_with_nothing_to_index_names_rag_ingest(tmp_path):
+    (tmp_path / "corpus").mkdir()
+    asked = run_rag(tmp_path, "ask", "--llm", "none", "What was agreed?")
+    assert asked.returncode == 2 and asked.stdout == ""
+    assert "no document could be indexed" in asked.stderr and "rag ingest" in asked.stderr

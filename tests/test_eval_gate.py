@@ -9,7 +9,7 @@ import pytest
 
 from eval.runner import check_gate, eval_settings, run_eval
 from rag.service import RagService
-from tests.conftest import REPO
+from tests.conftest import CORPUS, REPO
 
 BASELINE = REPO / "eval" / "baseline.json"
 KNOWN_FACTS = REPO / "eval" / "sets" / "known_facts.jsonl"
@@ -46,7 +46,7 @@ def test_degraded_retrieval_fails_the_committed_gate(tmp_path):
                                    if k.startswith(("recall", "mrr"))}}
     assert retrieval_rules["metrics"], "the baseline must gate retrieval metrics"
     base = Settings(data_dir=tmp_path / "data")
-    good = eval_settings(base, REPO / "corpus", "none")
+    good = eval_settings(base, CORPUS, "none")
     out = run_eval(RagService, good, KNOWN_FACTS, modes=("hybrid",), retrieval_only=True, progress=False)
     assert check_gate(out["retrieval"]["hybrid"]["overall"], retrieval_rules) == []
 

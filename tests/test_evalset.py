@@ -18,7 +18,7 @@ QUESTION_LANGS = ("ja", "ru", "en")
 
 def read_doc(name: str) -> str:
     """A corpus file read directly: UTF-8 with newlines normalised (independent of the ingestion readers)."""
-    return (REPO / "corpus" / name).read_bytes().decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    return (REPO / "tests" / "fixtures" / "corpus" / name).read_bytes().decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
 
 
 @pytest.fixture(scope="module")

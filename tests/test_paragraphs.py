@@ -11,7 +11,7 @@ from index.paragraphs import source_offsets, split_paragraphs
 from index.readers import read_document
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO / "corpus"
+CORPUS = REPO / "tests" / "fixtures" / "corpus"
 BENCH = REPO.parent / "shared" / "bench" / "corpus"
 
 

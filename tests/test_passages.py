@@ -13,7 +13,7 @@ from index.passages import build_passages, ingest_file
 from index.readers import read_document
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO / "corpus"
+CORPUS = REPO / "tests" / "fixtures" / "corpus"
 JA = CORPUS / "000_6f479204fdb56844.txt"
 RU = CORPUS / "003_223ee8f423a3e31d.txt"
 BENCH = REPO.parent / "shared" / "bench" / "corpus"

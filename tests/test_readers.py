@@ -12,7 +12,7 @@ import pytest
 
 from index.readers import SUPPORTED_EXTENSIONS, ReaderError, first_sentence, parse_date, read_document
 
-CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+CORPUS = Path(__file__).resolve().parent / "fixtures" / "corpus"
 JA = CORPUS / "000_6f479204fdb56844.txt"
 RU = CORPUS / "003_223ee8f423a3e31d.txt"
 
