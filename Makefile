@@ -24,8 +24,9 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 models: $(VENV)/.installed
 	$(RAG) models fetch
 
+# exit status 3: the index is built, but some files were not indexed (listed with their reasons)
 index: models
-	$(RAG) ingest
+	$(RAG) ingest || [ $$? -eq 3 ]
 
 run: index
 	$(RAG) serve

@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
@@ -91,7 +92,7 @@ class PassageEmbedding(BaseEmbedding):
             return sentence
         return f"title: {_title_slot(passage)} | text: {sentence}"
 
-    def _encode(self, texts: list[str], *, prompt: str | None, progress: bool = False) -> list[list[float]]:
+    def _encode(self, texts: list[str], *, prompt: str | None, progress: bool = False) -> np.ndarray:
         """Encode with the model's named prompt (``query``/``document``), or none when the
         texts already carry theirs or the model has no prompts."""
         model = self._st()
@@ -101,24 +102,25 @@ class PassageEmbedding(BaseEmbedding):
                 texts, batch_size=self.embed_batch_size, normalize_embeddings=True,
                 convert_to_numpy=True, show_progress_bar=progress, **kwargs,
             )
-        return vectors.astype("float32").tolist()
+        return vectors.astype(np.float32)
 
-    def embed_passages(self, passages: list[Passage], progress: bool = False) -> list[list[float]]:
+    def embed_passages(self, passages: list[Passage], progress: bool = False) -> np.ndarray:
         return self._encode_by_length([self.document_text(p) for p in passages], prompt=None, progress=progress)
 
-    def embed_sentences(self, sentences: list[tuple[Passage, str]], progress: bool = False) -> list[list[float]]:
+    def embed_sentences(self, sentences: list[tuple[Passage, str]], progress: bool = False) -> np.ndarray:
         """(passage, sentence) pairs as documents in their passage's context (retrieval's
         sentence-level evidence; the extractive answer ranks bare sentences instead)."""
         return self._encode_by_length([self.sentence_text(p, s) for p, s in sentences], prompt=None,
                                       progress=progress)
 
-    def _encode_by_length(self, texts: list[str], *, prompt: str | None, progress: bool) -> list[list[float]]:
-        # sort by length so each batch pads little; restore the order after
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    def _encode_by_length(self, texts: list[str], *, prompt: str | None, progress: bool) -> np.ndarray:
+        """One float32 row per text, in order (encoded sorted by length, so each batch pads little)."""
+        if not texts:
+            return np.zeros((0, 0), np.float32)
+        order = np.argsort([len(t) for t in texts], kind="stable")
         vectors = self._encode([texts[i] for i in order], prompt=prompt, progress=progress)
-        out: list[list[float]] = [[] for _ in texts]
-        for i, vec in zip(order, vectors):
-            out[i] = vec
+        out = np.empty_like(vectors)
+        out[order] = vectors
         return out
 
     # llama-index interface
@@ -127,14 +129,14 @@ class PassageEmbedding(BaseEmbedding):
         if query not in self._query_cache:
             if len(self._query_cache) > 512:
                 self._query_cache.clear()
-            self._query_cache[query] = self._encode([query], prompt="query")[0]
+            self._query_cache[query] = self._encode([query], prompt="query")[0].tolist()
         return self._query_cache[query]
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
 
     def _get_text_embedding(self, text: str) -> list[float]:
-        return self._encode([text], prompt="document")[0]
+        return self._encode([text], prompt="document")[0].tolist()
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
         # the extractive answerer embeds the bare sentences of the passages it may quote; the
@@ -143,7 +145,7 @@ class PassageEmbedding(BaseEmbedding):
         if todo:
             if len(self._text_cache) > 20_000:
                 self._text_cache.clear()
-            self._text_cache.update(zip(todo, self._encode(todo, prompt="document")))
+            self._text_cache.update(zip(todo, self._encode(todo, prompt="document").tolist()))
         return [self._text_cache[t] for t in texts]
 
 

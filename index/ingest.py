@@ -2,10 +2,15 @@
 
 Each file is compared by the sha256 of its bytes with the manifest: unchanged files are
 skipped without loading the embedding model, changed or new files are read, split and
-embedded, removed files lose their passages. A file that cannot be read is reported and
-skipped; whatever it had in the index stays. Writes go Chroma → BM25 (atomic) → sentence
-vectors (atomic) → manifest (atomic), so an interrupted sync leaves the manifest at the last complete state and the
-next sync redoes the unfinished documents.
+embedded, removed files lose their passages. Whatever goes wrong with one file (it cannot be
+read, decoded or parsed, a parser gives up or recurses too deep) is caught at that file,
+reported by name with the reason, and the sync goes on; whatever the file had in the index
+stays. Files not even tried (``index/discover.py``: unsupported, hidden, links outside the
+corpus) are reported too.
+
+Work is committed in batches of about ``ingest_batch_passages`` passages: a batch's documents
+are read and embedded (float32 arrays), then written by ``index/writer.py``, which makes a
+killed sync cost at most the batch in flight. Memory holds one batch, not the corpus.
 """
 
 from __future__ import annotations
@@ -16,14 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 from tqdm import tqdm
 
-from index.document import Passage, doc_id_for
-from index.lexical import LexicalIndex
+from index.discover import discover
+from index.document import doc_id_for
 from index.passages import ingest_file
-from index.readers import SUPPORTED_EXTENSIONS, ReaderError
+from index.readers import ReaderError
 from index.sentences import SentenceVectors, split_sentences
-from index.store import INDEX_FORMAT, DocEntry, Manifest, PassageStore, StoreError
+from index.store import INDEX_FORMAT, DocEntry, Manifest, StoreError
+from index.writer import IndexWriter, Journal, Work
 
 
 @dataclass
@@ -32,17 +39,23 @@ class SyncReport:
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason): tried, could not be indexed
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason): not tried
     passages_embedded: int = 0
     embed_seconds: float = 0.0
     sentences_embedded: int = 0
     sentence_seconds: float = 0.0
     seconds: float = 0.0
 
+    @property
+    def complete(self) -> bool:
+        """Was every file of the corpus indexed?"""
+        return not self.failed and not self.skipped
+
     def summary(self) -> str:
         rate = self.passages_embedded / self.embed_seconds if self.embed_seconds else 0.0
         text = (f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
-                f"{self.unchanged} unchanged, {len(self.failed)} failed; "
+                f"{self.unchanged} unchanged, {len(self.failed)} failed, {len(self.skipped)} skipped; "
                 f"{self.passages_embedded} passages embedded")
         if self.passages_embedded:
             text += f" in {self.embed_seconds:.1f} s ({rate:.1f} passages/s)"
@@ -51,23 +64,69 @@ class SyncReport:
         return text + f"; {self.seconds:.1f} s in all"
 
 
-def discover(corpus_root: Path, paths: list[Path] | None = None) -> list[Path]:
-    """Supported files under the corpus root (or under the given paths), hidden ones skipped."""
-    roots = paths or [corpus_root]
-    found: set[Path] = set()
-    for root in roots:
-        candidates = [root] if root.is_file() else root.rglob("*")
-        for path in candidates:
-            rel = path.relative_to(root) if path != root else Path(path.name)
-            if path.is_file() and path.suffix.lower() in SUPPORTED_EXTENSIONS and not any(
-                part.startswith(".") for part in rel.parts
-            ):
-                found.add(path.resolve())
-    return sorted(found)
-
-
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, ReaderError):
+        return str(exc)
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else 'no detail'}"
+
+
+class _Batches:
+    """Documents queued for embedding, committed whenever a batch is full."""
+
+    def __init__(self, settings, writer: IndexWriter, report: SyncReport, indexed_before: set[str],
+                 embedding_factory: Callable | None, bar: tqdm) -> None:
+        self.settings, self.writer, self.report = settings, writer, report
+        self.indexed_before = indexed_before
+        self.embedding_factory = embedding_factory
+        self.embedding = None
+        self.bar = bar
+        self.batch: list[Work] = []
+
+    def add(self, work: Work) -> None:
+        self.batch.append(work)
+        if sum(len(w.passages) for w in self.batch) >= self.settings.ingest_batch_passages:
+            self.commit()
+
+    def commit(self) -> None:
+        if not self.batch:
+            return
+        if self.embedding is None:
+            from index.embed import make_embedding
+
+            self.embedding = (self.embedding_factory or make_embedding)(self.settings).load()
+        report = self.report
+        new = [p for w in self.batch if w.embed_passages for p in w.passages]
+        t0 = time.perf_counter()
+        vectors = self.embedding.embed_passages(new) if new else np.zeros((0, 0), np.float32)
+        report.embed_seconds += time.perf_counter() - t0
+        report.passages_embedded += len(new)
+        t0 = time.perf_counter()
+        rows = [(w.entry.doc_id, p.id, s) for w in self.batch for p in w.passages for s in split_sentences(p.text)]
+        passages = {p.id: p for w in self.batch for p in w.passages}
+        encoded = (self.embedding.embed_sentences([(passages[pid], s) for _, pid, s in rows])
+                   if rows else np.zeros((0, 0), np.float32))
+        by_doc: dict[str, list[int]] = {}
+        for i, (doc_id, _, _) in enumerate(rows):
+            by_doc.setdefault(doc_id, []).append(i)
+        sentence_rows = {doc_id: ([rows[i][1] for i in picked], encoded[picked]) for doc_id, picked in by_doc.items()}
+        report.sentence_seconds += time.perf_counter() - t0
+        report.sentences_embedded += len(rows)
+        self.writer.commit(self.batch, vectors, sentence_rows)
+        for w in self.batch:
+            if w.embed_passages:
+                (report.updated if w.doc in self.indexed_before else report.added).append(w.doc)
+        self.bar.update(len(self.batch))
+        self.bar.set_postfix(passages=report.passages_embedded, sentences=report.sentences_embedded)
+        self.batch = []
 
 
 def sync(
@@ -78,7 +137,9 @@ def sync(
     embedding_factory: Callable | None = None,
     log: Callable[[str], None] = print,
 ) -> SyncReport:
-    """Bring the index in line with the corpus (or with the given files/folders inside it)."""
+    """Bring the index in line with the corpus (or with the given files/folders inside it).
+    Files not indexed are in the report (``failed``, ``skipped``); ``log`` hears of the rest
+    (an interrupted sync undone, an index of an older format rebuilt)."""
     started = time.perf_counter()
     report = SyncReport()
     corpus_root = settings.corpus_dir.resolve()
@@ -96,108 +157,85 @@ def sync(
         raise StoreError(f"the index was built with {manifest.embed_model}, not {settings.embed_model}: "
                          f"delete {settings.data_dir} to rebuild it")
     manifest.embed_model = settings.embed_model
-    stale_format = manifest.format != INDEX_FORMAT  # every document is read and embedded again
-    manifest.format = INDEX_FORMAT
+    indexed_before = set(manifest.docs)  # a document indexed again is "updated", not "added"
+    writer: IndexWriter | None = None
+    try:
+        if Journal(settings).pending():
+            writer = IndexWriter(settings, manifest)
+            writer.recover(log)
+        if manifest.docs and manifest.format != INDEX_FORMAT:
+            # passages are built differently now: the old ones go, every document is indexed again
+            log(f"the index was built by an older release (format {manifest.format}): rebuilding it")
+            writer = writer or IndexWriter(settings, manifest)
+            writer.remove(list(manifest.docs))
+        manifest.format = INDEX_FORMAT
 
-    files = discover(corpus_root, [p for p in scope or [] if p.exists()] if scope else None)
-    present: dict[str, Path] = {doc_id_for(f, corpus_root)[1]: f for f in files}
+        found = discover(corpus_root, [p for p in scope or [] if p.exists()] if scope else None)
+        report.skipped.extend(found.skipped)
+        present: dict[str, Path] = {doc_id_for(f, corpus_root)[1]: f for f in found.files}
 
-    def in_scope(doc: str) -> bool:
-        target = corpus_root / doc
-        return scope is None or any(s == target or s in target.parents for s in scope)
+        def in_scope(doc: str) -> bool:
+            target = corpus_root / doc
+            return scope is None or any(s == target or s in target.parents for s in scope)
 
-    removed = [doc for doc in manifest.docs if doc not in present and in_scope(doc)]
-    todo: list[tuple[str, Path, str]] = []
-    for doc, path in present.items():
-        digest = _sha256(path)
-        entry = manifest.docs.get(doc)
-        if entry and entry.sha256 == digest and not stale_format:
-            report.unchanged += 1
-        else:
-            todo.append((doc, path, digest))
-
-    parsed: list[tuple[str, list[Passage], DocEntry]] = []
-    doc_ids = {e.doc_id: d for d, e in manifest.docs.items() if d not in removed}
-    for doc, path, digest in tqdm(todo, desc="read", unit="file", disable=not progress or not todo):
-        try:
-            document, passages = ingest_file(path, corpus_root)
-        except ReaderError as exc:
-            report.failed.append((doc, str(exc)))
-            log(f"skipped {doc}: {exc}")
-            continue
-        owner = doc_ids.get(document.doc_id)
-        if owner and owner != doc:
-            reason = f"same document ID {document.doc_id!r} as {owner}; rename one of them"
-            report.failed.append((doc, reason))
-            log(f"skipped {doc}: {reason}")
-            continue
-        if not passages:
-            report.failed.append((doc, "no text paragraphs found"))
-            log(f"skipped {doc}: no text paragraphs found")
-            continue
-        doc_ids[document.doc_id] = doc
-        entry = DocEntry(doc_id=document.doc_id, sha256=digest, passages=[p.id for p in passages],
-                         metadata=document.metadata())
-        parsed.append((doc, passages, entry))
-
-    sentences = SentenceVectors.load(settings.sentences_path)
-    redone = {doc for doc, _, _ in parsed} | set(removed)
-    # documents indexed before sentence vectors existed (or whose vectors were lost) get them now
-    have_sentences = sentences.doc_ids()
-    backfill = [doc for doc, e in manifest.docs.items() if doc not in redone and e.doc_id not in have_sentences]
-    if not parsed and not removed and not backfill:
-        report.seconds = time.perf_counter() - started
-        return report
-
-    store = PassageStore(settings)
-    all_new = [p for _, passages, _ in parsed for p in passages]
-    vectors: list[list[float]] = []
-    sentence_work = [(entry.doc_id, passages) for _, passages, entry in parsed]
-    sentence_work += [(manifest.docs[doc].doc_id, store.get(manifest.docs[doc].passages)) for doc in backfill]
-    sentence_vectors: dict[str, tuple[list[str], list[list[float]]]] = {}
-    if all_new or backfill:
-        from index.embed import make_embedding
-
-        embedding = (embedding_factory or make_embedding)(settings).load()
-        t0 = time.perf_counter()
-        vectors = embedding.embed_passages(all_new, progress=progress)
-        report.embed_seconds = time.perf_counter() - t0
-        report.passages_embedded = len(all_new)
-        t0 = time.perf_counter()
-        rows = [(doc_id, p, s) for doc_id, passages in sentence_work for p in passages for s in split_sentences(p.text)]
-        encoded = embedding.embed_sentences([(p, s) for _, p, s in rows], progress=progress) if rows else []
-        for (doc_id, passage, _), vec in zip(rows, encoded):
-            ids, vecs = sentence_vectors.setdefault(doc_id, ([], []))
-            ids.append(passage.id)
-            vecs.append(vec)
-        report.sentence_seconds = time.perf_counter() - t0
-        report.sentences_embedded = len(rows)
-
-    lexical = LexicalIndex.load(settings.lexical_dir)
-    for doc in removed:
-        entry = manifest.docs[doc]
-        store.delete_ids(entry.passages)
-        report.removed.append(doc)
-    offset = 0
-    for doc, passages, entry in parsed:
-        old = manifest.docs.get(doc)
-        # delete the new IDs too: a sync interrupted after Chroma writes left them behind
-        store.delete_ids(sorted(set(old.passages if old else []) | set(entry.passages)))
-        store.add(passages, vectors[offset:offset + len(passages)])
-        offset += len(passages)
-        (report.updated if old else report.added).append(doc)
-    lexical.remove_documents([manifest.docs[d].doc_id for d in removed])
-    lexical.replace_documents({entry.doc_id: passages for _, passages, entry in parsed})
-    lexical.save()
-    sentences.remove_documents([manifest.docs[d].doc_id for d in removed])
-    for doc_id, _ in sentence_work:
-        ids, vecs = sentence_vectors.get(doc_id, ([], []))
-        sentences.replace_document(doc_id, ids, vecs)
-    sentences.save()
-    for doc in removed:
-        del manifest.docs[doc]
-    for doc, _, entry in parsed:
-        manifest.docs[doc] = entry
-    manifest.save(settings.manifest_path)
+        removed = [doc for doc in manifest.docs if doc not in present and in_scope(doc)]
+        todo: list[tuple[str, Path, str]] = []
+        for doc, path in present.items():
+            try:
+                digest = _sha256(path)
+            except OSError as exc:
+                report.failed.append((doc, _one_line(exc)))
+                continue
+            entry = manifest.docs.get(doc)
+            if entry and entry.sha256 == digest:
+                report.unchanged += 1
+            else:
+                todo.append((doc, path, digest))
+        # documents indexed before sentence vectors existed (or whose vectors were lost) get them now
+        redone = {doc for doc, _, _ in todo} | set(removed)
+        sentences = SentenceVectors.load(settings.sentences_dir)
+        backfill = [doc for doc, e in manifest.docs.items()
+                    if doc not in redone and not sentences.has_document(e.doc_id)]
+        if todo or removed or backfill:
+            writer = writer or IndexWriter(settings, manifest)
+            (settings.data_dir / "sentences.npz").unlink(missing_ok=True)  # earlier releases' one-file layout
+            if removed:
+                writer.remove(removed)
+                report.removed.extend(removed)
+            with tqdm(total=len(todo) + len(backfill), desc="index", unit="doc", disable=not progress) as bar:
+                batches = _Batches(settings, writer, report, indexed_before, embedding_factory, bar)
+                _read_all(todo, corpus_root, manifest, batches, report)
+                for doc in backfill:
+                    entry = manifest.docs[doc]
+                    batches.add(Work(doc, writer.store.get(entry.passages), entry, embed_passages=False))
+                batches.commit()
+    finally:
+        if writer is not None:
+            writer.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _read_all(todo: list[tuple[str, Path, str]], corpus_root: Path, manifest: Manifest, batches: _Batches,
+              report: SyncReport) -> None:
+    """Read and split each file, queueing it for embedding; a file that fails is reported and left."""
+    doc_ids = {e.doc_id: d for d, e in manifest.docs.items()}
+    for doc, path, digest in todo:
+        try:
+            document, passages = ingest_file(path, corpus_root)
+        except Exception as exc:  # noqa: BLE001 — one file's failure, whatever it is, must not stop the sync
+            reason = _one_line(exc)
+        else:
+            owner = doc_ids.get(document.doc_id)
+            if owner and owner != doc:
+                reason = f"same document ID {document.doc_id!r} as {owner}; rename one of them"
+            elif not passages:
+                reason = "no text paragraphs found"
+            else:
+                doc_ids[document.doc_id] = doc
+                batches.add(Work(doc, passages, DocEntry(doc_id=document.doc_id, sha256=digest,
+                                                         passages=[p.id for p in passages],
+                                                         metadata=document.metadata())))
+                continue
+        report.failed.append((doc, reason))
+        batches.bar.update(1)

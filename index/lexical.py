@@ -1,27 +1,26 @@
-"""The lexical side of retrieval: a BM25 index (bm25s) over passages, kept in one folder.
+"""The lexical side of retrieval: BM25 (bm25s) over passages whose tokens live in SQLite.
 
-bm25s cannot update an index in place, so the index keeps every passage's analysed tokens
-(with its ID, document, language and indexed text) and rebuilds the BM25 matrix from them
-whenever passages change; a few thousand passages rebuild in tens of milliseconds. Each
-passage is analysed by the analyzer of its own language, on its contextual header plus text;
-a query by the analyzer of the query's language, so a Japanese query finds Japanese
+Each passage is analysed by the analyzer of its own language, on its contextual header plus
+text; a query by the analyzer of the query's language, so a Japanese query finds Japanese
 passages only (dense retrieval covers the other languages).
 
-On disk every save is a new generation folder ``gen-*`` holding ``passages.json`` and the
-bm25s matrix files; the small file ``CURRENT`` names the live one and is replaced atomically
-only once the generation is completely written. A crash at any point leaves the previous
-index loadable; the generation before the live one is kept for readers that are still
-opening it. An index written with other analyzer or BM25 settings is re-analysed from the
-stored text on load.
+One SQLite database (``tokens.sqlite3`` in the folder) keeps every passage's ID, document,
+language, indexed text and tokens. Adding, replacing or removing a document changes its own
+rows, and ``save()`` commits them in one transaction: an update costs what the document costs,
+whatever the size of the index, and a crash leaves the last committed state (SQLite's
+journal). The BM25 matrix is derived data: bm25s cannot update one in place, so a reader
+builds it in memory from the rows when it first searches, and again after it changed them.
+An index written with other analyzer or BM25 settings is re-analysed from the stored text on
+load; the generation folders of earlier releases are imported once.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
-import tempfile
+import sqlite3
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -39,9 +38,13 @@ from index.language import detect_language
 BM25_PARAMS = {"method": "lucene", "k1": 0.9, "b": 0.4}
 SIGNATURE = {"format": 1, "analyzer": ANALYZER_VERSION, "bm25": BM25_PARAMS}
 
-_POINTER = "CURRENT"
-_RECORDS = "passages.json"
-_GENERATION_PREFIX = "gen-"
+_DATABASE = "tokens.sqlite3"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS passages (row INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, doc_id TEXT NOT NULL,
+                                     lang TEXT NOT NULL, text TEXT NOT NULL, tokens TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS passages_by_doc ON passages (doc_id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
 
 
 @dataclass
@@ -62,55 +65,100 @@ class IndexedPassage:
 
 
 class LexicalIndex:
-    """BM25 over passages, persisted in ``directory``; change it, then ``save()``."""
+    """BM25 over passages stored in ``directory``; change it, then ``save()``."""
 
-    def __init__(self, directory: Path, records: list[IndexedPassage],
-                 bm25: bm25s.BM25 | None = None) -> None:
+    def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._records: dict[str, list[IndexedPassage]] = {}  # by doc_id, in index order
-        for record in records:
-            self._records.setdefault(record.doc_id, []).append(record)
-        self._rows = self.ids()  # passage ID of each matrix row
-        self._bm25 = bm25  # None: stale, rebuilt from the records when next needed
+        directory.mkdir(parents=True, exist_ok=True)
+        # one connection, shared by the UI's threads under a lock
+        self._db = sqlite3.connect(directory / _DATABASE, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")  # readers in other processes never wait for a sync
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.RLock()
+        self._rows: list[str] = []  # passage ID of each matrix row
+        self._bm25: bm25s.BM25 | None = None
+        self._stale = True  # the matrix is rebuilt from the rows when next needed
         self._df: Counter[str] | None = None  # document frequency of each term, when needed
+        self._n = 0  # passages the frequencies were counted over
 
     @classmethod
     def load(cls, directory: Path) -> "LexicalIndex":
-        """The index saved in ``directory``; an empty one if nothing was saved there yet."""
-        generation = _live_generation(directory)
-        if generation is None:
-            return cls(directory, [])
-        data = json.loads((generation / _RECORDS).read_text(encoding="utf-8"))
-        records = [IndexedPassage(**fields) for fields in data["passages"]]
-        if data["signature"] != SIGNATURE:
-            records = [IndexedPassage(r.id, r.doc_id, r.lang, r.text, tokenize(r.text, r.lang))
-                       for r in records]
-            return cls(directory, records)
-        bm25 = bm25s.BM25.load(generation, show_progress=False) if records else None
-        return cls(directory, records, bm25)
+        """The index stored in ``directory``; an empty one if nothing was stored there yet."""
+        index = cls(directory)
+        index._import_generations()
+        signature = index._db.execute("SELECT value FROM meta WHERE key = 'signature'").fetchone()
+        if signature is None or json.loads(signature[0]) != SIGNATURE:
+            index._reanalyse()
+        return index
+
+    def _reanalyse(self) -> None:
+        with self._lock:
+            rows = self._db.execute("SELECT row, lang, text FROM passages").fetchall()
+            self._db.executemany("UPDATE passages SET tokens = ? WHERE row = ?",
+                                 [(json.dumps(tokenize(text, lang), ensure_ascii=False), row)
+                                  for row, lang, text in rows])
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('signature', ?)", (json.dumps(SIGNATURE),))
+            self._db.commit()
+
+    def _import_generations(self) -> None:
+        """Earlier releases kept generation folders (``CURRENT`` naming the live one): import it."""
+        pointer = self.directory / "CURRENT"
+        if not pointer.is_file():
+            return
+        records = self.directory / pointer.read_text(encoding="utf-8").strip() / "passages.json"
+        if records.is_file():
+            data = json.loads(records.read_text(encoding="utf-8"))
+            self._insert([IndexedPassage(**fields) for fields in data["passages"]])
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('signature', ?)", (json.dumps(data["signature"]),))
+            self._db.commit()
+        pointer.unlink()
+        for generation in self.directory.glob("gen-*"):
+            shutil.rmtree(generation, ignore_errors=True)
+
+    def _insert(self, records: list[IndexedPassage]) -> None:
+        self._db.executemany(
+            "INSERT OR REPLACE INTO passages (id, doc_id, lang, text, tokens) VALUES (?, ?, ?, ?, ?)",
+            [(r.id, r.doc_id, r.lang, r.text, json.dumps(r.tokens, ensure_ascii=False)) for r in records])
 
     def __len__(self) -> int:
-        return sum(len(records) for records in self._records.values())
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
 
     def ids(self) -> list[str]:
-        return [record.id for records in self._records.values() for record in records]
+        with self._lock:
+            return [pid for (pid,) in self._db.execute("SELECT id FROM passages ORDER BY row")]
 
     def replace_documents(self, passages_by_doc: dict[str, list[Passage]]) -> None:
         """Index each document's passages in place of what it had (none: the document goes)."""
-        for doc_id, passages in passages_by_doc.items():
-            self._records.pop(doc_id, None)
-            if passages:
-                self._records[doc_id] = [IndexedPassage.analyse(p) for p in passages]
-        self._bm25 = self._df = None
+        records = {doc_id: [IndexedPassage.analyse(p) for p in passages] for doc_id, passages in passages_by_doc.items()}
+        with self._lock:
+            self._db.executemany("DELETE FROM passages WHERE doc_id = ?", [(d,) for d in records])
+            self._insert([r for rs in records.values() for r in rs])
+            self._stale, self._df = True, None
 
     def remove_documents(self, doc_ids: Iterable[str]) -> None:
-        for doc_id in doc_ids:
-            self._records.pop(doc_id, None)
-        self._bm25 = self._df = None
+        with self._lock:
+            self._db.executemany("DELETE FROM passages WHERE doc_id = ?", [(d,) for d in doc_ids])
+            self._stale, self._df = True, None
+
+    def save(self) -> None:
+        """Commit the changes made since the last save, all or nothing."""
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('signature', ?)", (json.dumps(SIGNATURE),))
+            self._db.commit()
+
+    def close(self) -> None:
+        """Drop the changes not saved, and the connection."""
+        with self._lock:
+            self._db.rollback()
+            self._db.close()
+
+    def _tokens(self) -> list[tuple[str, list[str]]]:
+        return [(pid, json.loads(tokens)) for pid, tokens in self._db.execute("SELECT id, tokens FROM passages ORDER BY row")]
 
     def search(self, query: str, k: int = 20, allowed_ids: set[str] | None = None) -> list[tuple[str, float]]:
         """The ``k`` best (passage ID, BM25 score) pairs for ``query``, best first, scores > 0."""
-        bm25 = self._matrix()
+        bm25, rows = self._matrix()
         if bm25 is None or k <= 0:
             return []
         token_ids = bm25.get_tokens_ids(query_tokens(query))
@@ -118,12 +166,12 @@ class LexicalIndex:
             return []
         scores = bm25.get_scores_from_ids(token_ids)
         if allowed_ids is not None:
-            scores = scores * np.fromiter((pid in allowed_ids for pid in self._rows), bool, len(self._rows))
+            scores = scores * np.fromiter((pid in allowed_ids for pid in rows), bool, len(rows))
         hits = np.flatnonzero(scores > 0)
         if len(hits) > k:
             hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
         hits = hits[np.lexsort((hits, -scores[hits]))]  # best first; ties in index order
-        return [(self._rows[i], float(scores[i])) for i in hits]
+        return [(rows[i], float(scores[i])) for i in hits]
 
     def known_share(self, query: str) -> float:
         """The share of the query's IDF mass carried by terms that occur in the index at all.
@@ -133,69 +181,29 @@ class LexicalIndex:
         a low share: whatever BM25 matched is then incidental words, not the question's point.
         """
         terms = query_tokens(query)
-        if not terms or not len(self):
+        with self._lock:
+            if self._df is None:
+                records = self._tokens()
+                self._df, self._n = Counter(t for _, tokens in records for t in set(tokens)), len(records)
+            df_of, n = self._df, self._n
+        if not terms or not n:
             return 0.0
-        if self._df is None:
-            self._df = Counter(t for records in self._records.values() for r in records for t in set(r.tokens))
-        n = len(self)
-        weights = [(math.log(1 + (n - df + 0.5) / (df + 0.5)), df > 0)
-                   for df in (self._df.get(t, 0) for t in terms)]
+        weights = [(math.log(1 + (n - df + 0.5) / (df + 0.5)), df > 0) for df in (df_of.get(t, 0) for t in terms)]
         return sum(w for w, known in weights if known) / sum(w for w, _ in weights)
 
-    def save(self) -> None:
-        """Write the index as a new generation, then switch ``CURRENT`` to it atomically."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        previous = _live_generation(self.directory)
-        generation = Path(tempfile.mkdtemp(prefix=_GENERATION_PREFIX, dir=self.directory))
-        try:
-            records = [vars(record) for records in self._records.values() for record in records]
-            data = {"signature": SIGNATURE, "passages": records}
-            (generation / _RECORDS).write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")),
-                                               encoding="utf-8")
-            bm25 = self._matrix()
-            if bm25 is not None:
-                bm25.save(generation, show_progress=False)
-            for path in [*generation.iterdir(), generation]:
-                _fsync(path)
-            _write_pointer(self.directory, generation.name)
-        except BaseException:
-            shutil.rmtree(generation, ignore_errors=True)
-            raise
-        keep = {generation.name, previous.name if previous else ""}
-        for stale in self.directory.glob(f"{_GENERATION_PREFIX}*"):
-            if stale.name not in keep:
-                shutil.rmtree(stale, ignore_errors=True)
+    def prepare(self) -> None:
+        """Build the BM25 matrix now rather than at the first search."""
+        self._matrix()
 
-    def _matrix(self) -> bm25s.BM25 | None:
-        """The BM25 matrix of the current records (None when there are none), rebuilt if stale."""
-        if self._bm25 is None:
-            self._rows = self.ids()
-            if self._rows:
-                corpus = [record.tokens for records in self._records.values() for record in records]
-                self._bm25 = bm25s.BM25(**BM25_PARAMS)
-                self._bm25.index(corpus, show_progress=False)
-        return self._bm25
-
-
-def _live_generation(directory: Path) -> Path | None:
-    pointer = directory / _POINTER
-    if not pointer.is_file():
-        return None
-    return directory / pointer.read_text(encoding="utf-8").strip()
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_pointer(directory: Path, name: str) -> None:
-    """Point ``CURRENT`` at generation ``name``: write a temporary file, then rename it over."""
-    tmp = directory / f".{_POINTER}.tmp"
-    tmp.write_text(name, encoding="utf-8")
-    _fsync(tmp)
-    os.replace(tmp, directory / _POINTER)
-    _fsync(directory)
+    def _matrix(self) -> tuple[bm25s.BM25 | None, list[str]]:
+        """The BM25 matrix of the current rows (None when there are none) and its row IDs."""
+        with self._lock:
+            if self._stale:
+                records = self._tokens()
+                self._rows = [pid for pid, _ in records]
+                self._bm25 = None
+                if records:
+                    self._bm25 = bm25s.BM25(**BM25_PARAMS)
+                    self._bm25.index([tokens for _, tokens in records], show_progress=False)
+                self._stale = False
+            return self._bm25, self._rows

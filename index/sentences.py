@@ -5,16 +5,21 @@ blurs that sentence with the rest, most of all across languages. Retrieval there
 best similarity between the question and any one sentence of a candidate passage to its score
 (measured in the README: English questions over Russian passages, R@1 0.920 → 0.948).
 
-The vectors of all passages live in one ``.npz`` file (rows grouped by passage, each row
-tagged with its passage and document ID), written to a temporary file and renamed into place,
-so a crash leaves the previous file whole. Ingest keeps it in step with Chroma and BM25.
+The vectors live one file per document in a folder (``<sha256 of the doc ID>.npz``: the
+document's ID, each row's passage ID, float32 vectors), each written to a temporary file and
+renamed into place. Adding, changing or removing a document writes or deletes its own file
+only, whatever the size of the index; a query reads the files of its candidates' documents,
+keeping the most recently used in memory (a bounded cache), so nothing is loaded whole.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -29,63 +34,89 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in parts if len(s) > 1]
 
 
-class SentenceVectors:
-    """Sentence vectors of every indexed passage; change them, then ``save()``."""
+def doc_id_of(passage_id: str) -> str:
+    """``<doc_id>#p<N>[.<k>]`` → ``<doc_id>``."""
+    return passage_id.rsplit("#p", 1)[0]
 
-    def __init__(self, path: Path, passage_ids: np.ndarray, doc_ids: np.ndarray, vectors: np.ndarray) -> None:
-        self.path = path
-        self._passage_ids = passage_ids  # one per row
-        self._doc_ids = doc_ids
-        self._vectors = vectors
-        self._rows: dict[str, np.ndarray] | None = None  # passage ID -> its rows
+
+class SentenceVectors:
+    """Sentence vectors of every indexed passage, one file per document under ``directory``."""
+
+    def __init__(self, directory: Path, cached_documents: int = 2048) -> None:
+        self.directory = directory
+        self._cached_documents = cached_documents
+        self._cache: OrderedDict[str, dict[str, np.ndarray]] = OrderedDict()  # doc ID → passage ID → rows
+        self._lock = threading.Lock()  # the UI answers from several threads
 
     @classmethod
-    def load(cls, path: Path) -> "SentenceVectors":
-        """The vectors saved at ``path``; none if nothing was saved there yet."""
-        if not path.is_file():
-            return cls(path, np.array([], dtype=str), np.array([], dtype=str), np.zeros((0, 0), np.float32))
-        with np.load(path) as data:
-            return cls(path, data["passage_ids"], data["doc_ids"], data["vectors"])
+    def load(cls, directory: Path) -> "SentenceVectors":
+        """The vectors stored under ``directory`` (none if nothing was stored there yet)."""
+        return cls(directory)
 
-    def __len__(self) -> int:
-        return len(self._passage_ids)
+    def _path(self, doc_id: str) -> Path:
+        return self.directory / f"{hashlib.sha256(doc_id.encode()).hexdigest()[:32]}.npz"
 
-    def doc_ids(self) -> set[str]:
-        return set(self._doc_ids.tolist())
+    def has_document(self, doc_id: str) -> bool:
+        return self._path(doc_id).is_file()
+
+    def count(self) -> int:
+        """Sentence vectors stored in all (reads every file: for checks, not for queries)."""
+        total = 0
+        for path in self.directory.glob("*.npz"):
+            with np.load(path) as data:
+                total += len(data["passage_ids"])
+        return total
 
     def replace_document(self, doc_id: str, passage_ids: list[str], vectors: np.ndarray) -> None:
         """Store ``vectors`` (one row per sentence, ``passage_ids`` naming each row's passage)
         in place of what ``doc_id`` had."""
-        self.remove_documents([doc_id])
         vectors = np.asarray(vectors, dtype=np.float32)
-        if not len(passage_ids):
-            return
-        if not len(self._vectors):
-            self._vectors = np.zeros((0, vectors.shape[1]), np.float32)
-        self._passage_ids = np.concatenate([self._passage_ids, np.asarray(passage_ids, dtype=str)])
-        self._doc_ids = np.concatenate([self._doc_ids, np.asarray([doc_id] * len(passage_ids), dtype=str)])
-        self._vectors = np.concatenate([self._vectors, vectors])
-        self._rows = None
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self._path(doc_id)
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".npz")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, doc_id=np.asarray(doc_id), passage_ids=np.asarray(passage_ids, dtype=str),
+                         vectors=vectors if len(passage_ids) else np.zeros((0, 0), np.float32))
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        with self._lock:
+            self._cache.pop(doc_id, None)
 
     def remove_documents(self, doc_ids: Iterable[str]) -> None:
-        gone = np.isin(self._doc_ids, list(doc_ids))
-        if gone.any():
-            keep = ~gone
-            self._passage_ids, self._doc_ids, self._vectors = (
-                self._passage_ids[keep], self._doc_ids[keep], self._vectors[keep])
-            self._rows = None
+        for doc_id in doc_ids:
+            self._path(doc_id).unlink(missing_ok=True)
+            with self._lock:
+                self._cache.pop(doc_id, None)
 
-    def _rows_of(self, passage_id: str) -> np.ndarray | None:
-        if self._rows is None:
-            order = np.argsort(self._passage_ids, kind="stable")
-            ids, starts = np.unique(self._passage_ids[order], return_index=True)
-            self._rows = dict(zip(ids.tolist(), np.split(order, starts[1:])))
-        return self._rows.get(passage_id)
+    def _document(self, doc_id: str) -> dict[str, np.ndarray]:
+        with self._lock:
+            if doc_id in self._cache:
+                self._cache.move_to_end(doc_id)
+                return self._cache[doc_id]
+        rows: dict[str, list[int]] = {}
+        path = self._path(doc_id)
+        vectors = np.zeros((0, 0), np.float32)
+        if path.is_file():
+            with np.load(path) as data:
+                vectors = data["vectors"]
+                for i, pid in enumerate(data["passage_ids"].tolist()):
+                    rows.setdefault(pid, []).append(i)
+        by_passage = {pid: vectors[r] for pid, r in rows.items()}
+        with self._lock:
+            self._cache[doc_id] = by_passage
+            while len(self._cache) > self._cached_documents:
+                self._cache.popitem(last=False)
+        return by_passage
 
     def of_passage(self, passage_id: str) -> np.ndarray | None:
         """The vectors of a passage's sentences, in ``split_sentences`` order; None if not stored."""
-        rows = self._rows_of(passage_id)
-        return self._vectors[rows] if rows is not None and len(rows) else None
+        vectors = self._document(doc_id_of(passage_id)).get(passage_id)
+        return vectors if vectors is not None and len(vectors) else None
 
     def best_similarity(self, query_vector: np.ndarray, passage_ids: Iterable[str]) -> dict[str, float]:
         """For each passage, the highest cosine similarity of one of its sentences to the query
@@ -96,17 +127,3 @@ class SentenceVectors:
             if vectors is not None:
                 out[pid] = float(np.max(vectors @ query_vector))
         return out
-
-    def save(self) -> None:
-        """Write to a temporary file beside the target, then rename it into place."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".npz")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, passage_ids=self._passage_ids, doc_ids=self._doc_ids, vectors=self._vectors)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise

@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import chromadb
+import numpy as np
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
@@ -126,14 +127,19 @@ class PassageStore:
             )
         self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
 
-    def add(self, passages: list[Passage], embeddings: list[list[float]]) -> None:
-        nodes = [passage_to_node(p, e) for p, e in zip(passages, embeddings)]
+    def add(self, passages: list[Passage], embeddings: np.ndarray) -> None:
+        nodes = [passage_to_node(p, e.tolist()) for p, e in zip(passages, embeddings)]
         if nodes:
             self.vector_store.add(nodes)
 
     def delete_ids(self, ids: list[str]) -> None:
         if ids:
             self.vector_store.delete_nodes(node_ids=ids)
+
+    def delete_documents(self, doc_ids: list[str]) -> None:
+        """Every passage of these documents, whatever the manifest says they have."""
+        if doc_ids:
+            self.collection.delete(where={"doc_id": {"$in": list(doc_ids)}})
 
     def count(self) -> int:
         return self.collection.count()

@@ -43,14 +43,16 @@ def _sync(settings, paths: list[Path] | None, progress: bool, out=sys.stdout) ->
     from index.store import StoreError
 
     try:
-        report = sync(settings, paths, progress=progress)
+        report = sync(settings, paths, progress=progress, log=lambda line: print(line, file=sys.stderr))
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(report.summary(), file=out)
     for doc, reason in report.failed:
         print(f"  failed: {doc}: {reason}", file=sys.stderr)
-    return 0
+    for doc, reason in report.skipped:
+        print(f"  skipped: {doc}: {reason}", file=sys.stderr)
+    return 0 if report.complete else 3
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:

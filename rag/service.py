@@ -63,7 +63,7 @@ class RagService:
                 self._retriever = HybridRetriever(
                     self.settings, PassageStore(self.settings), make_embedding(self.settings),
                     LexicalIndex.load(self.settings.lexical_dir), Manifest.load(self.settings.manifest_path),
-                    SentenceVectors.load(self.settings.sentences_path),
+                    SentenceVectors.load(self.settings.sentences_dir),
                 )
             return self._retriever
 
@@ -78,8 +78,10 @@ class RagService:
         return HybridRetriever(self.settings, r.store, r.embedding, r.lexical, r.manifest, r.sentences, mode=mode)
 
     def warm_up(self) -> None:
-        """Load the embedding model and open the index now rather than on the first question."""
+        """Load the embedding model and open the index (BM25 matrix included) now rather than on
+        the first question."""
         self.retriever.embedding.get_query_embedding("warm up")
+        self.retriever.lexical.prepare()
 
     # ---- retrieval ----------------------------------------------------------------------
     def search(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[ScoredPassage]:

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     embed_model: str = "google/embeddinggemma-300m"
     embed_dtype: str = "auto"  # bfloat16 where the CPU has AMX, else float32 (faster there)
     embed_batch_size: int = 16
+    # ingest commits its work in batches of about this many passages (memory holds one batch;
+    # a killed sync loses at most the batch in flight)
+    ingest_batch_passages: int = 256
 
     # vector store: embedded PersistentClient under data_dir, or a `chroma run` server by URL
     chroma_url: str | None = None
@@ -99,8 +102,8 @@ class Settings(BaseSettings):
         return self.data_dir / "bm25"
 
     @property
-    def sentences_path(self) -> Path:
-        return self.data_dir / "sentences.npz"
+    def sentences_dir(self) -> Path:
+        return self.data_dir / "sentences"
 
     @property
     def manifest_path(self) -> Path:

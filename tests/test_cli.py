@@ -17,19 +17,18 @@ def run_rag(tmp_path, *args):
                           env=env, timeout=600)
 
 
-def test_cli_ingest_ask_cite(tmp_path):
+def test_cli_ask_indexes_first_then_ingest_and_cite(tmp_path):
     copy_corpus(tmp_path / "corpus")
-    first = run_rag(tmp_path, "ingest", "--quiet")
-    assert first.returncode == 0, first.stderr
-    assert "2 added" in first.stdout
-    again = run_rag(tmp_path, "ingest", "--quiet")
-    assert "2 unchanged" in again.stdout and "0 passages embedded" in again.stdout
-
     asked = run_rag(tmp_path, "ask", "--json", "--llm", "none",
                     "When did the double taxation treaty between Japan and Turkmenistan enter into force?")
     assert asked.returncode == 0, asked.stderr
-    result = json.loads(asked.stdout)
+    assert "nothing is indexed yet" in asked.stderr and "2 added" in asked.stderr
+    result = json.loads(asked.stdout)  # standard output stays the answer alone
     assert "2025年11月27日" in result["answer"] and result["citations"]
+
+    again = run_rag(tmp_path, "ingest", "--quiet")
+    assert again.returncode == 0, again.stderr
+    assert "2 unchanged" in again.stdout and "0 passages embedded" in again.stdout
 
     cited = run_rag(tmp_path, "cite", "--json", result["citations"][0]["id"])
     assert cited.returncode == 0, cited.stderr
@@ -39,14 +38,14 @@ def test_cli_ingest_ask_cite(tmp_path):
     assert missing.returncode == 2 and "no passage" in missing.stderr
 
 
-def test_cli_ask_indexes_the_corpus_first_when_nothing_is_indexed(tmp_path):
-    copy_corpus(tmp_path / "corpus")
-    asked = run_rag(tmp_path, "ask", "--json", "--llm", "none",
-                    "When did the double taxation treaty between Japan and Turkmenistan enter into force?")
-    assert asked.returncode == 0, asked.stderr
-    assert "nothing is indexed yet" in asked.stderr and "2 added" in asked.stderr
-    result = json.loads(asked.stdout)  # standard output stays the answer alone
-    assert "2025年11月27日" in result["answer"] and result["citations"]
+def test_cli_ingest_names_the_files_it_left_out_and_exits_3(tmp_path):
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "notes.rtf").write_text("{\\rtf1 unsupported}", encoding="utf-8")
+    (tmp_path / "corpus" / "empty.txt").write_text("", encoding="utf-8")
+    done = run_rag(tmp_path, "ingest", "--quiet")
+    assert done.returncode == 3, done.stderr
+    assert "1 failed, 1 skipped" in done.stdout
+    assert "failed: empty.txt" in done.stderr and "skipped: notes.rtf: unsupported file type" in done.stderr
 
 
 def test_cli_ask_with_nothing_to_index_names_rag_ingest(tmp_path):

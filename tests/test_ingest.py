@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -31,9 +32,10 @@ def test_first_sync_indexes_everything(fresh_settings):
     assert report.passages_embedded == n > 20
     assert PassageStore(fresh_settings).count() == n
     assert len(LexicalIndex.load(fresh_settings.lexical_dir)) == n
-    sentences = SentenceVectors.load(fresh_settings.sentences_path)
-    assert report.sentences_embedded == len(sentences) >= n
-    assert sentences.doc_ids() == {e.doc_id for e in manifest.docs.values()}
+    sentences = SentenceVectors.load(fresh_settings.sentences_dir)
+    assert report.sentences_embedded == sentences.count() >= n
+    assert all(sentences.has_document(e.doc_id) for e in manifest.docs.values())
+    assert not (fresh_settings.data_dir / "ingest-journal.json").exists()
     ids = [pid for e in manifest.docs.values() for pid in e.passages]
     assert all("#p" in pid for pid in ids) and len(set(ids)) == len(ids)
 
@@ -80,7 +82,7 @@ def test_deleting_a_file_removes_its_passages(fresh_settings):
     assert report.removed == [RU]
     assert PassageStore(fresh_settings).get(old) == []
     assert not set(old) & set(LexicalIndex.load(fresh_settings.lexical_dir).ids())
-    assert "003_223ee8f423a3e31d" not in SentenceVectors.load(fresh_settings.sentences_path).doc_ids()
+    assert not SentenceVectors.load(fresh_settings.sentences_dir).has_document("003_223ee8f423a3e31d")
     assert RU not in Manifest.load(fresh_settings.manifest_path).docs
 
 
@@ -135,11 +137,11 @@ def test_manifest_is_json_with_metadata(fresh_settings):
 
 def test_missing_sentence_vectors_are_rebuilt_without_reembedding_passages(fresh_settings):
     quiet(fresh_settings)
-    full = len(SentenceVectors.load(fresh_settings.sentences_path))
-    fresh_settings.sentences_path.unlink()  # as in an index built before sentence vectors existed
+    full = SentenceVectors.load(fresh_settings.sentences_dir).count()
+    shutil.rmtree(fresh_settings.sentences_dir)  # as in an index built before sentence vectors existed
     report = quiet(fresh_settings)
     assert report.passages_embedded == 0 and report.sentences_embedded == full
-    assert len(SentenceVectors.load(fresh_settings.sentences_path)) == full
+    assert SentenceVectors.load(fresh_settings.sentences_dir).count() == full
 
 
 def test_an_index_of_an_older_format_is_rebuilt(fresh_settings):
@@ -152,3 +154,118 @@ def test_an_index_of_an_older_format_is_rebuilt(fresh_settings):
     assert sorted(report.updated) == [JA, RU] and report.passages_embedded == n
     assert Manifest.load(fresh_settings.manifest_path).format == INDEX_FORMAT
     assert PassageStore(fresh_settings).count() == n
+
+
+def _consistent(settings) -> Manifest:
+    """Chroma, BM25 and sentence vectors hold exactly the manifest's passages; no batch is open."""
+    manifest = Manifest.load(settings.manifest_path)
+    ids = {pid for e in manifest.docs.values() for pid in e.passages}
+    assert PassageStore(settings).count() == len(ids)
+    assert set(LexicalIndex.load(settings.lexical_dir).ids()) == ids
+    sentences = SentenceVectors.load(settings.sentences_dir)
+    assert all(sentences.has_document(e.doc_id) for e in manifest.docs.values())
+    assert not (settings.data_dir / "ingest-journal.json").exists()
+    return manifest
+
+
+def test_a_sync_that_dies_mid_batch_keeps_committed_batches_and_resumes(fresh_settings, monkeypatch):
+    settings = fresh_settings.model_copy(update={"ingest_batch_passages": 1})  # one document a batch
+    real = SentenceVectors.replace_document
+
+    def dies_on_the_second_document(self, doc_id, passage_ids, vectors):
+        if doc_id == RU.removesuffix(".txt"):
+            raise KeyboardInterrupt  # the process stops after Chroma and BM25 took the batch
+        real(self, doc_id, passage_ids, vectors)
+
+    monkeypatch.setattr(SentenceVectors, "replace_document", dies_on_the_second_document)
+    with pytest.raises(KeyboardInterrupt):
+        quiet(settings)
+    monkeypatch.undo()
+    manifest = Manifest.load(settings.manifest_path)
+    assert list(manifest.docs) == [JA]  # the first batch was committed
+    assert PassageStore(settings).count() > len(manifest.docs[JA].passages)  # the second half-written
+    journal = json.loads((settings.data_dir / "ingest-journal.json").read_text())["docs"]
+    assert list(journal) == [RU.removesuffix(".txt")]
+
+    report = quiet(settings)
+    manifest = _consistent(settings)
+    assert report.added == [RU] and report.unchanged == 1
+    assert report.passages_embedded == len(manifest.docs[RU].passages)  # JA is not embedded again
+
+
+def test_ingest_killed_at_any_moment_resumes_where_it_stopped(fresh_settings):
+    """kill -9 of a real `rag ingest` once its first batch is committed; the next run finishes the rest."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "RAG_CORPUS_DIR": str(fresh_settings.corpus_dir), "RAG_DATA_DIR": str(fresh_settings.data_dir),
+           "RAG_INGEST_BATCH_PASSAGES": "1", "TQDM_DISABLE": "1"}
+    command = [sys.executable, "-m", "rag.cli", "ingest", "--quiet"]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while not Manifest.load(fresh_settings.manifest_path).docs and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    committed = Manifest.load(fresh_settings.manifest_path).docs
+    assert committed, "the first batch must be committed before the end of the run"
+
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    manifest = _consistent(fresh_settings)
+    assert sorted(manifest.docs) == [JA, RU]
+    left = sum(len(e.passages) for d, e in manifest.docs.items() if d not in committed)
+    assert f"{len(committed)} unchanged" in rerun.stdout and f"{left} passages embedded" in rerun.stdout
+
+
+def test_no_bad_file_stops_a_sync_and_every_file_left_out_is_named(fresh_settings, tmp_path, monkeypatch):
+    import index.ingest
+
+    corpus = fresh_settings.corpus_dir
+    (corpus / "deep.html").write_text("<html><body>" + "<div>" * 5000 + "deep" + "</div>" * 5000 + "</body></html>",
+                                      encoding="utf-8")  # the HTML parser recurses past Python's limit
+    (corpus / "locked.txt").write_text("a file the process may not read", encoding="utf-8")
+    (corpus / "notes.rtf").write_text("{\\rtf1 unsupported}", encoding="utf-8")
+    (corpus / "folder.txt").mkdir()
+    (tmp_path / "outside.txt").write_text("a document outside the corpus folder", encoding="utf-8")
+    (corpus / "to-outside.txt").symlink_to(tmp_path / "outside.txt")
+    (corpus / "dangling.txt").symlink_to(corpus / "missing.txt")
+    (corpus / "loop.txt").symlink_to(corpus / "loop.txt")
+    (corpus / "alias.txt").symlink_to(corpus / RU)
+    (corpus / ".hidden.txt").write_text("an editor's file", encoding="utf-8")
+    real = index.ingest.ingest_file
+
+    def unreadable(path, root):  # the tests run as root, which chmod cannot lock out
+        if path.name == "locked.txt":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, root)
+
+    monkeypatch.setattr(index.ingest, "ingest_file", unreadable)
+    report = quiet(fresh_settings)
+    assert sorted(report.added) == [JA, RU] and not report.complete
+    failed, skipped = dict(report.failed), dict(report.skipped)
+    assert set(failed) == {"deep.html", "locked.txt"}
+    assert failed["deep.html"].startswith("RecursionError") and "Permission denied" in failed["locked.txt"]
+    assert set(skipped) == {"notes.rtf", "folder.txt", "to-outside.txt", "dangling.txt", "loop.txt", "alias.txt"}
+    assert "unsupported file type '.rtf'" in skipped["notes.rtf"]
+    assert "outside the corpus" in skipped["to-outside.txt"] and RU in skipped["alias.txt"]
+    assert "2 failed, 6 skipped" in report.summary()
+    _consistent(fresh_settings)
+
+
+def test_links_are_followed_inside_the_corpus_only_and_never_index_a_file_twice(fresh_settings, tmp_path):
+    corpus = fresh_settings.corpus_dir
+    (tmp_path / "shelf").mkdir()
+    (corpus / RU).rename(tmp_path / "shelf" / RU)
+    (corpus / "archive").mkdir()
+    (corpus / "archive" / "ru.txt").symlink_to(tmp_path / "shelf" / RU)  # outside: not followed
+    (corpus / "sub").mkdir()
+    (corpus / "sub" / "ja-link.txt").symlink_to(corpus / JA)
+    first = quiet(fresh_settings, [corpus / "sub"])  # found through the link only: indexed under its own name
+    assert first.added == [JA] and first.complete
+    report = quiet(fresh_settings)
+    assert report.added == [] and report.unchanged == 1
+    assert [doc for doc, _ in report.skipped] == ["archive/ru.txt", "sub/ja-link.txt"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import bm25s
 import pytest
 
 from index.document import Passage
@@ -100,8 +99,8 @@ def test_contextual_header_is_indexed(index):
     assert f"{JA_DOC}#p13" in {pid for pid, _ in index.search("首脳会談")}
 
 
-def test_a_query_in_another_language_finds_nothing(index):
-    only_ru = LexicalIndex(index.directory, [])
+def test_a_query_in_another_language_finds_nothing(index, tmp_path):
+    only_ru = LexicalIndex.load(tmp_path / "ru-only")
     only_ru.replace_documents({RU_DOC: RU})
     assert only_ru.search("中央アジアと日本の対話はいつ作られたか") == []
     assert index.search("") == [] and index.search("。、！") == []
@@ -139,34 +138,54 @@ def test_passage_without_language_is_analysed_by_its_script(tmp_path):
     assert top(index, "министры энергетики") == "x#p1"
 
 
-def test_failed_save_leaves_the_previous_index(index, monkeypatch):
-    def crash(self, save_dir, **kwargs):
-        (save_dir / "data.csc.index.npy").write_bytes(b"half written")
-        raise OSError("disk full")
-
+def test_unsaved_changes_are_all_or_nothing(index):
+    """Until save() commits them, changes are the writer's own; a writer that dies leaves the
+    last committed index whole (SQLite rolls the transaction back)."""
     index.remove_documents([JA_DOC])
-    monkeypatch.setattr(bm25s.BM25, "save", crash)
-    with pytest.raises(OSError, match="disk full"):
-        index.save()
-    monkeypatch.undo()
-    previous = LexicalIndex.load(index.directory)
-    assert len(previous) == 7 and top(previous, "二重課税条約") == f"{JA_DOC}#p10"
-    index.save()
+    index.replace_documents({"new": [passage("new", 1, "GOSAT 温室効果ガス観測技術衛星", "ja")]})
+    assert top(index, "GOSAT") == "new#p1" and index.search("二重課税条約") == []
+    reader = LexicalIndex.load(index.directory)
+    assert len(reader) == 7 and top(reader, "二重課税条約") == f"{JA_DOC}#p10" and reader.search("GOSAT") == []
+    index._db.close()  # as when the process is killed before save()
+    again = LexicalIndex.load(index.directory)
+    assert len(again) == 7 and again.search("GOSAT") == []
+    again.remove_documents([JA_DOC])
+    again.save()
     assert len(LexicalIndex.load(index.directory)) == 4
-    generations = sorted(p.name for p in index.directory.iterdir() if p.name.startswith("gen-"))
-    assert len(generations) == 2  # the live one and the one before it; the failed one is gone
+
+
+def test_an_update_writes_what_the_document_has(index):
+    """Replacing one document leaves the other documents' rows as they were."""
+    rows = lambda ix: dict(ix._db.execute("SELECT id, row FROM passages"))  # noqa: E731
+    before = rows(index)
+    index.replace_documents({EN_DOC: EN[:1]})
+    index.save()
+    after = rows(LexicalIndex.load(index.directory))
+    assert {pid: r for pid, r in after.items() if not pid.startswith(EN_DOC)} == \
+           {pid: r for pid, r in before.items() if not pid.startswith(EN_DOC)}
+    assert f"{EN_DOC}#p2" not in after
 
 
 def test_index_from_other_analyzer_settings_is_reanalysed(index):
-    live = index.directory / (index.directory / "CURRENT").read_text(encoding="utf-8")
-    data = json.loads((live / "passages.json").read_text(encoding="utf-8"))
-    data["signature"]["analyzer"] = "an older analyzer"
-    for record in data["passages"]:
-        record["tokens"] = ["stale"]
-    (live / "passages.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    index._db.execute("UPDATE passages SET tokens = '[\"stale\"]'")
+    index._db.execute("UPDATE meta SET value = '{\"analyzer\": \"an older analyzer\"}' WHERE key = 'signature'")
+    index._db.commit()
     again = LexicalIndex.load(index.directory)
     assert again.search("stale") == []
     assert top(again, "二重課税条約") == f"{JA_DOC}#p10"
+
+
+def test_an_index_of_the_generation_layout_is_imported(tmp_path):
+    """Earlier releases wrote gen-* folders named by CURRENT: their passages are imported once."""
+    old = tmp_path / "bm25"
+    (old / "gen-1").mkdir(parents=True)
+    records = [{"id": p.id, "doc_id": p.doc_id, "lang": p.lang, "text": p.indexed_text(), "tokens": ["x"]} for p in RU]
+    (old / "gen-1" / "passages.json").write_text(json.dumps({"signature": {"format": 0}, "passages": records}),
+                                                 encoding="utf-8")
+    (old / "CURRENT").write_text("gen-1", encoding="utf-8")
+    index = LexicalIndex.load(old)
+    assert sorted(index.ids()) == sorted(p.id for p in RU) and not (old / "CURRENT").exists()
+    assert top(index, "Когда был создан формат Центральная Азия + Япония?") == f"{RU_DOC}#p12"  # re-analysed
 
 
 def test_known_share_falls_when_the_querys_key_term_is_unknown(tmp_path):
