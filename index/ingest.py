@@ -27,7 +27,7 @@ from tqdm import tqdm
 from index.discover import discover
 from index.document import doc_id_for
 from index.passages import ingest_file
-from index.readers import ReaderError
+from index.readers import Limits, ReaderError
 from index.sentences import SentenceVectors, split_sentences
 from index.store import INDEX_FORMAT, DocEntry, Manifest, StoreError
 from index.writer import IndexWriter, Journal, Work
@@ -204,7 +204,8 @@ def sync(
                 report.removed.extend(removed)
             with tqdm(total=len(todo) + len(backfill), desc="index", unit="doc", disable=not progress) as bar:
                 batches = _Batches(settings, writer, report, indexed_before, embedding_factory, bar)
-                _read_all(todo, corpus_root, manifest, batches, report)
+                limits = Limits(max_file_mb=settings.max_file_mb, max_unpacked_mb=settings.max_unpacked_mb)
+                _read_all(todo, corpus_root, manifest, batches, report, limits)
                 for doc in backfill:
                     entry = manifest.docs[doc]
                     batches.add(Work(doc, writer.store.get(entry.passages), entry, embed_passages=False))
@@ -217,12 +218,12 @@ def sync(
 
 
 def _read_all(todo: list[tuple[str, Path, str]], corpus_root: Path, manifest: Manifest, batches: _Batches,
-              report: SyncReport) -> None:
+              report: SyncReport, limits: Limits) -> None:
     """Read and split each file, queueing it for embedding; a file that fails is reported and left."""
     doc_ids = {e.doc_id: d for d, e in manifest.docs.items()}
     for doc, path, digest in todo:
         try:
-            document, passages = ingest_file(path, corpus_root)
+            document, passages = ingest_file(path, corpus_root, limits=limits)
         except Exception as exc:  # noqa: BLE001 — one file's failure, whatever it is, must not stop the sync
             reason = _one_line(exc)
         else:

@@ -13,17 +13,17 @@ from pathlib import Path
 
 from index.document import Document, Paragraph, Passage
 from index.paragraphs import source_offsets, split_paragraphs
-from index.readers import read_document
+from index.readers import Limits, read_document
 
 DEFAULT_MAX_CHARS = 1200
 # a sentence ends after 。！？ (with any closing brackets), or after . ! ? followed by a space
 _SENTENCE_END = re.compile(r"[。！？]+[」』）)\"”’»]*|[.!?]+[\"”’»)\]]*(?=\s)")
 
 
-def ingest_file(path: Path, corpus_root: Path,
-                max_chars: int = DEFAULT_MAX_CHARS) -> tuple[Document, list[Passage]]:
+def ingest_file(path: Path, corpus_root: Path, max_chars: int = DEFAULT_MAX_CHARS,
+                limits: Limits = Limits()) -> tuple[Document, list[Passage]]:
     """Read, split and cut one corpus file: what the ingest step stores for it."""
-    doc = read_document(path, corpus_root)
+    doc = read_document(path, corpus_root, limits)
     paragraphs = split_paragraphs(doc)
     header, trailer = outside_body(doc, paragraphs)
     return doc, build_passages(doc, header + paragraphs + trailer, max_chars)

@@ -20,6 +20,7 @@ import hashlib
 import io
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,14 @@ from index.document import Document, doc_id_for
 from index.language import detect_language
 
 SUPPORTED_EXTENSIONS = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"})
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one file may cost before it is refused (``Settings.max_file_mb``, ``max_unpacked_mb``)."""
+
+    max_file_mb: float = 16  # the file as stored
+    max_unpacked_mb: float = 128  # a DOCX's members once decompressed (checked before any is)
 
 TITLE_MAX_CHARS = 90
 _TITLE_LINE_MAX_CHARS = 120
@@ -51,13 +60,18 @@ class _Layout:
     meta: dict[str, str] = field(default_factory=dict)
 
 
-def read_document(path: Path, corpus_root: Path) -> Document:
-    """Read one corpus file; raise ReaderError when it is unsupported, empty, undecodable or corrupt."""
+def read_document(path: Path, corpus_root: Path, limits: Limits = Limits()) -> Document:
+    """Read one corpus file; raise ReaderError when it is unsupported, empty, undecodable,
+    corrupt or larger than ``limits`` allow."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_EXTENSIONS:
         raise ReaderError(path, f"unsupported file type {suffix or '(none)'!r}; "
                                 f"supported: {', '.join(sorted(SUPPORTED_EXTENSIONS))}")
     try:
+        size = path.stat().st_size
+        if size > limits.max_file_mb * 2**20:
+            raise ReaderError(path, f"{size / 2**20:.1f} MB, larger than the {limits.max_file_mb:g} MB a file may be "
+                                    f"(setting max_file_mb)")
         data = path.read_bytes()
     except OSError as exc:
         raise ReaderError(path, f"the file cannot be opened ({exc.strerror or exc})") from exc
@@ -67,6 +81,7 @@ def read_document(path: Path, corpus_root: Path) -> Document:
     if suffix in (".html", ".htm"):
         text, format_meta = _html_text(data, path)
     elif suffix == ".docx":
+        _check_unpacked_size(data, path, limits)
         text, format_meta = _docx_text(data, path)
     elif suffix == ".pdf":
         text, format_meta = _pdf_text(data, path)
@@ -332,6 +347,20 @@ def _flush_html_block(blocks: list[str], pending: list[str], heading_marks: str)
 
 
 # --- DOCX -----------------------------------------------------------------------------------
+
+def _check_unpacked_size(data: bytes, path: Path, limits: Limits) -> None:
+    """Refuse a package whose members would decompress to more than the limit (a zip bomb)
+    from its directory alone, before anything is decompressed; zipfile stops reading a member
+    at the size the directory declares, so the check holds for a lying archive too."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            unpacked = sum(member.file_size for member in package.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ReaderError(path, f"corrupt or unreadable DOCX ({type(exc).__name__}: {exc})") from exc
+    if unpacked > limits.max_unpacked_mb * 2**20:
+        raise ReaderError(path, f"unpacks to {unpacked / 2**20:.0f} MB, more than the {limits.max_unpacked_mb:g} MB "
+                                f"allowed (setting max_unpacked_mb)")
+
 
 def _docx_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
     """Paragraphs and table rows in document order; Title/Heading styles become ``#`` headings."""

@@ -21,6 +21,13 @@ def _settings(args: argparse.Namespace):
     return Settings(**overrides)
 
 
+def _show(text: str, **kwargs) -> None:
+    """Print document-derived text for a terminal: no control or bidi characters (rag/display.py)."""
+    from rag.display import plain
+
+    print(plain(text), **kwargs)
+
+
 def _print_json(data) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2))
 
@@ -49,9 +56,9 @@ def _sync(settings, paths: list[Path] | None, progress: bool, out=sys.stdout) ->
         return 2
     print(report.summary(), file=out)
     for doc, reason in report.failed:
-        print(f"  failed: {doc}: {reason}", file=sys.stderr)
+        _show(f"  failed: {doc}: {reason}", file=sys.stderr)
     for doc, reason in report.skipped:
-        print(f"  skipped: {doc}: {reason}", file=sys.stderr)
+        _show(f"  skipped: {doc}: {reason}", file=sys.stderr)
     return 0 if report.complete else 3
 
 
@@ -93,19 +100,19 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     result = {}
     for event in service.ask_stream(args.question, options):
         if event["type"] == "token" and not args.json:
-            print(event["text"], end="", flush=True)
+            _show(event["text"], end="", flush=True)
         elif event["type"] == "final":
             result = event["result"]
     if args.json:
         _print_json(result)
         return 0
     if result["mode"] != "llm":
-        print(result["answer"], end="")
+        _show(result["answer"], end="")
     print("\n")
     if result["mode"] == "llm" and result["checks"].get("dropped"):
         print("(sentences dropped by the checks: " + str(len(result["checks"]["dropped"])) + ")")
     for c in result["citations"]:
-        print(f"[{c['n']}] {c['id']} — {c['title']}, {c['date']}, ¶{c['id'].split('#p')[-1]}")
+        _show(f"[{c['n']}] {c['id']} — {c['title']}, {c['date']}, ¶{c['id'].split('#p')[-1]}")
     return 0
 
 
@@ -116,20 +123,20 @@ def _cmd_cite(args: argparse.Namespace) -> int:
     try:
         data = service.cite(args.id)
     except CitationNotFound as exc:
-        print(f"error: {exc.args[0]}", file=sys.stderr)
+        _show(f"error: {exc.args[0]}", file=sys.stderr)
         return 2
     if args.json:
         _print_json(data)
         return 0
     doc = data["document"]
-    print(f"{data['id']} — {doc.get('title', '')} ({doc.get('date', '')}, {doc.get('place', '')}, "
+    _show(f"{data['id']} — {doc.get('title', '')} ({doc.get('date', '')}, {doc.get('place', '')}, "
           f"{doc.get('source', '')}) chars {data['start']}–{data['end']}")
     if data.get("section"):
-        print(f"section: {data['section']}")
+        _show(f"section: {data['section']}")
     print()
-    print(data["text"])
+    _show(data["text"])
     for nb in data["neighbours"]:
-        print(f"\n  neighbour {nb['id']}: {nb['text'][:160]}")
+        _show(f"\n  neighbour {nb['id']}: {nb['text'][:160]}")
     return 0
 
 

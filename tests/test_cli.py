@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.conftest import copy_corpus
+
+CONTROL_CHARS = Path(__file__).parent / "data" / "control_chars.txt"  # ESC, BEL, CR and U+202E in its text
 
 
 def run_rag(tmp_path, *args):
@@ -19,20 +23,25 @@ def run_rag(tmp_path, *args):
 
 def test_cli_ask_indexes_first_then_ingest_and_cite(tmp_path):
     copy_corpus(tmp_path / "corpus")
+    shutil.copy(CONTROL_CHARS, tmp_path / "corpus")
     asked = run_rag(tmp_path, "ask", "--json", "--llm", "none",
                     "When did the double taxation treaty between Japan and Turkmenistan enter into force?")
     assert asked.returncode == 0, asked.stderr
-    assert "nothing is indexed yet" in asked.stderr and "2 added" in asked.stderr
+    assert "nothing is indexed yet" in asked.stderr and "3 added" in asked.stderr
     result = json.loads(asked.stdout)  # standard output stays the answer alone
     assert "2025年11月27日" in result["answer"] and result["citations"]
 
     again = run_rag(tmp_path, "ingest", "--quiet")
     assert again.returncode == 0, again.stderr
-    assert "2 unchanged" in again.stdout and "0 passages embedded" in again.stdout
+    assert "3 unchanged" in again.stdout and "0 passages embedded" in again.stdout
 
     cited = run_rag(tmp_path, "cite", "--json", result["citations"][0]["id"])
     assert cited.returncode == 0, cited.stderr
     assert "2025年11月27日に発効" in json.loads(cited.stdout)["text"]
+
+    hostile = run_rag(tmp_path, "cite", "control_chars#p1")  # plain output: for a terminal
+    assert hostile.returncode == 0 and "2025-11-27 in Tokyo" in hostile.stdout
+    assert not [c for c in hostile.stdout if (ord(c) < 0x20 and c not in "\n\t") or 0x202A <= ord(c) <= 0x2069]
 
     missing = run_rag(tmp_path, "cite", "nope#p1")
     assert missing.returncode == 2 and "no passage" in missing.stderr

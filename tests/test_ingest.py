@@ -238,10 +238,10 @@ def test_no_bad_file_stops_a_sync_and_every_file_left_out_is_named(fresh_setting
     (corpus / ".hidden.txt").write_text("an editor's file", encoding="utf-8")
     real = index.ingest.ingest_file
 
-    def unreadable(path, root):  # the tests run as root, which chmod cannot lock out
+    def unreadable(path, root, **kwargs):  # the tests run as root, which chmod cannot lock out
         if path.name == "locked.txt":
             raise PermissionError(13, "Permission denied", str(path))
-        return real(path, root)
+        return real(path, root, **kwargs)
 
     monkeypatch.setattr(index.ingest, "ingest_file", unreadable)
     report = quiet(fresh_settings)

@@ -10,7 +10,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from index.readers import SUPPORTED_EXTENSIONS, ReaderError, first_sentence, parse_date, read_document
+from index.readers import SUPPORTED_EXTENSIONS, Limits, ReaderError, first_sentence, parse_date, read_document
 
 CORPUS = Path(__file__).resolve().parent / "fixtures" / "corpus"
 JA = CORPUS / "000_6f479204fdb56844.txt"
@@ -264,3 +264,30 @@ def test_first_sentence_is_clipped_at_a_word_boundary():
     assert title.endswith("…") and len(title) <= 91 and title[:-1].split() == ["word"] * len(title[:-1].split())
     assert first_sentence("日本語の文。次の文。") == "日本語の文。"
     assert len(first_sentence("あ" * 200)) == 91
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path):
+    path = write(tmp_path, "big.txt", "A sentence of the archive.\n" * 80_000)  # about 2 MB
+    with pytest.raises(ReaderError, match=r"2\.1 MB, larger than the 1 MB a file may be \(setting max_file_mb\)"):
+        read_document(path, tmp_path, Limits(max_file_mb=1))
+    assert read_document(path, tmp_path).title  # the default limit (16 MB) lets it in
+
+
+def test_a_zip_bomb_docx_is_refused_from_its_directory(tmp_path):
+    import tracemalloc
+    import zipfile
+
+    path = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        with z.open("word/document.xml", "w") as member:  # 600 MB of zeros, about 600 KB compressed
+            for _ in range(600):
+                member.write(bytes(2**20))
+    assert path.stat().st_size < 2 * 2**20
+    tracemalloc.start()
+    try:
+        with pytest.raises(ReaderError, match=r"unpacks to 600 MB, more than the 128 MB allowed"):
+            read_document(path, tmp_path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 2**20  # the file itself, read once; nothing was unpacked

@@ -8,6 +8,8 @@ CLI's ``--json``) and ``/chat`` (one turn of a session's conversation).
 
 from __future__ import annotations
 
+import threading
+
 from typing import Any
 
 import gradio as gr
@@ -164,7 +166,8 @@ def launch(service: RagService, settings, *, host: str, port: int, block: bool =
 
 
 def serve(settings, host: str, port: int) -> None:
-    """Open the index, load the models, then serve until interrupted."""
+    """Serve until interrupted; the models load and the index opens meanwhile, in the background
+    (a question asked before they are ready waits for them)."""
     service = RagService(settings)
-    service.warm_up()
+    threading.Thread(target=service.warm_up, name="warm-up", daemon=True).start()
     launch(service, settings, host=host, port=port)

@@ -12,13 +12,15 @@ import html
 import re
 from urllib.parse import quote
 
+from rag.display import plain
+
 _MARKDOWN_ACTIVE = str.maketrans({c: f"&#{ord(c)};" for c in "[]()*_`#|!~\\"})
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
 def esc(text: object) -> str:
-    """Escape for HTML and neutralise Markdown syntax."""
-    return html.escape(str(text), quote=True).translate(_MARKDOWN_ACTIVE)
+    """Escape for HTML and neutralise Markdown syntax; control and bidi characters dropped."""
+    return html.escape(plain(text), quote=True).translate(_MARKDOWN_ACTIVE)
 
 
 def cite_url(passage_id: str) -> str:
