@@ -165,6 +165,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the figures here too")
     parser.add_argument("--work", type=Path, help="folder for the corpus and index (default: a temporary one)")
     parser.add_argument("--questions", type=int, default=60)
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure the index already in --work (built by an earlier run) instead of building one")
     parser.add_argument("--ingest-child", nargs=2, metavar=("CORPUS", "DATA"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.ingest_child:
@@ -173,17 +175,23 @@ def main() -> None:
 
     work = args.work or Path(tempfile.mkdtemp(prefix="rag-scale-"))
     corpus, data = work / "corpus", work / "data"
-    shutil.rmtree(work, ignore_errors=True)
-    files, passages = build_corpus(corpus, args.passages)
-    print(f"corpus: {files} files, {passages} passages, in {corpus}")
+    figures: dict[str, float | int] = {}
+    if args.reuse and args.work:
+        from index.store import Manifest
 
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, __file__, "--ingest-child", str(corpus), str(data)], check=True)
-    figures: dict[str, float | int] = {
-        "passages": passages, "files": files, "ingest_s": round(time.perf_counter() - t0, 1),
-        "ingest_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
-    }
-    print(f"ingest: {figures['ingest_s']} s, peak RSS {figures['ingest_rss_mb']} MB (random vectors)")
+        manifest = Manifest.load(data / "manifest.json")
+        figures |= {"passages": sum(len(e.passages) for e in manifest.docs.values()), "files": len(manifest.docs)}
+        shutil.rmtree(corpus / "update", ignore_errors=True)
+        print(f"index reused: {figures['files']} files, {figures['passages']} passages, in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+        files, passages = build_corpus(corpus, args.passages)
+        print(f"corpus: {files} files, {passages} passages, in {corpus}")
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, __file__, "--ingest-child", str(corpus), str(data)], check=True)
+        figures |= {"passages": passages, "files": files, "ingest_s": round(time.perf_counter() - t0, 1),
+                    "ingest_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}
+        print(f"ingest: {figures['ingest_s']} s, peak RSS {figures['ingest_rss_mb']} MB (random vectors)")
 
     from rag.retrieve import Filters
     from rag.service import RagService
