@@ -293,7 +293,8 @@ def _passage_numbers(text: str) -> set[Decimal]:
     for comma_decimal in (False, True):
         for match in _NUMBER.finditer(text):
             numbers.update(_number_values(match, comma_decimal))
-    numbers.update(v for k in re.findall(r"[〇一二三四五六七八九十百千万億兆]+", text) if (v := _kanji_value(k)) is not None)
+    kanji = (_kanji_value(k) for k in re.findall(r"[〇一二三四五六七八九十百千万億兆]+", text))
+    numbers.update(v for v in kanji if v is not None)
     for word in re.findall(r"[a-zа-я]+", text.lower().replace("ё", "е")):
         if word in _NUMBER_WORDS:
             numbers.add(Decimal(_NUMBER_WORDS[word]))
@@ -409,12 +410,13 @@ _SKELETON_CLASSES = str.maketrans("bdgzvlc", "ptksfrk")
 _CUTLET = threading.local()  # cutlet wraps a MeCab tagger, which is not thread-safe: one per thread
 
 
-def _cutlet() -> cutlet.Cutlet:
-    if not hasattr(_CUTLET, "tagger"):
-        _CUTLET.tagger = cutlet.Cutlet()  # Hepburn
-        _CUTLET.tagger.use_foreign_spelling = False
-        _CUTLET.foreign = cutlet.Cutlet()  # loanwords in their source spelling: オーストラリア → Australia
-    return _CUTLET.tagger
+def _cutlets() -> tuple[cutlet.Cutlet, cutlet.Cutlet]:
+    """This thread's (Hepburn, source spelling of loanwords: オーストラリア → Australia) converters."""
+    if not hasattr(_CUTLET, "pair"):
+        hepburn, foreign = cutlet.Cutlet(), cutlet.Cutlet()
+        hepburn.use_foreign_spelling = False
+        _CUTLET.pair = (hepburn, foreign)
+    return _CUTLET.pair
 
 
 def _ascii(roman: str) -> str:
@@ -427,8 +429,7 @@ def _romanisations(word: str) -> tuple[str, ...]:
     script (Иванов → ivanov)."""
     if _script(word) != "cjk":
         return (_ascii(unidecode(word)),)
-    hepburn = _ascii(_cutlet().romaji(word))
-    foreign = _ascii(_CUTLET.foreign.romaji(word))
+    hepburn, foreign = (_ascii(converter.romaji(word)) for converter in _cutlets())
     return (hepburn, foreign) if foreign != hepburn else (hepburn,)
 
 
