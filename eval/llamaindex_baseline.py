@@ -24,7 +24,7 @@ from llama_index.core.node_parser import SentenceSplitter
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from index.document import Passage
-from index.ingest import discover
+from index.discover import discover
 from index.readers import ReaderError, read_document
 from rag.retrieve import ScoredPassage
 
@@ -43,7 +43,7 @@ class LlamaIndexBaseline:
 
     def __init__(self, settings, embedding) -> None:
         corpus = settings.corpus_dir.resolve()
-        files = discover(corpus)
+        files = discover(corpus).files
         persist = settings.data_dir / "llamaindex-baseline" / index_key(files, embedding)
         complete = persist / "complete"
         client = chromadb.PersistentClient(path=str(persist),
