@@ -12,17 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.readers import SUPPORTED_EXTENSIONS
+from index.readers import SUPPORTED_EXTENSIONS, unsupported_type
 
 
 @dataclass
 class Discovery:
     files: list[Path] = field(default_factory=list)  # resolved, inside the corpus folder, sorted
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path under the corpus folder, reason)
-
-
-def _unsupported(suffix: str) -> str:
-    return f"unsupported file type {suffix or '(none)'!r}; supported: {', '.join(sorted(SUPPORTED_EXTENSIONS))}"
 
 
 def _check(path: Path, rel: Path, corpus_root: Path) -> tuple[Path | None, str]:
@@ -44,7 +40,7 @@ def _check(path: Path, rel: Path, corpus_root: Path) -> tuple[Path | None, str]:
     if not target.is_file():
         return None, "not a regular file"
     if target.suffix.lower() not in SUPPORTED_EXTENSIONS:
-        return None, _unsupported(target.suffix.lower())
+        return None, unsupported_type(target.suffix.lower())
     return target.resolve(), ""
 
 

@@ -110,14 +110,14 @@ class _Batches:
         report.embed_seconds += time.perf_counter() - t0
         report.passages_embedded += len(new)
         t0 = time.perf_counter()
-        rows = [(w.entry.doc_id, p.id, s) for w in self.batch for p in w.passages for s in split_sentences(p.text)]
-        passages = {p.id: p for w in self.batch for p in w.passages}
-        encoded = (self.embedding.embed_sentences([(passages[pid], s) for _, pid, s in rows])
+        rows = [(w.entry.doc_id, p, s) for w in self.batch for p in w.passages for s in split_sentences(p.text)]
+        encoded = (self.embedding.embed_sentences([(p, s) for _, p, s in rows])
                    if rows else np.zeros((0, 0), np.float32))
         by_doc: dict[str, list[int]] = {}
         for i, (doc_id, _, _) in enumerate(rows):
             by_doc.setdefault(doc_id, []).append(i)
-        sentence_rows = {doc_id: ([rows[i][1] for i in picked], encoded[picked]) for doc_id, picked in by_doc.items()}
+        sentence_rows = {doc_id: ([rows[i][1].id for i in picked], encoded[picked])
+                         for doc_id, picked in by_doc.items()}
         report.sentence_seconds += time.perf_counter() - t0
         report.sentences_embedded += len(rows)
         self.writer.commit(self.batch, vectors, sentence_rows)

@@ -78,8 +78,7 @@ class LexicalIndex:
         self._rows: list[str] = []  # passage ID of each matrix row
         self._bm25: bm25s.BM25 | None = None
         self._stale = True  # the matrix is rebuilt from the rows when next needed
-        self._df: Counter[str] | None = None  # document frequency of each term, when needed
-        self._n = 0  # passages the frequencies were counted over
+        self._df: Counter[str] = Counter()  # document frequency of each term, with the matrix
 
     @classmethod
     def load(cls, directory: Path) -> "LexicalIndex":
@@ -134,12 +133,12 @@ class LexicalIndex:
         with self._lock:
             self._db.executemany("DELETE FROM passages WHERE doc_id = ?", [(d,) for d in records])
             self._insert([r for rs in records.values() for r in rs])
-            self._stale, self._df = True, None
+            self._stale = True
 
     def remove_documents(self, doc_ids: Iterable[str]) -> None:
         with self._lock:
             self._db.executemany("DELETE FROM passages WHERE doc_id = ?", [(d,) for d in doc_ids])
-            self._stale, self._df = True, None
+            self._stale = True
 
     def save(self) -> None:
         """Commit the changes made since the last save, all or nothing."""
@@ -181,11 +180,8 @@ class LexicalIndex:
         a low share: whatever BM25 matched is then incidental words, not the question's point.
         """
         terms = query_tokens(query)
-        with self._lock:
-            if self._df is None:
-                records = self._tokens()
-                self._df, self._n = Counter(t for _, tokens in records for t in set(tokens)), len(records)
-            df_of, n = self._df, self._n
+        self._matrix()
+        df_of, n = self._df, len(self._rows)
         if not terms or not n:
             return 0.0
         weights = [(math.log(1 + (n - df + 0.5) / (df + 0.5)), df > 0) for df in (df_of.get(t, 0) for t in terms)]
@@ -201,6 +197,7 @@ class LexicalIndex:
             if self._stale:
                 records = self._tokens()
                 self._rows = [pid for pid, _ in records]
+                self._df = Counter(t for _, tokens in records for t in set(tokens))
                 self._bm25 = None
                 if records:
                     self._bm25 = bm25s.BM25(**BM25_PARAMS)

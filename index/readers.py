@@ -60,13 +60,17 @@ class _Layout:
     meta: dict[str, str] = field(default_factory=dict)
 
 
+def unsupported_type(suffix: str) -> str:
+    """Why a file of this type is not read."""
+    return f"unsupported file type {suffix or '(none)'!r}; supported: {', '.join(sorted(SUPPORTED_EXTENSIONS))}"
+
+
 def read_document(path: Path, corpus_root: Path, limits: Limits = Limits()) -> Document:
     """Read one corpus file; raise ReaderError when it is unsupported, empty, undecodable,
     corrupt or larger than ``limits`` allow."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_EXTENSIONS:
-        raise ReaderError(path, f"unsupported file type {suffix or '(none)'!r}; "
-                                f"supported: {', '.join(sorted(SUPPORTED_EXTENSIONS))}")
+        raise ReaderError(path, unsupported_type(suffix))
     try:
         size = path.stat().st_size
         if size > limits.max_file_mb * 2**20:

@@ -425,8 +425,8 @@ def _ascii(roman: str) -> str:
 
 def _romanisations(word: str) -> tuple[str, ...]:
     """Lowercase ASCII spellings of a word: Hepburn for Japanese (cutlet), and for a loanword also
-    its source spelling from UniDic (トルクメニスタン → turkmenistan); unidecode for any other
-    script (Иванов → ivanov)."""
+    its source spelling from UniDic (コンピューター → konpyuutaa, computer); unidecode for any
+    other script (Лондон → london)."""
     if _script(word) != "cjk":
         return (_ascii(unidecode(word)),)
     hepburn, foreign = (_ascii(converter.romaji(word)) for converter in _cutlets())
@@ -443,7 +443,7 @@ def _loose(roman: str) -> str:
 
 
 def _skeleton(roman: str) -> str:
-    """Consonants only, voiced/unvoiced and l/r merged, doubles collapsed: turkmenistan → trkmnstn."""
+    """Consonants only, voiced/unvoiced and l/r merged, doubles collapsed: washington → fsnktn."""
     loose = _loose(roman)
     loose = re.sub(r"c(?=[eiy])", "s", loose)
     consonants = re.sub(r"[aeiouyh'’-]", "", loose).translate(_SKELETON_CLASSES)
