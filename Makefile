@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export UV_LINK_MODE := copy
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test eval fit bench models index lock clean browser
+.PHONY: run test eval fit bench models index lock clean browser infinity
 BENCH := ../shared/bench
 
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -20,6 +20,15 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(VENV)/bin/uv pip sync --quiet --python $(PY) --find-links $(FIND_LINKS) requirements.lock
 	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
 	touch $@
+
+# Infinity, a third-party embeddings server (deploy/infinity.in says why it has its own virtualenv);
+# the tests run ingest against it as a real `embed_url` server
+INFINITY := .venv-infinity
+$(INFINITY)/.installed: deploy/infinity.lock $(VENV)/.installed
+	python3 -m venv $(INFINITY)
+	$(VENV)/bin/uv pip sync --quiet --python $(INFINITY)/bin/python --find-links $(FIND_LINKS) deploy/infinity.lock
+	touch $@
+infinity: $(INFINITY)/.installed
 
 models: $(VENV)/.installed
 	$(RAG) models fetch
@@ -42,7 +51,7 @@ browser:
 	  echo "warning: could not install chromium; the browser tests will be skipped"
 
 # the eval gate first (deterministic, extractive), then the whole suite
-test: models browser
+test: models browser infinity
 	$(RAG) eval --set $(KNOWN_FACTS) --corpus $(SEEDS) --llm none --gate eval/baseline.json --json eval/reports/known_facts-none.json
 	$(PY) -m pytest -q
 
@@ -79,6 +88,7 @@ bench: models
 
 lock:
 	$(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 --find-links $(FIND_LINKS) -o requirements.lock
+	$(VENV)/bin/uv pip compile deploy/infinity.in --python-version 3.11 --find-links $(FIND_LINKS) -o deploy/infinity.lock
 
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) $(INFINITY) data

@@ -8,10 +8,16 @@ one by one). Other models without prompts get the plain texts. The model is
 loaded once per process and per (model, dtype); weights load from the provisioned folder only.
 The ``auto`` dtype is bfloat16 on CPUs with AMX tiles (bf16 matrix multiply in hardware) and
 float32 elsewhere: without AMX, bf16 runs slower than float32 on CPU (README, "Speed").
+
+With ``embed_url`` set, every text goes to an OpenAI-compatible ``/v1/embeddings`` server
+(Text Embeddings Inference, Infinity, vLLM, or ``rag embed-server`` on a GPU machine) instead:
+such servers embed the raw text, so the model's prompts (read from its provisioned folder) are
+put in front of the texts here, and the vectors are normalised here as the local path does.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +32,10 @@ from index.document import Passage
 
 _DTYPES = {"bfloat16": torch.bfloat16, "float32": torch.float32, "float16": torch.float16}
 _LOCK = threading.Lock()
+
+
+class EmbeddingError(RuntimeError):
+    """The embeddings server cannot be reached or answered wrongly; the message says which and why."""
 
 
 def resolve_dtype(name: str, cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
@@ -53,14 +63,59 @@ def _load_model(path: str, dtype: str) -> Any:
     return model
 
 
+def _folder_prompts(model_path: str) -> dict[str, str]:
+    """A sentence-transformers model's named prompts, read from its folder without loading it."""
+    config = Path(model_path) / "config_sentence_transformers.json"
+    if not config.is_file():
+        return {}
+    return dict(json.loads(config.read_text(encoding="utf-8")).get("prompts") or {})
+
+
+class RemoteEncoder:
+    """Texts → unit float32 vectors through an OpenAI-compatible ``/v1/embeddings`` endpoint."""
+
+    def __init__(self, url: str, model: str, api_key: str, batch_size: int, timeout: float) -> None:
+        from openai import OpenAI
+
+        self.url, self.model, self.batch_size = url.rstrip("/"), model, max(1, batch_size)
+        self._client = OpenAI(base_url=self.url, api_key=api_key, timeout=timeout, max_retries=2)
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        import openai
+        from tqdm.auto import tqdm
+
+        rows: list[list[float]] = []
+        starts = range(0, len(texts), self.batch_size)
+        for start in tqdm(starts, desc="embedding (server)", unit="batch", disable=not progress):
+            chunk = texts[start:start + self.batch_size]
+            try:
+                response = self._client.embeddings.create(model=self.model, input=chunk, encoding_format="float")
+            except openai.OpenAIError as exc:
+                raise EmbeddingError(f"embeddings server {self.url}: {type(exc).__name__}: {exc}") from exc
+            data = sorted(response.data, key=lambda item: item.index)
+            if len(data) != len(chunk):
+                raise EmbeddingError(f"embeddings server {self.url} returned {len(data)} vectors for {len(chunk)} texts")
+            rows.extend(item.embedding for item in data)
+        vectors = np.asarray(rows, dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)
+
+
 class PassageEmbedding(BaseEmbedding):
-    """llama-index embedding over a sentence-transformers model, with query/document prompts."""
+    """llama-index embedding over a sentence-transformers model, with query/document prompts;
+    in-process, or on an embeddings server when ``embed_url`` is set."""
 
     model_path: str
     model_name: str = "google/embeddinggemma-300m"
     dtype: str = "float32"
     embed_batch_size: int = 16
+    embed_url: str | None = None
+    api_key: str = "not-needed"
+    url_batch_size: int = 64
+    url_timeout_s: float = 120.0
     _model: Any = PrivateAttr(default=None)
+    _remote: Any = PrivateAttr(default=None)
+    _prompts: Any = PrivateAttr(default=None)
     _query_cache: dict = PrivateAttr(default_factory=dict)
     _text_cache: dict = PrivateAttr(default_factory=dict)
 
@@ -70,14 +125,29 @@ class PassageEmbedding(BaseEmbedding):
                 self._model = _load_model(self.model_path, self.dtype)
         return self._model
 
+    def _server(self) -> RemoteEncoder:
+        if self._remote is None:
+            self._remote = RemoteEncoder(self.embed_url, self.model_name, self.api_key,
+                                         self.url_batch_size, self.url_timeout_s)
+        return self._remote
+
     def load(self) -> "PassageEmbedding":
-        """Load the model now (it loads lazily otherwise)."""
-        self._st()
+        """Load the model now (it loads lazily otherwise); with a server, check that it answers."""
+        if self.embed_url:
+            self._server().encode(["ping"])
+        else:
+            self._st()
         return self
 
     @property
+    def prompts(self) -> dict[str, str]:
+        if self._prompts is None:
+            self._prompts = _folder_prompts(self.model_path) if self.embed_url else dict(self._st().prompts or {})
+        return self._prompts
+
+    @property
     def has_prompts(self) -> bool:
-        return "query" in (self._st().prompts or {})
+        return "query" in self.prompts
 
     def document_text(self, passage: Passage) -> str:
         """The text embedded for a passage: the document prompt with title, section and lead-in."""
@@ -95,6 +165,9 @@ class PassageEmbedding(BaseEmbedding):
     def _encode(self, texts: list[str], *, prompt: str | None, progress: bool = False) -> np.ndarray:
         """Encode with the model's named prompt (``query``/``document``), or none when the
         texts already carry theirs or the model has no prompts."""
+        if self.embed_url:
+            prefix = self.prompts.get(prompt, "") if prompt else ""
+            return self._server().encode([prefix + t for t in texts], progress=progress)
         model = self._st()
         kwargs: dict[str, Any] = {"prompt_name": prompt} if prompt and self.has_prompts else {}
         with torch.inference_mode():
@@ -112,6 +185,14 @@ class PassageEmbedding(BaseEmbedding):
         sentence-level evidence; the extractive answer ranks bare sentences instead)."""
         return self._encode_by_length([self.sentence_text(p, s) for p, s in sentences], prompt=None,
                                       progress=progress)
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        """Raw texts, no prompt added (what an embeddings server is sent)."""
+        return self._encode_by_length(texts, prompt=None, progress=False)
+
+    def count_tokens(self, texts: list[str]) -> int:
+        """Tokens the local model's tokenizer makes of the texts (an embeddings server's usage)."""
+        return sum(len(ids) for ids in self._st().tokenizer(texts)["input_ids"])
 
     def _encode_by_length(self, texts: list[str], *, prompt: str | None, progress: bool) -> np.ndarray:
         """One float32 row per text, in order (encoded sorted by length, so each batch pads little)."""
@@ -162,4 +243,8 @@ def make_embedding(settings) -> PassageEmbedding:
         model_name=settings.embed_model,
         dtype=resolve_dtype(settings.embed_dtype),
         embed_batch_size=settings.embed_batch_size,
+        embed_url=settings.embed_url,
+        api_key=settings.embed_api_key,
+        url_batch_size=settings.embed_url_batch,
+        url_timeout_s=settings.embed_url_timeout_s,
     )

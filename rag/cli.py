@@ -1,4 +1,4 @@
-"""The `rag` command line: models fetch, ingest, ask, cite, serve, eval, bench."""
+"""The `rag` command line: models fetch, ingest, ask, cite, serve, embed-server, eval."""
 
 from __future__ import annotations
 
@@ -150,6 +150,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_embed_server(args: argparse.Namespace) -> int:
+    from index.embed_server import serve
+
+    serve(_settings(args), host=args.host, port=args.port)
+    return 0
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     from eval.runner import run_from_args
 
@@ -197,6 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_serve.add_argument("--llm", help="local | none | URL")
     p_serve.set_defaults(func=_cmd_serve)
 
+    p_embed = sub.add_parser("embed-server", help="serve the embedding model as an OpenAI-compatible "
+                             "/v1/embeddings endpoint (for `embed_url` elsewhere)")
+    p_embed.add_argument("--host", default="127.0.0.1")
+    p_embed.add_argument("--port", type=int, default=7997)
+    p_embed.set_defaults(func=_cmd_embed_server)
+
     p_eval = sub.add_parser("eval", help="run an eval set and report metrics")
     p_eval.add_argument("--set", dest="set_path", required=True, help="eval set (JSONL)")
     p_eval.add_argument("--corpus", help="corpus folder the set refers to (default: the app's corpus); "
@@ -220,7 +233,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except RuntimeError as exc:
+        from index.embed import EmbeddingError  # imported late: `rag models` needs no torch
+
+        if not isinstance(exc, EmbeddingError):
+            raise
+        _show(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     embed_model: str = "google/embeddinggemma-300m"
     embed_dtype: str = "auto"  # bfloat16 where the CPU has AMX, else float32 (faster there)
     embed_batch_size: int = 16
+    # an OpenAI-compatible embeddings server (base URL ending in /v1: TEI, Infinity, vLLM or
+    # `rag embed-server`) serving the same model; unset: the model runs in-process
+    embed_url: str | None = None
+    embed_api_key: str = "not-needed"
+    embed_url_batch: int = 64  # texts per request
+    embed_url_timeout_s: float = 120.0
     # ingest commits its work in batches of about this many passages (memory holds one batch;
     # a killed sync loses at most the batch in flight)
     ingest_batch_passages: int = 256
