@@ -2,8 +2,10 @@
 
 Each file is compared by the sha256 of its bytes with the manifest: unchanged files are
 skipped without loading the embedding model, changed or new files are read, split and
-embedded, removed files lose their passages. Whatever goes wrong with one file (it cannot be
-read, decoded or parsed, a parser gives up or recurses too deep) is caught at that file,
+embedded, removed files lose their passages. Files are read and split in a child process
+(``index/reader_process.py``) that is stopped when a file takes longer than ``max_parse_s`` or
+more memory than ``max_parse_mb``. Whatever goes wrong with one file (it cannot be read, decoded
+or parsed, a parser gives up, recurses too deep, hangs or swells) is caught at that file,
 reported by name with the reason, and the sync goes on; whatever the file had in the index
 stays. Files not even tried (``index/discover.py``: unsupported, hidden, links outside the
 corpus) are reported too.
@@ -26,8 +28,8 @@ from tqdm import tqdm
 
 from index.discover import discover
 from index.document import doc_id_for
-from index.passages import ingest_file
-from index.readers import Limits, ReaderError
+from index.reader_process import ReaderProcess, failure_reason
+from index.readers import Limits
 from index.sentences import SentenceVectors, split_sentences
 from index.store import INDEX_FORMAT, DocEntry, Manifest, StoreError
 from index.writer import IndexWriter, Journal, Work
@@ -70,13 +72,6 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _one_line(exc: BaseException) -> str:
-    if isinstance(exc, ReaderError):
-        return str(exc)
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else 'no detail'}"
 
 
 class _Batches:
@@ -184,7 +179,7 @@ def sync(
             try:
                 digest = _sha256(path)
             except OSError as exc:
-                report.failed.append((doc, _one_line(exc)))
+                report.failed.append((doc, failure_reason(exc)))
                 continue
             entry = manifest.docs.get(doc)
             if entry and entry.sha256 == digest:
@@ -204,8 +199,11 @@ def sync(
                 report.removed.extend(removed)
             with tqdm(total=len(todo) + len(backfill), desc="index", unit="doc", disable=not progress) as bar:
                 batches = _Batches(settings, writer, report, indexed_before, embedding_factory, bar)
-                limits = Limits(max_file_mb=settings.max_file_mb, max_unpacked_mb=settings.max_unpacked_mb)
-                _read_all(todo, corpus_root, manifest, batches, report, limits)
+                limits = Limits(max_file_mb=settings.max_file_mb, max_unpacked_mb=settings.max_unpacked_mb,
+                                max_parse_s=settings.max_parse_s, max_parse_mb=settings.max_parse_mb)
+                if todo:
+                    with ReaderProcess(limits) as reader:
+                        _read_all(todo, corpus_root, manifest, batches, report, reader)
                 for doc in backfill:
                     entry = manifest.docs[doc]
                     batches.add(Work(doc, writer.store.get(entry.passages), entry, embed_passages=False))
@@ -218,14 +216,15 @@ def sync(
 
 
 def _read_all(todo: list[tuple[str, Path, str]], corpus_root: Path, manifest: Manifest, batches: _Batches,
-              report: SyncReport, limits: Limits) -> None:
-    """Read and split each file, queueing it for embedding; a file that fails is reported and left."""
+              report: SyncReport, reader: ReaderProcess) -> None:
+    """Read and split each file (in the reader process), queueing it for embedding; a file that
+    fails is reported and left."""
     doc_ids = {e.doc_id: d for d, e in manifest.docs.items()}
     for doc, path, digest in todo:
         try:
-            document, passages = ingest_file(path, corpus_root, limits=limits)
+            document, passages = reader.read(path, corpus_root)
         except Exception as exc:  # noqa: BLE001 — one file's failure, whatever it is, must not stop the sync
-            reason = _one_line(exc)
+            reason = failure_reason(exc)
         else:
             owner = doc_ids.get(document.doc_id)
             if owner and owner != doc:

@@ -32,10 +32,12 @@ SUPPORTED_EXTENSIONS = frozenset({".txt", ".md", ".markdown", ".html", ".htm", "
 
 @dataclass(frozen=True)
 class Limits:
-    """What one file may cost before it is refused (``Settings.max_file_mb``, ``max_unpacked_mb``)."""
+    """What one file may cost before it is refused (``Settings.max_file_mb`` and the others below)."""
 
     max_file_mb: float = 16  # the file as stored
     max_unpacked_mb: float = 128  # a DOCX's members once decompressed (checked before any is)
+    max_parse_s: float = 120  # reading and splitting one file (index/reader_process.py)
+    max_parse_mb: float = 2048  # the reader process's address space, whatever a parser inflates
 
 TITLE_MAX_CHARS = 90
 _TITLE_LINE_MAX_CHARS = 120

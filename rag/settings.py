@@ -50,9 +50,12 @@ class Settings(BaseSettings):
     # ingest commits its work in batches of about this many passages (memory holds one batch;
     # a killed sync loses at most the batch in flight)
     ingest_batch_passages: int = 256
-    # what one file may cost before ingest refuses it: its size, and a DOCX's decompressed size
+    # what one file may cost before ingest refuses it: its size, a DOCX's decompressed size,
     max_file_mb: float = 16
     max_unpacked_mb: float = 128
+    # reading and splitting one file runs in a child process, stopped past this time or memory
+    max_parse_s: float = 120
+    max_parse_mb: float = 2048
 
     # vector store: embedded PersistentClient under data_dir, or a `chroma run` server by URL
     chroma_url: str | None = None

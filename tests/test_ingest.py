@@ -236,14 +236,14 @@ def test_no_bad_file_stops_a_sync_and_every_file_left_out_is_named(fresh_setting
     (corpus / "loop.txt").symlink_to(corpus / "loop.txt")
     (corpus / "alias.txt").symlink_to(corpus / RU)
     (corpus / ".hidden.txt").write_text("an editor's file", encoding="utf-8")
-    real = index.ingest.ingest_file
+    real = index.ingest.ReaderProcess.read
 
-    def unreadable(path, root, **kwargs):  # the tests run as root, which chmod cannot lock out
+    def unreadable(self, path, root):  # the tests run as root, which chmod cannot lock out
         if path.name == "locked.txt":
             raise PermissionError(13, "Permission denied", str(path))
-        return real(path, root, **kwargs)
+        return real(self, path, root)
 
-    monkeypatch.setattr(index.ingest, "ingest_file", unreadable)
+    monkeypatch.setattr(index.ingest.ReaderProcess, "read", unreadable)
     report = quiet(fresh_settings)
     assert sorted(report.added) == [JA, RU] and not report.complete
     failed, skipped = dict(report.failed), dict(report.skipped)

@@ -1,0 +1,46 @@
+"""Files are read in a child process: a parse past its time or memory limit is stopped, reported
+for that file, and the next file is read by a fresh child."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from index.reader_process import ReaderProcess
+from index.readers import Limits, ReaderError
+from tests.conftest import CORPUS
+
+RU = "003_223ee8f423a3e31d.txt"
+
+
+def test_a_parse_past_the_time_limit_is_stopped_and_the_next_file_is_read(tmp_path):
+    pipe = tmp_path / "never-written.txt"
+    os.mkfifo(pipe)  # reading it blocks for ever: a parser that never returns
+    with ReaderProcess(Limits(max_parse_s=1)) as reader:
+        with pytest.raises(ReaderError, match=r"parsing took longer than 1 s \(max_parse_s\)"):
+            reader.read(pipe, tmp_path)
+        document, passages = reader.read(CORPUS / RU, CORPUS)
+    assert document.lang == "ru" and len(passages) > 5
+
+
+def test_a_parse_past_the_memory_limit_is_refused_and_the_next_file_is_read(tmp_path):
+    # 100,000 elements: BeautifulSoup's tree outgrows a 300 MB address space (the child itself
+    # needs about 240 MB); measured in the README
+    page = tmp_path / "many.html"
+    page.write_text("<html><body>" + "".join(f"<div><p>paragraph {i}.</p></div>" for i in range(100_000))
+                    + "</body></html>", encoding="utf-8")
+    with ReaderProcess(Limits(max_parse_mb=300, max_parse_s=120)) as reader:
+        with pytest.raises(ReaderError, match=r"needed more than 300 MB \(max_parse_mb\)"):
+            reader.read(page, tmp_path)
+        _, passages = reader.read(CORPUS / RU, CORPUS)
+    assert passages
+
+
+def test_a_reader_error_in_the_child_keeps_its_reason(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    with ReaderProcess(Limits()) as reader:
+        with pytest.raises(ReaderError) as caught:
+            reader.read(empty, tmp_path)
+    assert caught.value.path == empty and "cannot read" not in caught.value.reason
