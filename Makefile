@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export UV_LINK_MODE := copy
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test eval fit bench models index lock clean browser infinity
+.PHONY: run test eval fit bench models index lock clean browser infinity reliability
 BENCH := ../shared/bench
 
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -85,6 +85,11 @@ bench: models
 	$(RAG) eval --set $(BENCH)/xquad-en2ru-dev.jsonl --corpus $(BENCH)/corpus/xquad-ru-dev $(BENCH_MODES) --json eval/reports/bench-xquad-en2ru-dev.json | tee eval/reports/bench-xquad-en2ru-dev.md
 	$(RAG) eval --set $(BENCH)/jsquad-valid.jsonl --corpus $(BENCH)/corpus/jsquad-valid $(BENCH_MODES) --json eval/reports/bench-jsquad-valid.json | tee eval/reports/bench-jsquad-valid.md
 	$(PY) bench/retrieval_speed.py --corpus $(BENCH)/corpus/xquad-ru-dev --set $(BENCH)/xquad-ru-dev.jsonl | tee eval/reports/bench-speed.md
+
+# hostile files, kill -9, 50 concurrent sessions, a 10-minute soak, injected instructions (local LLM):
+# one table (bench/reliability.py; `make test` runs its quick size)
+reliability: models
+	$(PY) bench/reliability.py --json eval/reports/reliability.json | tee eval/reports/reliability.md
 
 lock:
 	$(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 --find-links $(FIND_LINKS) -o requirements.lock

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import json
+import logging
 import os
 import resource
 import subprocess
@@ -34,6 +35,7 @@ def _serve(conn, limits: Limits) -> None:
     from index.passages import ingest_file  # the child imports the readers only, no torch
 
     detect_language("warm up")  # the language model loads now, not inside the first file's time limit
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # a broken PDF is reported once, as the file's reason
 
     if limits.max_parse_mb > 0:
         cap = int(limits.max_parse_mb * 2**20)

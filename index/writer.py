@@ -122,3 +122,24 @@ class IndexWriter:
             self.manifest.docs[w.doc] = w.entry
         self.manifest.save(self.settings.manifest_path)
         self.journal.end()
+
+
+def consistency_problems(settings) -> list[str]:
+    """What disagrees between the stores and the manifest (empty when Chroma, BM25 and the
+    sentence vectors hold exactly the manifest's passages and no batch is open)."""
+    manifest = Manifest.load(settings.manifest_path)
+    ids = {pid for e in manifest.docs.values() for pid in e.passages}
+    problems = []
+    stored = PassageStore(settings).count()
+    if stored != len(ids):
+        problems.append(f"Chroma holds {stored} passages, the manifest names {len(ids)}")
+    lexical = set(LexicalIndex.load(settings.lexical_dir).ids())
+    if lexical != ids:
+        problems.append(f"BM25: {len(lexical - ids)} passages too many, {len(ids - lexical)} missing")
+    sentences = SentenceVectors.load(settings.sentences_dir)
+    missing = [e.doc_id for e in manifest.docs.values() if not sentences.has_document(e.doc_id)]
+    if missing:
+        problems.append(f"sentence vectors missing for {len(missing)} documents")
+    if Journal(settings).pending():
+        problems.append("a batch is still open (ingest-journal.json)")
+    return problems

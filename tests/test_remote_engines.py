@@ -1,6 +1,6 @@
 """The app on servers instead of in-process engines, reached over loopback HTTP: a real `chroma run`
-server, and OpenAI-compatible embeddings servers in their own processes — Infinity (a third-party
-server, installed by `make infinity` in its own virtualenv) and the project's `rag embed-server`."""
+server process, and OpenAI-compatible embeddings servers — Infinity (a third-party server process,
+installed by `make infinity` in its own virtualenv) and the project's `rag embed-server` app."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -58,13 +59,25 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def embed_url(tmp_path_factory):
+def embed_url():
+    """`rag embed-server`'s app on a real HTTP port, in a thread of this process (its model is the
+    one the other tests have loaded; Infinity below is the separate server process)."""
+    import uvicorn
+
+    from index.embed import make_embedding
+    from index.embed_server import create_app
+
     port = _free_port()
-    log = tmp_path_factory.mktemp("embed-server") / "server.log"
-    proc = _start([str(BIN / "rag"), "embed-server", "--port", str(port)],
-                  f"http://127.0.0.1:{port}/health", log)
+    embedding = make_embedding(make_settings(Path("/nonexistent"))).load()
+    server = uvicorn.Server(uvicorn.Config(create_app(embedding), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.1)
     yield f"http://127.0.0.1:{port}/v1"
-    _stop(proc)
+    server.should_exit = True
+    thread.join(30)
 
 
 INFINITY = REPO / ".venv-infinity" / "bin" / "infinity_emb"
@@ -160,15 +173,16 @@ def test_ingest_and_ask_on_a_chroma_server_and_an_embeddings_server(tmp_path, in
     assert service.retriever.embedding._model is None
 
 
-def test_unreachable_embeddings_server_is_a_clear_error_and_indexes_nothing(tmp_path):
+def test_unreachable_embeddings_server_is_a_clear_error_and_indexes_nothing(tmp_path, monkeypatch, capsys):
+    from index.store import Manifest
+    from rag.cli import main
+
     copy_corpus(tmp_path / "corpus")
     url = f"http://127.0.0.1:{_free_port()}/v1"
-    env = {**os.environ, "RAG_CORPUS_DIR": str(tmp_path / "corpus"), "RAG_DATA_DIR": str(tmp_path / "data"),
-           "RAG_EMBED_URL": url, "RAG_EMBED_URL_TIMEOUT_S": "5"}
-    done = subprocess.run([str(BIN / "rag"), "ingest", "--quiet"], env=env, capture_output=True, text=True,
-                          timeout=300)
-    assert done.returncode == 2, done.stderr
-    assert f"error: embeddings server {url}" in done.stderr and "Traceback" not in done.stderr
-    from index.store import Manifest
-
+    for name, value in {"RAG_CORPUS_DIR": str(tmp_path / "corpus"), "RAG_DATA_DIR": str(tmp_path / "data"),
+                        "RAG_EMBED_URL": url, "RAG_EMBED_URL_TIMEOUT_S": "5"}.items():
+        monkeypatch.setenv(name, value)
+    assert main(["ingest", "--quiet"]) == 2
+    stderr = capsys.readouterr().err
+    assert f"error: embeddings server {url}" in stderr and "Traceback" not in stderr
     assert Manifest.load(tmp_path / "data" / "manifest.json").docs == {}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from gradio_client import Client
 
@@ -43,34 +41,12 @@ def test_documents_lists_the_index(url):
     assert all(d["passages"] > 0 for d in docs)
 
 
-def _chat(c: Client, message: str):
-    messages, *_ = c.predict(message, False, 5, [], "", "", [], api_name="/chat")
-    return messages
-
-
 def _texts(messages) -> list[str]:
     out = []
     for m in messages:
         content = m["content"]
         out.append(content if isinstance(content, str) else " ".join(p.get("text", "") for p in content))
     return out
-
-
-def test_two_sessions_keep_separate_histories(url):
-    a, b = client(url), client(url)
-    results: dict[str, list] = {}
-
-    def run(name, c, first, second):
-        _chat(c, first)
-        results[name] = _texts(_chat(c, second))
-
-    ta = threading.Thread(target=run, args=("a", a, TREATY, "When was it signed?"))
-    tb = threading.Thread(target=run, args=("b", b, "Кто председательствовал на втором министерском диалоге?",
-                                            "Где он проходил?"))
-    ta.start(); tb.start(); ta.join(300); tb.join(300)
-    assert len(results["a"]) == 4 and len(results["b"]) == 4  # two turns each, nobody else's
-    assert TREATY in results["a"][0] and "председательствовал" not in " ".join(results["a"])
-    assert "председательствовал" in results["b"][0] and TREATY not in " ".join(results["b"])
 
 
 def test_answers_and_documents_are_escaped_in_the_chat(url):
