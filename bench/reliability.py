@@ -24,6 +24,7 @@ LLM are left out). Everything runs on loopback in a temporary folder; nothing he
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
 import resource
@@ -283,7 +284,7 @@ def _session(url: str, n: int, asks: int, chats: int, expected: dict[str, str], 
             messages, *_ = client.predict(q, False, 5, [], "", "", [], api_name="/chat")
             latencies.append(time.perf_counter() - t0)
             history.append(q)
-            users = [t for i, t in enumerate(_texts(messages)) if i % 2 == 0]
+            users = [html.unescape(t) for i, t in enumerate(_texts(messages)) if i % 2 == 0]  # shown escaped
             if len(messages) != 2 * len(history) or any(h not in u for h, u in zip(history, users)):
                 crossed.append(f"session {n}: chat history holds {len(messages)} messages not all its own")
     except Exception as exc:  # noqa: BLE001 — counted, the load goes on
