@@ -42,7 +42,10 @@ def _serve(conn, limits: Limits) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     conn.send(("ready", None))
     while True:
-        job = conn.recv()
+        try:
+            job = conn.recv()
+        except EOFError:  # the parent is gone (killed): nothing more to read
+            return
         if job is None:
             return
         path, corpus_root = job
