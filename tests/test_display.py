@@ -35,3 +35,11 @@ def test_rag_cite_plain_output_carries_no_control_characters(monkeypatch, capsys
     out = capsys.readouterr().out
     assert "2025-11-27 in Tokyo" in out and "more" in out
     assert not [c for c in out if (ord(c) < 0x20 and c not in "\n\t") or 0x202A <= ord(c) <= 0x2069]
+
+
+def test_the_page_escapes_each_character_once():
+    # an apostrophe is one character reference, not "&#x27;" whose "#" is escaped again
+    assert esc("Juma's #1 [x] <i>&") == "Juma&#39;s &#35;1 &#91;x&#93; &lt;i&gt;&amp;"
+    import html
+
+    assert html.unescape(esc("Daler Juma's position? (see *note*)")) == "Daler Juma's position? (see *note*)"

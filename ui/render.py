@@ -8,19 +8,22 @@ chat. Only the markup this module writes itself (marker links, highlights) is li
 
 from __future__ import annotations
 
-import html
 import re
 from urllib.parse import quote
 
 from rag.display import plain
 
-_MARKDOWN_ACTIVE = str.maketrans({c: f"&#{ord(c)};" for c in "[]()*_`#|!~\\"})
+# HTML's special characters and Markdown's active ones, each to a character reference, in one
+# pass: escaping HTML first and Markdown after turned the "#" of "&#x27;" into "&#35;", so every
+# apostrophe showed as "&#x27;" on the page
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
+                          **{c: f"&#{ord(c)};" for c in "[]()*_`#|!~\\"}})
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
 def esc(text: object) -> str:
     """Escape for HTML and neutralise Markdown syntax; control and bidi characters dropped."""
-    return html.escape(plain(text), quote=True).translate(_MARKDOWN_ACTIVE)
+    return plain(text).translate(_ESCAPES)
 
 
 def cite_url(passage_id: str) -> str:
