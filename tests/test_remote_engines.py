@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -19,18 +18,13 @@ import pytest
 
 from rag.service import AskOptions
 from tests.conftest import CORPUS, REPO, copy_corpus, make_settings
+from tests.ui_server import free_port
 
 BIN = Path(sys.executable).parent
 # the shorter seed document (14 passages) and a question it answers: embedding over HTTP costs as
 # much as in-process, so the round trip is tested on one document
 DOCUMENT = "003_223ee8f423a3e31d.txt"
 CHAIR = "Кто председательствовал на втором министерском диалоге по экономике и энергетике?"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _start(cmd: list[str], ready_url: str, log: Path, timeout: float = 180.0) -> subprocess.Popen:
@@ -67,7 +61,7 @@ def embed_url():
     from index.embed import make_embedding
     from index.embed_server import create_app
 
-    port = _free_port()
+    port = free_port()
     embedding = make_embedding(make_settings(Path("/nonexistent"))).load()
     server = uvicorn.Server(uvicorn.Config(create_app(embedding), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -91,7 +85,7 @@ def infinity_url(tmp_path_factory):
     from rag.models import resolve_embedding
     from rag.settings import Settings
 
-    settings, port = Settings(), _free_port()
+    settings, port = Settings(), free_port()
     log = tmp_path_factory.mktemp("infinity") / "server.log"
     os.environ.setdefault("INFINITY_ANONYMOUS_USAGE_STATS", "0")
     proc = _start([str(INFINITY), "v2", "--model-id", resolve_embedding(settings.embed_model, settings.models_dir),
@@ -110,7 +104,7 @@ def any_embed_url(request):
 
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory):
-    port = _free_port()
+    port = free_port()
     root = tmp_path_factory.mktemp("chroma-server")
     proc = _start([str(BIN / "chroma"), "run", "--path", str(root / "db"), "--host", "127.0.0.1", "--port", str(port)],
                   f"http://127.0.0.1:{port}/api/v2/heartbeat", root / "server.log")
@@ -178,7 +172,7 @@ def test_unreachable_embeddings_server_is_a_clear_error_and_indexes_nothing(tmp_
     from rag.cli import main
 
     copy_corpus(tmp_path / "corpus")
-    url = f"http://127.0.0.1:{_free_port()}/v1"
+    url = f"http://127.0.0.1:{free_port()}/v1"
     for name, value in {"RAG_CORPUS_DIR": str(tmp_path / "corpus"), "RAG_DATA_DIR": str(tmp_path / "data"),
                         "RAG_EMBED_URL": url, "RAG_EMBED_URL_TIMEOUT_S": "5"}.items():
         monkeypatch.setenv(name, value)
