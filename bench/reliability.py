@@ -129,7 +129,7 @@ def _ingest_outcomes(stderr: str, stdout: str) -> dict[str, str]:
 
 
 def check_hostile(work: Path) -> dict:
-    from index.store import Manifest
+    from index.manifest import Manifest
     from index.writer import consistency_problems
     from rag.settings import Settings
 
@@ -169,7 +169,7 @@ DOCS_KILLED = 3  # copies of the shorter seed, a batch each: two runs killed aft
 # ---- kill -9 --------------------------------------------------------------------------------
 
 def check_kill(work: Path) -> dict:
-    from index.store import Manifest
+    from index.manifest import Manifest
     from index.writer import consistency_problems
     from rag.settings import Settings
 
@@ -385,8 +385,8 @@ INJECTIONS = {
 
 def check_injection(work: Path) -> dict:
     from index.ingest import sync
-    from rag.retrieve import Filters
-    from rag.service import AskOptions, RagService
+    from rag.options import AskOptions, Filters
+    from rag.service import RagService
     from rag.settings import Settings
 
     corpus, data = work / "corpus", work / "data"

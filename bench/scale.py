@@ -177,7 +177,7 @@ def main() -> None:
     corpus, data = work / "corpus", work / "data"
     figures: dict[str, float | int] = {}
     if args.reuse and args.work:
-        from index.store import Manifest
+        from index.manifest import Manifest
 
         manifest = Manifest.load(data / "manifest.json")
         figures |= {"passages": sum(len(e.passages) for e in manifest.docs.values()), "files": len(manifest.docs)}
@@ -193,7 +193,7 @@ def main() -> None:
                     "ingest_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}
         print(f"ingest: {figures['ingest_s']} s, peak RSS {figures['ingest_rss_mb']} MB (random vectors)")
 
-    from rag.retrieve import Filters
+    from rag.options import Filters
     from rag.service import RagService
 
     service = RagService(_settings(corpus, data))

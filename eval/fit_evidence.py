@@ -58,7 +58,7 @@ class Question:
 def question_for(name: str, service, item, docs_filter=None, silent: bool = False) -> Question | None:
     """The question's candidates and their labels; ``silent``: asked over ``docs_filter``, the
     corpus less the question's evidence documents."""
-    from rag.retrieve import Filters
+    from rag.options import Filters
 
     settings = service.settings
     filters = Filters(docs=docs_filter) if docs_filter is not None else None

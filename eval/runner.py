@@ -205,8 +205,7 @@ def run_eval(service_factory, settings, set_path: Path, *, llm: str = "none", li
     every question runs over the corpus less a quarter of its documents, and the questions
     those documents answer count as unanswerable.
     """
-    from rag.retrieve import Filters
-    from rag.service import AskOptions
+    from rag.options import AskOptions, Filters
 
     items = splits.select(load_eval_set(set_path), split)
     items = items[:limit] if limit else items

@@ -92,3 +92,9 @@ def doc_id_for(path: Path, corpus_root: Path) -> tuple[str, str]:
     """(doc_id, doc) for a file under the corpus root."""
     rel = path.resolve().relative_to(corpus_root.resolve())
     return rel.with_suffix("").as_posix(), rel.as_posix()
+
+
+def date_number(date: str) -> int:
+    """ISO date → YYYYMMDD integer for range filters (Chroma compares numbers only); 0 if none."""
+    digits = date.replace("-", "")
+    return int(digits.ljust(8, "0")) if digits.isdigit() else 0

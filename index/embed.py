@@ -221,12 +221,13 @@ class PassageEmbedding(BaseEmbedding):
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
         # the extractive answerer embeds the bare sentences of the passages it may quote; the
-        # same passages come back across questions, so they are cached
+        # same passages come back across questions, so they are cached (float32 rows: 3 KB each,
+        # where a list of Python floats took 25 KB)
         todo = [t for t in dict.fromkeys(texts) if t not in self._text_cache]
         if todo:
             if len(self._text_cache) > 20_000:
                 self._text_cache.clear()
-            self._text_cache.update(zip(todo, self._encode(todo, prompt="document").tolist()))
+            self._text_cache.update(zip(todo, self._encode(todo, prompt="document")))
         return [self._text_cache[t] for t in texts]
 
 

@@ -31,7 +31,8 @@ from index.document import doc_id_for
 from index.reader_process import ReaderProcess, failure_reason
 from index.readers import Limits
 from index.sentences import SentenceVectors, split_sentences
-from index.store import INDEX_FORMAT, DocEntry, Manifest, StoreError
+from index.manifest import INDEX_FORMAT, DocEntry, Manifest
+from index.store import StoreError
 from index.writer import IndexWriter, Journal, Work
 
 

@@ -1,19 +1,13 @@
-"""The index on disk: Chroma collection (vectors, passage text, metadata) plus the manifest.
+"""The index on disk: the Chroma collection (vectors, passage text, metadata).
 
 Chroma is reached through llama-index's ``ChromaVectorStore``: an embedded ``PersistentClient``
 under ``data/chroma`` by default, or a ``chroma run`` server when ``chroma_url`` is set. The
-collection records the embedding model that filled it and refuses another one. The manifest
-(``data/manifest.json``, written atomically) maps each document to the sha256 of its bytes,
-its metadata and its passage IDs: it is what incremental sync compares against.
+collection records the embedding model that filled it and refuses another one. What is in
+it is listed by the manifest (``index/manifest.py``).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlparse
 
 import chromadb
@@ -21,7 +15,7 @@ import numpy as np
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from index.document import Passage
+from index.document import Passage, date_number
 
 # metadata kept on every Chroma record (Chroma metadata values are scalars)
 _PASSAGE_META = ("doc", "n", "start", "end", "section", "lead", "title", "date", "place", "source", "note", "lang")
@@ -29,12 +23,6 @@ _PASSAGE_META = ("doc", "n", "start", "end", "section", "lead", "title", "date",
 
 class StoreError(RuntimeError):
     """The index cannot be opened or written as asked; the message says why."""
-
-
-def date_number(date: str) -> int:
-    """ISO date → YYYYMMDD integer for range filters (Chroma compares numbers only); 0 if none."""
-    digits = date.replace("-", "")
-    return int(digits.ljust(8, "0")) if digits.isdigit() else 0
 
 
 def passage_to_node(passage: Passage, embedding: list[float]) -> TextNode:
@@ -49,53 +37,6 @@ def passage_to_node(passage: Passage, embedding: list[float]) -> TextNode:
 def node_to_passage(node_id: str, text: str, metadata: dict) -> Passage:
     fields = {key: metadata.get(key, "") for key in _PASSAGE_META}
     return Passage(id=node_id, doc_id=metadata.get("doc_id", ""), text=text, **fields)
-
-
-@dataclass
-class DocEntry:
-    """What the manifest knows of one indexed document."""
-
-    doc_id: str
-    sha256: str
-    passages: list[str]
-    metadata: dict[str, str] = field(default_factory=dict)
-
-
-# what passages and their indexed texts are made of; a manifest of another format is re-indexed
-INDEX_FORMAT = 3  # 2: list items carry their lead-in; 3: sentences are embedded with their passage's title
-
-
-@dataclass
-class Manifest:
-    embed_model: str = ""
-    docs: dict[str, DocEntry] = field(default_factory=dict)  # keyed by `doc` (relative path)
-    format: int = INDEX_FORMAT
-
-    @classmethod
-    def load(cls, path: Path) -> "Manifest":
-        if not path.is_file():
-            return cls()
-        data = json.loads(path.read_text(encoding="utf-8"))
-        docs = {doc: DocEntry(**entry) for doc, entry in data.get("docs", {}).items()}
-        return cls(embed_model=data.get("embed_model", ""), docs=docs, format=data.get("format", 1))
-
-    def save(self, path: Path) -> None:
-        data = {"embed_model": self.embed_model, "format": self.format,
-                "docs": {doc: entry.__dict__ for doc, entry in sorted(self.docs.items())}}
-        atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=1))
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def chroma_client(settings) -> "chromadb.ClientAPI":

@@ -21,7 +21,8 @@ import numpy as np
 from index.document import Passage
 from index.lexical import LexicalIndex
 from index.sentences import SentenceVectors
-from index.store import DocEntry, Manifest, PassageStore, atomic_write_text
+from index.manifest import DocEntry, Manifest, atomic_write_text
+from index.store import PassageStore
 
 
 @dataclass

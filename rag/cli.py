@@ -69,8 +69,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 def _ensure_index(settings) -> bool:
     """Index the corpus first when nothing is indexed yet (as `rag ingest` does, with its progress
     bar, on standard error); False, with a message naming `rag ingest`, when nothing could be."""
-    from index.readers import SUPPORTED_EXTENSIONS
-    from index.store import Manifest
+    from index.manifest import Manifest
 
     if Manifest.load(settings.manifest_path).docs:
         return True
@@ -78,19 +77,22 @@ def _ensure_index(settings) -> bool:
     _sync(settings, None, progress=True, out=sys.stderr)
     if Manifest.load(settings.manifest_path).docs:
         return True
+    from index.readers import SUPPORTED_EXTENSIONS
+
     print(f"error: no document could be indexed from {settings.corpus_dir}: put documents "
           f"({', '.join(sorted(SUPPORTED_EXTENSIONS))}) there, then run `rag ingest`", file=sys.stderr)
     return False
 
 
 def _filters(args: argparse.Namespace):
-    from rag.retrieve import Filters
+    from rag.options import Filters
 
     return Filters(docs=args.doc or [], since=args.since or "", until=args.until or "", langs=args.lang or [])
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
-    from rag.service import AskOptions, RagService
+    from rag.options import AskOptions
+    from rag.service import RagService
 
     settings = _settings(args)
     if not _ensure_index(settings):
@@ -117,7 +119,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _cmd_cite(args: argparse.Namespace) -> int:
-    from rag.service import CitationNotFound, RagService
+    from rag.options import CitationNotFound
+    from rag.service import RagService
 
     service = RagService(_settings(args))
     try:

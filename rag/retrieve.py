@@ -27,7 +27,7 @@ corpus says anything relevant at all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -36,38 +36,29 @@ from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, TextNode
 from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
 
-from index.document import Passage
+from index.document import Passage, date_number
 from index.language import detect_language
 from index.lexical import LexicalIndex
 from index.sentences import SentenceVectors
-from index.store import Manifest, PassageStore, date_number, node_to_passage
+from index.manifest import Manifest
+from index.store import PassageStore, node_to_passage
+from rag.options import Filters
 
 MODES = ("hybrid", "dense", "lexical")
 
 
-@dataclass
-class Filters:
-    """Restrictions on what may be retrieved; empty means everything."""
-
-    docs: list[str] = field(default_factory=list)  # doc IDs or file names
-    since: str = ""  # ISO date, inclusive
-    until: str = ""
-    langs: list[str] = field(default_factory=list)
-
-    def is_empty(self) -> bool:
-        return not (self.docs or self.since or self.until or self.langs)
-
-    def metadata_filters(self) -> MetadataFilters | None:
-        parts: list[MetadataFilter] = []
-        if self.docs:
-            parts.append(MetadataFilter(key="doc_id", value=self.docs, operator=FilterOperator.IN))
-        if self.since:
-            parts.append(MetadataFilter(key="date_num", value=date_number(self.since), operator=FilterOperator.GTE))
-        if self.until:
-            parts.append(MetadataFilter(key="date_num", value=date_number(self.until), operator=FilterOperator.LTE))
-        if self.langs:
-            parts.append(MetadataFilter(key="lang", value=self.langs, operator=FilterOperator.IN))
-        return MetadataFilters(filters=parts) if parts else None
+def metadata_filters(filters: Filters) -> MetadataFilters | None:
+    """The filters as llama-index metadata filters over the Chroma records."""
+    parts: list[MetadataFilter] = []
+    if filters.docs:
+        parts.append(MetadataFilter(key="doc_id", value=filters.docs, operator=FilterOperator.IN))
+    if filters.since:
+        parts.append(MetadataFilter(key="date_num", value=date_number(filters.since), operator=FilterOperator.GTE))
+    if filters.until:
+        parts.append(MetadataFilter(key="date_num", value=date_number(filters.until), operator=FilterOperator.LTE))
+    if filters.langs:
+        parts.append(MetadataFilter(key="lang", value=filters.langs, operator=FilterOperator.IN))
+    return MetadataFilters(filters=parts) if parts else None
 
 
 @dataclass
@@ -122,7 +113,7 @@ class HybridRetriever(BaseRetriever):
 
     def dense(self, query: str, k: int, filters: Filters | None) -> list[tuple[Passage, float]]:
         retriever = self._vector_index.as_retriever(
-            similarity_top_k=k, filters=filters.metadata_filters() if filters else None
+            similarity_top_k=k, filters=metadata_filters(filters) if filters else None
         )
         hits = retriever.retrieve(QueryBundle(query_str=query))
         return [(node_to_passage(h.node.node_id, h.node.get_content(), h.node.metadata), float(h.score or 0.0))

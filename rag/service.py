@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 import numpy as np
@@ -18,16 +17,14 @@ from index.document import Passage
 from index.language import detect_language
 from index.lexical import LexicalIndex
 from index.sentences import SentenceVectors
-from index.store import Manifest, PassageStore
+from index.manifest import Manifest
+from index.store import PassageStore
 from rag.answer import generate_answer
 from rag import evidence
 from rag.extractive import quoted_answer
 from rag.messages import message
-from rag.retrieve import Filters, HybridRetriever, ScoredPassage
-
-
-class CitationNotFound(KeyError):
-    """No passage has the asked ID."""
+from rag.options import AskOptions, CitationNotFound, Filters
+from rag.retrieve import HybridRetriever, ScoredPassage
 
 
 def passage_json(p: Passage, score: float | None = None) -> dict[str, Any]:
@@ -37,14 +34,6 @@ def passage_json(p: Passage, score: float | None = None) -> dict[str, Any]:
     if score is not None:
         data["score"] = round(score, 6)
     return data
-
-
-@dataclass
-class AskOptions:
-    llm: str | None = None  # "local" | "none" | URL; None = the settings' choice
-    filters: Filters | None = None
-    top_k: int | None = None  # passages returned as sources
-    history: list[tuple[str, str]] = field(default_factory=list)  # (user, assistant) turns
 
 
 class RagService:
@@ -103,20 +92,20 @@ class RagService:
         t0 = time.perf_counter()
         lang = detect_language(question)
         llm_spec = options.llm or self.settings.llm
+        if not self.retriever.manifest.docs:  # say so, rather than "the corpus does not answer"
+            yield {"type": "sources", "passages": [], "question": question}
+            yield {"type": "final", "result": {
+                "question": question, "standalone_question": question, "lang": lang,
+                "answer": message("empty_index", lang), "abstained": True, "mode": "empty_index",
+                "checks": {}, "citations": [], "passages": [],
+                "timings": {"total_s": round(time.perf_counter() - t0, 3)}}}
+            return
         standalone = question
         if options.history:
             from rag.chat import condense_question
 
             standalone = condense_question(question, options.history, llm_spec, self.settings)
         top_k = options.top_k or self.settings.top_k
-        if not self.retriever.manifest.docs:  # say so, rather than "the corpus does not answer"
-            yield {"type": "sources", "passages": [], "question": standalone}
-            yield {"type": "final", "result": {
-                "question": question, "standalone_question": standalone, "lang": lang,
-                "answer": message("empty_index", lang), "abstained": True, "mode": "empty_index",
-                "checks": {}, "citations": [], "passages": [],
-                "timings": {"total_s": round(time.perf_counter() - t0, 3)}}}
-            return
         hits = self.search(standalone, k=top_k, filters=options.filters)
         passages_out = [passage_json(h.passage, h.score) for h in hits]
         timings = {"sources_s": round(time.perf_counter() - t0, 3)}
@@ -187,8 +176,7 @@ class RagService:
         return None
 
     def documents(self) -> list[dict[str, Any]]:
-        return [{"doc": doc, "doc_id": e.doc_id, **e.metadata, "passages": len(e.passages)}
-                for doc, e in sorted(self.retriever.manifest.docs.items())]
+        return self.retriever.manifest.listing()
 
     def document(self, doc_id: str) -> dict[str, Any]:
         entry = self._manifest_entry(doc_id)

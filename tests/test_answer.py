@@ -9,7 +9,8 @@ import pytest
 from index.document import Passage
 from index.language import in_language
 from rag.answer import check_answer
-from rag.service import AskOptions, RagService
+from rag.options import AskOptions
+from rag.service import RagService
 from tests.conftest import make_settings, copy_corpus
 from tests.ui_server import XSS_DOC
 

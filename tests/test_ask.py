@@ -6,8 +6,7 @@ import re
 
 import pytest
 
-from rag.retrieve import Filters
-from rag.service import AskOptions, CitationNotFound
+from rag.options import AskOptions, CitationNotFound, Filters
 from tests.conftest import make_settings
 
 TREATY = {

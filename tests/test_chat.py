@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rag.chat import condense_by_rule, needs_context
-from rag.service import AskOptions
+from rag.options import AskOptions
 
 TREATY_Q = "Tell me about the double taxation treaty between Japan and Turkmenistan."
 

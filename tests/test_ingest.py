@@ -10,7 +10,8 @@ import pytest
 from index.ingest import sync
 from index.lexical import LexicalIndex
 from index.sentences import SentenceVectors
-from index.store import INDEX_FORMAT, Manifest, PassageStore, StoreError
+from index.manifest import INDEX_FORMAT, Manifest
+from index.store import PassageStore, StoreError
 
 JA = "000_6f479204fdb56844.txt"
 RU = "003_223ee8f423a3e31d.txt"

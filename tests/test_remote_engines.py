@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.service import AskOptions
+from rag.options import AskOptions
 from tests.conftest import CORPUS, REPO, copy_corpus, make_settings
 from tests.ui_server import free_port
 
@@ -147,7 +147,7 @@ def test_ingest_and_ask_on_a_chroma_server_and_an_embeddings_server(tmp_path, in
     import chromadb
 
     from index.ingest import sync
-    from index.store import Manifest
+    from index.manifest import Manifest
     from rag.service import RagService
 
     (tmp_path / "corpus").mkdir()
@@ -168,7 +168,7 @@ def test_ingest_and_ask_on_a_chroma_server_and_an_embeddings_server(tmp_path, in
 
 
 def test_unreachable_embeddings_server_is_a_clear_error_and_indexes_nothing(tmp_path, monkeypatch, capsys):
-    from index.store import Manifest
+    from index.manifest import Manifest
     from rag.cli import main
 
     copy_corpus(tmp_path / "corpus")

@@ -29,7 +29,7 @@ def running_app(root: Path, **overrides):
     settings = make_settings(root, **overrides)
     sync(settings, progress=False, log=lambda _m: None)
     port = free_port()
-    app = launch(RagService(settings), settings, host="127.0.0.1", port=port, block=False)
+    app = launch(RagService(settings), settings, host="127.0.0.1", port=port)
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:

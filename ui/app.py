@@ -4,20 +4,26 @@ Everything goes through ``RagService`` (the same pipeline as the CLI and the eva
 browser session keeps its own chat in ``gr.State``; nothing is shared between users but the
 index and the models. Named API endpoints: ``/ask``, ``/cite``, ``/documents`` (JSON, as the
 CLI's ``--json``) and ``/chat`` (one turn of a session's conversation).
+
+``rag serve`` puts the page up first: this module imports Gradio and the request types only,
+and the pipeline (llama-index, Chroma, torch, the models, the index) loads in the background
+once the server listens (``LoadingService``).
 """
 
 from __future__ import annotations
 
 import threading
-
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from rag.retrieve import Filters
-from rag.service import AskOptions, CitationNotFound, RagService
+from index.manifest import Manifest
+from rag.options import AskOptions, CitationNotFound, Filters
 from ui import render
 from ui.labels import I18N, labels_for
+
+if TYPE_CHECKING:
+    from rag.service import RagService
 
 LANG_CHOICES = ["ja", "ru", "en"]
 
@@ -27,8 +33,8 @@ def _filters(docs: list[str] | None, since: str, until: str, langs: list[str] | 
                    langs=list(langs or []))
 
 
-def build_app(service: RagService, settings) -> gr.Blocks:
-    documents = service.documents()
+def build_app(service: "RagService | LoadingService", settings) -> gr.Blocks:
+    documents = Manifest.load(settings.manifest_path).listing()
     doc_choices = [(f"{d.get('title') or d['doc']} ({d['doc']})", d["doc_id"]) for d in documents]
 
     def chat(message: str, llm_on: bool, k: int, docs, since: str, until: str, langs,
@@ -156,18 +162,50 @@ def build_app(service: RagService, settings) -> gr.Blocks:
     return app
 
 
-def launch(service: RagService, settings, *, host: str, port: int, block: bool = True) -> gr.Blocks:
+def launch(service: "RagService | LoadingService", settings, *, host: str, port: int,
+           quiet: bool = True) -> gr.Blocks:
+    """Start the app's server and return once it listens."""
     app = build_app(service, settings)
     auth = tuple(settings.auth.split(":", 1)) if settings.auth else None
     app.queue(default_concurrency_limit=2)
     app.launch(server_name=host, server_port=port, auth=auth, i18n=I18N, css=render.CSS, js=render.SCROLL_JS,
-               prevent_thread_lock=not block, show_error=True, quiet=not block)
+               prevent_thread_lock=True, show_error=True, quiet=quiet)
     return app
 
 
+class LoadingService:
+    """Stands for a ``RagService`` that is imported, built and warmed up in a background thread;
+    any use of it waits until that is done. If the pipeline cannot even be imported or built,
+    every use raises an error saying so (the server log holds the traceback)."""
+
+    def __init__(self, settings) -> None:
+        self._settings = settings
+        self._service: RagService | None = None
+        self._loaded = threading.Event()
+
+    def start(self) -> None:
+        threading.Thread(target=self._load, name="warm-up", daemon=True).start()
+
+    def _load(self) -> None:
+        try:
+            from rag.service import RagService
+
+            self._service = RagService(self._settings)
+            self._service.warm_up()  # a failure here is met again, and reported, by the first request
+        finally:
+            self._loaded.set()
+
+    def __getattr__(self, name: str):
+        self._loaded.wait()
+        if self._service is None:
+            raise RuntimeError("the answering pipeline failed to load; see the server log")
+        return getattr(self._service, name)
+
+
 def serve(settings, host: str, port: int) -> None:
-    """Serve until interrupted; the models load and the index opens meanwhile, in the background
-    (a question asked before they are ready waits for them)."""
-    service = RagService(settings)
-    threading.Thread(target=service.warm_up, name="warm-up", daemon=True).start()
-    launch(service, settings, host=host, port=port)
+    """Serve until interrupted. The page is up as soon as Gradio listens; the pipeline loads
+    after that, in the background (a question asked before it is ready waits for it)."""
+    service = LoadingService(settings)
+    app = launch(service, settings, host=host, port=port, quiet=False)
+    service.start()
+    app.block_thread()

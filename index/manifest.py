@@ -1,0 +1,65 @@
+"""The manifest (``data/manifest.json``): each indexed document's sha256, metadata and passage
+IDs. It is what incremental sync compares against and what the app lists as documents; it needs
+nothing heavier than ``json``, so reading it never waits for Chroma, llama-index or torch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class DocEntry:
+    """What the manifest knows of one indexed document."""
+
+    doc_id: str
+    sha256: str
+    passages: list[str]
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+# what passages and their indexed texts are made of; a manifest of another format is re-indexed
+INDEX_FORMAT = 3  # 2: list items carry their lead-in; 3: sentences are embedded with their passage's title
+
+
+@dataclass
+class Manifest:
+    embed_model: str = ""
+    docs: dict[str, DocEntry] = field(default_factory=dict)  # keyed by `doc` (relative path)
+    format: int = INDEX_FORMAT
+
+    @classmethod
+    def load(cls, path: Path) -> "Manifest":
+        if not path.is_file():
+            return cls()
+        data = json.loads(path.read_text(encoding="utf-8"))
+        docs = {doc: DocEntry(**entry) for doc, entry in data.get("docs", {}).items()}
+        return cls(embed_model=data.get("embed_model", ""), docs=docs, format=data.get("format", 1))
+
+    def listing(self) -> list[dict[str, Any]]:
+        """One row per document, by file name: what the app and ``/documents`` show."""
+        return [{"doc": doc, "doc_id": e.doc_id, **e.metadata, "passages": len(e.passages)}
+                for doc, e in sorted(self.docs.items())]
+
+    def save(self, path: Path) -> None:
+        data = {"embed_model": self.embed_model, "format": self.format,
+                "docs": {doc: entry.__dict__ for doc, entry in sorted(self.docs.items())}}
+        atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=1))
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
