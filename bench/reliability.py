@@ -1,7 +1,7 @@
 """Reliability suite: hostile files, kills, concurrent sessions, a soak, injected instructions.
 Prints one table of outcomes (and writes it as JSON); the exit status is 1 when a check failed.
 
-    python bench/reliability.py [--parts hostile,kill,load,soak,injection] [--quick] [--json FILE]
+    python bench/reliability.py [--parts hostile,kill,load,soak,busy,injection] [--quick] [--json FILE]
 
 - ``hostile``: the seed documents plus generated malformed and hostile files (encodings, binary,
   HTML nested 5,000 deep, a 900 MB zip-bomb DOCX, links in and out of the corpus, control and
@@ -13,6 +13,8 @@ Prints one table of outcomes (and writes it as JSON); the exit status is 1 when 
 - ``load``: ``rag serve`` (extractive) and N gradio_client sessions at once, each 3 ``/ask``
   calls and 2 ``/chat`` turns: errors, answers or histories crossing sessions, p50/p95 latency.
 - ``soak``: 10 sessions asking for 10 minutes; the server's RSS sampled, growth after warm-up.
+- ``busy``: ``rag serve`` with the local LLM and 4 chat sessions asking at once: every answer
+  arrives (none times out or fails), and each session that had to wait was told the model is busy.
 - ``injection``: documents that tell the model to drop citations or state a false fact, asked
   about with the local LLM in ja/ru/en: uncited answers, the injected fact stated without a
   citation of the passage that says it.
@@ -214,7 +216,7 @@ class Server:
     """`rag serve` (extractive) in its own process, over a folder that holds the seed documents
     (indexed first if it is not yet)."""
 
-    def __init__(self, work: Path) -> None:
+    def __init__(self, work: Path, llm: str = "none") -> None:
         import socket
 
         corpus, data = work / "corpus", work / "data"
@@ -227,7 +229,7 @@ class Server:
             self.port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = (work / "serve.log").open("wb")
-        self.proc = subprocess.Popen([*RAG, "serve", "--port", str(self.port), "--llm", "none"],
+        self.proc = subprocess.Popen([*RAG, "serve", "--port", str(self.port), "--llm", llm],
                                      env=_env(corpus, data), cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT)
         from gradio_client import Client
 
@@ -255,8 +257,10 @@ class Server:
         self.log.close()
 
 
-QUESTIONS = [json.loads(line)["question"] for line in
-             (REPO / "eval" / "sets" / "known_facts.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+_KNOWN = [json.loads(line) for line in
+          (REPO / "eval" / "sets" / "known_facts.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+QUESTIONS = [q["question"] for q in _KNOWN]
+ANSWERABLE = [q["question"] for q in _KNOWN if q["answerable"]]
 
 
 def _texts(messages) -> list[str]:
@@ -362,6 +366,43 @@ def check_soak(server: Server, sessions: int = 10, minutes: float = 10) -> dict:
             "problems": errors[:10] + ([f"RSS grew {growth:.0f} MB after warm-up"] if growth >= 50 else [])}
 
 
+def check_busy(server: Server, sessions: int = 4) -> dict:
+    """Sessions ask the local LLM at once through ``/chat``; what each saw on the way is kept."""
+    from gradio_client import Client
+
+    from ui.labels import TEXTS
+
+    busy = TEXTS["en"]["busy"].split("{")[0]
+    out: dict[int, tuple] = {}
+
+    def user(n: int) -> None:
+        t0 = time.perf_counter()
+        try:
+            job = Client(server.url, verbose=False).submit(ANSWERABLE[n * 5 % len(ANSWERABLE)], True, 5, [], "", "", [],
+                                                           api_name="/chat")
+            messages, *_ = job.result(timeout=900)
+            told = any(busy in _texts(o[0])[-1] for o in job.outputs() if o[0])
+            out[n] = (time.perf_counter() - t0, told, busy not in _texts(messages)[-1], None)
+        except Exception as exc:  # noqa: BLE001 — counted
+            out[n] = (time.perf_counter() - t0, False, False, f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=user, args=(n,)) for n in range(sessions)]
+    for t in threads:
+        t.start()
+        time.sleep(0.5)  # arrival order
+    for t in threads:
+        t.join(1000)
+    errors = [e for *_, e in out.values() if e] + [f"session {n} did not finish" for n in range(sessions) if n not in out]
+    told = sum(t for _, t, _, _ in out.values())
+    answered = sum(a for _, _, a, _ in out.values())
+    problems = errors + ([f"only {told} of the {sessions - 1} sessions that waited were told the model is busy"]
+                         if told < sessions - 1 else [])
+    return {"check": f"busy: {sessions} chat sessions at once, local LLM", "ok": not problems,
+            "figures": {"answered": answered, "told_busy": told, "errors": len(errors),
+                        "slowest_s": round(max((d for d, *_ in out.values()), default=0), 1)},
+            "problems": problems}
+
+
 # ---- injected instructions (local LLM) -----------------------------------------------------
 
 INJECTIONS = {
@@ -439,6 +480,12 @@ def run(parts: list[str], quick: bool, work: Path) -> list[dict]:
                 results.append(check_soak(server))
         finally:
             server.stop()
+    if "busy" in parts and not quick:
+        server = Server(work / ("hostile" if "hostile" in parts else "serve"), llm="local")
+        try:
+            results.append(check_busy(server))
+        finally:
+            server.stop()
     if "injection" in parts and not quick:
         results.append(check_injection(work / "injection"))
     return results
@@ -457,7 +504,7 @@ def table(results: list[dict]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--parts", default="hostile,kill,load,soak,injection")
+    parser.add_argument("--parts", default="hostile,kill,load,soak,busy,injection")
     parser.add_argument("--quick", action="store_true", help="the CI size: no soak, no LLM, 8 sessions")
     parser.add_argument("--json", help="write the results to this file")
     parser.add_argument("--work", help="folder for the corpora and indexes (default: a temporary one)")

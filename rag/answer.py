@@ -13,6 +13,7 @@ answer falls back to the extractive one. The result says which happened.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import replace
 from typing import Any, Callable, Generator
@@ -24,27 +25,40 @@ from index.language import in_language
 from rag.citations import map_markers, render_answer
 from rag.claims import check_sentence, new_to
 from rag.llm import make_llm
+from rag.llm_queue import llm_queue
 from rag.messages import message
 from rag.prompts import NO_ANSWER, system_prompt, user_prompt
+
+log = logging.getLogger(__name__)
+
 
 def generate_answer(
     question: str, lang: str, passages: list[Passage], llm_spec: str, settings,
     *, fallback: Callable[[str], dict], timings: dict, started: float, evidence: list[str] | None = None,
     decline_stands: bool = True,
 ) -> Generator[dict[str, Any], None, dict[str, Any]]:
-    """Yield ``token`` events while the LLM writes; return the checked outcome."""
+    """Yield ``waiting`` events while the LLM is busy with other requests, ``token`` events while
+    it writes; return the checked outcome."""
     llm = make_llm(llm_spec, settings)
     messages = [ChatMessage(role="system", content=system_prompt(lang)),
                 ChatMessage(role="user", content=user_prompt(question, passages, lang))]
     text = ""
-    for chunk in llm.stream_chat(messages):
-        delta = chunk.delta or ""
-        if not delta:
-            continue
-        if not text:
-            timings["first_token_s"] = round(time.perf_counter() - started, 3)
-        text += delta
-        yield {"type": "token", "text": delta}
+    with llm_queue(llm_spec, settings).place() as place:
+        for ahead in place.waiting():
+            yield {"type": "waiting", "ahead": ahead}
+        timings["llm_wait_s"] = round(time.perf_counter() - started, 3)
+        try:
+            for chunk in llm.stream_chat(messages):
+                delta = chunk.delta or ""
+                if not delta:
+                    continue
+                if not text:
+                    timings["first_token_s"] = round(time.perf_counter() - started, 3)
+                text += delta
+                yield {"type": "token", "text": delta}
+        except Exception as exc:  # noqa: BLE001 — a failed or timed-out model still leaves the quotes
+            log.warning("the LLM failed (%s); the answer quotes the sources instead", exc)
+            return fallback(f"the LLM failed: {type(exc).__name__}")
     timings["generation_s"] = round(time.perf_counter() - started, 3)
     return check_answer(text, question, lang, passages, fallback, evidence, decline_stands)
 

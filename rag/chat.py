@@ -7,11 +7,15 @@ together with the previous question, which restores the subject it leaves out.
 
 from __future__ import annotations
 
+import logging
 import re
+from typing import Any, Generator
 
 from llama_index.core.llms import ChatMessage
 
 from index.language import detect_language
+
+log = logging.getLogger(__name__)
 
 _REFERS_BACK = re.compile(
     r"\b(it|its|this|that|they|them|their|he|she|his|her|there|then)\b"
@@ -41,19 +45,29 @@ def condense_by_rule(question: str, history: list[tuple[str, str]]) -> str:
     return f"{question} ({previous})"
 
 
-def condense_question(question: str, history: list[tuple[str, str]], llm_spec: str, settings) -> str:
-    """A standalone version of ``question`` given the (user, assistant) history."""
+def condense_question(question: str, history: list[tuple[str, str]], llm_spec: str,
+                      settings) -> Generator[dict[str, Any], None, str]:
+    """A standalone version of ``question`` given the (user, assistant) history (the return
+    value); yields ``waiting`` events while the LLM is busy with other requests."""
     if not history or not needs_context(question):
         return question
     if llm_spec == "none":
         return condense_by_rule(question, history)
     from rag.llm import make_llm
+    from rag.llm_queue import llm_queue
 
     lang = detect_language(question)
     transcript = "\n".join(f"Q: {u}\nA: {a}" for u, a in history[-3:])
     messages = [ChatMessage(role="system", content=CONDENSE.get(lang, CONDENSE["en"])),
                 ChatMessage(role="user", content=f"{transcript}\nQ: {question}")]
-    rewritten = make_llm(llm_spec, settings).chat(messages).message.content or ""
+    with llm_queue(llm_spec, settings).place() as place:
+        for ahead in place.waiting():
+            yield {"type": "waiting", "ahead": ahead}
+        try:
+            rewritten = make_llm(llm_spec, settings).chat(messages).message.content or ""
+        except Exception as exc:  # noqa: BLE001 — a failed model leaves the rule, which always works
+            log.warning("condensing the question with the LLM failed (%s); the rule is used", exc)
+            rewritten = ""
     rewritten = rewritten.strip().splitlines()[0].strip() if rewritten.strip() else ""
     if not rewritten or detect_language(rewritten) != lang:
         return condense_by_rule(question, history)

@@ -86,7 +86,8 @@ class RagService:
         return result
 
     def ask_stream(self, question: str, options: AskOptions | None = None) -> Iterator[dict[str, Any]]:
-        """Events: ``sources`` (retrieved passages, at once), ``token`` (answer text as it is
+        """Events: ``sources`` (retrieved passages, at once), ``waiting`` (the LLM is busy with
+        ``ahead`` other requests; repeated when that changes), ``token`` (answer text as it is
         generated), ``final`` (the checked answer with citations, as ``rag ask --json``)."""
         options = options or AskOptions()
         t0 = time.perf_counter()
@@ -104,7 +105,7 @@ class RagService:
         if options.history:
             from rag.chat import condense_question
 
-            standalone = condense_question(question, options.history, llm_spec, self.settings)
+            standalone = yield from condense_question(question, options.history, llm_spec, self.settings)
         top_k = options.top_k or self.settings.top_k
         hits = self.search(standalone, k=top_k, filters=options.filters)
         passages_out = [passage_json(h.passage, h.score) for h in hits]

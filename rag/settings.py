@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     llm_threads: int = 2
     llm_max_tokens: int = 320
     llm_temperature: float = 0.0
+    # requests sent at once to an OpenAI-compatible server (the local model takes one at a time);
+    # more wait in line in the app, and the chat says the model is busy
+    llm_server_slots: int = Field(default=4, ge=1)
 
     # retrieval and answering
     top_k: int = 20
@@ -89,6 +92,13 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 7860
     auth: str | None = None  # "username:password" turns on login
+    # requests the app works on at once; more wait in Gradio's queue, shown with their place (LLM
+    # generations also wait in the LLM's own line, and the chat says the model is busy)
+    serve_concurrency: int = Field(default=4, ge=1)
+    # what the app keeps of each browser session's chat: the last chat_max_turns turns, for at
+    # most serve_max_sessions sessions (the least recently used one is forgotten first)
+    chat_max_turns: int = Field(default=50, ge=1)
+    serve_max_sessions: int = Field(default=1000, ge=1)
 
     @classmethod
     def settings_customise_sources(

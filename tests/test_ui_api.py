@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from gradio_client import Client
 
@@ -59,3 +61,54 @@ def test_answers_and_documents_are_escaped_in_the_chat(url):
     assert "<img" not in sources and "<script" not in sources  # …as text
     assert "&lt;img src=x onerror=" in sources
     assert "](javascript:" not in sources and "](javascript:" not in answer  # markdown links neutralised
+
+
+@pytest.mark.llm
+def test_the_chat_says_the_model_is_busy_while_a_question_waits_for_it(seed_settings):
+    """Another request holds the local model: the chat shows the wait, then the cited answer."""
+    from rag.llm_queue import llm_queue
+    from rag.service import RagService
+    from tests.ui_server import free_port
+    from ui.app import launch
+    from ui.labels import TEXTS
+
+    settings = seed_settings.model_copy(update={"llm": "local"})
+    port = free_port()
+    app = launch(RagService(settings), settings, host="127.0.0.1", port=port)
+    busy = TEXTS["en"]["busy"].split("{")[0]
+    try:
+        with llm_queue("local", settings).place() as other:
+            assert list(other.waiting()) == []  # this test holds the model's one slot
+            job = Client(f"http://127.0.0.1:{port}/", verbose=False).submit(
+                TREATY, True, 5, [], "", "", [], api_name="/chat")
+            deadline = time.monotonic() + 120
+            shown: list[str] = []
+            while time.monotonic() < deadline and not any(busy in t for t in shown):
+                shown = [_texts(out[0])[-1] for out in job.outputs() if out[0]]
+                time.sleep(0.2)
+            assert any(busy in t and "1" in t for t in shown), shown
+            assert not job.done()  # still waiting for the slot
+        messages, *_ = job.result(timeout=300)
+    finally:
+        app.close()
+    answer = _texts(messages)[-1]
+    assert busy not in answer and "2025" in answer and 'class="cite-marker"' in answer
+
+
+def test_a_session_keeps_only_its_last_turns(seed_settings):
+    from rag.service import RagService
+    from tests.ui_server import free_port
+    from ui.app import launch
+
+    settings = seed_settings.model_copy(update={"chat_max_turns": 2})
+    port = free_port()
+    app = launch(RagService(settings), settings, host="127.0.0.1", port=port)
+    try:
+        c = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        questions = [TREATY, "Когда был подписан договор?", "What did the two sides agree on?"]
+        for q in questions:
+            messages, *_ = c.predict(q, False, 5, [], "", "", [], api_name="/chat")
+    finally:
+        app.close()
+    users = _texts(messages)[0::2]
+    assert len(messages) == 4 and questions[0] not in users[0] and "договор" in users[0]

@@ -53,6 +53,9 @@ def build_app(service: "RagService | LoadingService", settings) -> gr.Blocks:
             if event["type"] == "sources":
                 messages[-1]["content"] = render.esc(labels["answering"])
                 yield messages, render.retrieved_html(event["passages"], labels), messages, history, ""
+            elif event["type"] == "waiting":
+                messages[-1]["content"] = render.esc(labels["busy"].format(ahead=event["ahead"]))
+                yield messages, gr.skip(), messages, history, ""
             elif event["type"] == "token":
                 streamed += event["text"]
                 messages[-1]["content"] = render.esc(streamed)
@@ -61,7 +64,8 @@ def build_app(service: "RagService | LoadingService", settings) -> gr.Blocks:
                 result = event["result"]
                 messages[-1]["content"] = (render.answer_html(result["answer"], result["citations"])
                                            + render.status_note(result, labels))
-                history = history + [[message, result["answer"]]]
+                keep = settings.chat_max_turns  # a session's state stays bounded, however long it chats
+                messages, history = messages[-2 * keep:], (history + [[message, result["answer"]]])[-keep:]
                 yield messages, render.sources_html(result, labels), messages, history, ""
 
     def new_chat():
@@ -167,9 +171,10 @@ def launch(service: "RagService | LoadingService", settings, *, host: str, port:
     """Start the app's server and return once it listens."""
     app = build_app(service, settings)
     auth = tuple(settings.auth.split(":", 1)) if settings.auth else None
-    app.queue(default_concurrency_limit=2)
+    app.queue(default_concurrency_limit=settings.serve_concurrency)
     app.launch(server_name=host, server_port=port, auth=auth, i18n=I18N, css=render.CSS, js=render.SCROLL_JS,
-               prevent_thread_lock=True, show_error=True, quiet=quiet)
+               prevent_thread_lock=True, show_error=True, quiet=quiet,
+               state_session_capacity=settings.serve_max_sessions)
     return app
 
 
