@@ -120,7 +120,7 @@ def _env(corpus: Path, data: Path, **extra: str) -> dict[str, str]:
             "TQDM_DISABLE": "1", **extra}
 
 
-def _ingest_outcomes(stderr: str, stdout: str) -> dict[str, str]:
+def _ingest_outcomes(stderr: str) -> dict[str, str]:
     outcomes = {}
     for line in stderr.splitlines():
         for kind in ("failed", "skipped"):
@@ -148,7 +148,7 @@ def check_hostile(work: Path) -> dict:
                           cwd=REPO, timeout=3600)
     seconds = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    outcomes = _ingest_outcomes(done.stderr, done.stdout)
+    outcomes = _ingest_outcomes(done.stderr)
     outcomes.update({doc: INDEXED for doc in Manifest.load(data / "manifest.json").docs})
     pair = sorted(outcomes.get(name, "nothing said") for name, want in expected.items() if want == ONE_OF_TWO)
     wrong = {name: f"expected {want}, got {outcomes.get(name, 'nothing said')}"

@@ -87,6 +87,12 @@ def _tokenize_stemmed(text: str, lang: str) -> list[str]:
         return _stemmer(lang).stemWords(found)
 
 
+def stem(word: str, lang: str) -> str:
+    """The Snowball stem of one word in ``lang`` (``ru`` or ``en``)."""
+    with _stemmer_locks[lang]:
+        return _stemmer(lang).stemWord(word)
+
+
 def tokenize(text: str, lang: str) -> list[str]:
     """The index terms of ``text`` as the analyzer of language ``lang`` sees them."""
     text = normalise(text)

@@ -35,15 +35,15 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import cutlet
 import kanjize
-import Stemmer
 from babel.numbers import NumberFormatError, parse_decimal
 from rapidfuzz.distance import Levenshtein
 from unidecode import unidecode
 
+from index.analyzers import stem as snowball_stem
 from index.document import Passage
 from rag.citations import strip_markers
 
@@ -407,16 +407,18 @@ _SKELETON_DIGRAPHS = (("shch", "s"), ("sch", "s"), ("dzh", "j"), ("dz", "j"), ("
                       ("kh", "h"), ("ch", "c"), ("sh", "s"), ("ts", "s"), ("tz", "s"), ("ph", "f"),
                       ("ck", "k"), ("q", "k"), ("x", "ks"), ("w", "v"))
 _SKELETON_CLASSES = str.maketrans("bdgzvlc", "ptksfrk")
-_CUTLET = threading.local()  # cutlet wraps a MeCab tagger, which is not thread-safe: one per thread
+# cutlet wraps a MeCab tagger, which is not thread-safe: one pair for the process, used under a
+# lock. (One pair per thread, as before, cost about 1 MB of native memory for every new thread,
+# never given back: a served app's worker threads come and go, and it grew without end.)
+_CUTLET_LOCK = threading.Lock()
 
 
+@cache
 def _cutlets() -> tuple[cutlet.Cutlet, cutlet.Cutlet]:
-    """This thread's (Hepburn, source spelling of loanwords: オーストラリア → Australia) converters."""
-    if not hasattr(_CUTLET, "pair"):
-        hepburn, foreign = cutlet.Cutlet(), cutlet.Cutlet()
-        hepburn.use_foreign_spelling = False
-        _CUTLET.pair = (hepburn, foreign)
-    return _CUTLET.pair
+    """The (Hepburn, source spelling of loanwords: オーストラリア → Australia) converters."""
+    hepburn, foreign = cutlet.Cutlet(), cutlet.Cutlet()
+    hepburn.use_foreign_spelling = False
+    return hepburn, foreign
 
 
 def _ascii(roman: str) -> str:
@@ -429,7 +431,8 @@ def _romanisations(word: str) -> tuple[str, ...]:
     other script (Лондон → london)."""
     if _script(word) != "cjk":
         return (_ascii(unidecode(word)),)
-    hepburn, foreign = (_ascii(converter.romaji(word)) for converter in _cutlets())
+    with _CUTLET_LOCK:
+        hepburn, foreign = (_ascii(converter.romaji(word)) for converter in _cutlets())
     return (hepburn, foreign) if foreign != hepburn else (hepburn,)
 
 
@@ -479,14 +482,9 @@ def _fold(text: str) -> str:
     return re.sub(r"\s+", " ", _norm(text).casefold().replace("ё", "е"))
 
 
-_STEMMERS = threading.local()  # PyStemmer objects are not thread-safe: one pair per thread
-
-
 def _stem(word: str) -> str:
     """Snowball stem: Russian for Cyrillic words, English otherwise."""
-    if not hasattr(_STEMMERS, "russian"):
-        _STEMMERS.russian, _STEMMERS.english = Stemmer.Stemmer("russian"), Stemmer.Stemmer("english")
-    return (_STEMMERS.russian if _script(word) == "cyrillic" else _STEMMERS.english).stemWord(word)
+    return snowball_stem(word, "ru" if _script(word) == "cyrillic" else "en")
 
 
 def _dominant_script(text: str) -> str:

@@ -41,6 +41,12 @@ class RagService:
         self.settings = settings
         self._lock = threading.Lock()
         self._retriever: HybridRetriever | None = None
+        # Retrieval and evidence scoring run one request at a time. On 2 cores, ten threads doing
+        # them at once (a served app's workers) answered 8 questions/s against 52 for one thread,
+        # and the process grew by about 80 KB a question, without end, where one thread stayed
+        # flat: the native libraries under them (torch, BLAS, Chroma) keep per-thread pools and
+        # buffers and spin for each calling thread. The LLM's generation is outside this lock.
+        self._compute = threading.Lock()
 
     # ---- components -------------------------------------------------------------------
     @property
@@ -74,7 +80,8 @@ class RagService:
 
     # ---- retrieval ----------------------------------------------------------------------
     def search(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[ScoredPassage]:
-        return self.retriever.search(question, k=k, filters=filters)
+        with self._compute:
+            return self.retriever.search(question, k=k, filters=filters)
 
     # ---- answering ------------------------------------------------------------------------
     def ask(self, question: str, options: AskOptions | None = None) -> dict[str, Any]:
@@ -112,13 +119,14 @@ class RagService:
         timings = {"sources_s": round(time.perf_counter() - t0, 3)}
         yield {"type": "sources", "passages": passages_out, "question": standalone}
 
-        qvec = np.asarray(self.retriever.embedding.get_query_embedding(standalone))
         context = hits[: self.settings.evidence_k]  # the passages whose sentences may answer
-        ranked = evidence.score(evidence.candidates(standalone, qvec, context,
-                                                    self.retriever.sentences, self.retriever.embedding))
-        answerable = evidence.answerable_probability(ranked)
-        chosen = evidence.select(ranked, answerable=answerable, threshold=self.settings.answer_threshold,
-                                 ratio=self.settings.quote_ratio, max_quotes=self.settings.max_quotes)
+        with self._compute:  # never held across a yield: a stalled consumer would stall everyone
+            qvec = np.asarray(self.retriever.embedding.get_query_embedding(standalone))
+            ranked = evidence.score(evidence.candidates(standalone, qvec, context,
+                                                        self.retriever.sentences, self.retriever.embedding))
+            answerable = evidence.answerable_probability(ranked)
+            chosen = evidence.select(ranked, answerable=answerable, threshold=self.settings.answer_threshold,
+                                     ratio=self.settings.quote_ratio, max_quotes=self.settings.max_quotes)
         scores = {"answerable_probability": round(answerable, 3),
                   "best_sentence_probability": round(ranked[0].probability, 3) if ranked else None}
         outcome: dict[str, Any]

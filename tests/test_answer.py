@@ -122,3 +122,13 @@ def test_llm_mode_abstains_on_an_unanswerable_question_without_generating(seed_s
     assert result["checks"]["answerable_probability"] < seed_service.settings.answer_threshold
     assert "first_token_s" not in result["timings"]  # the model was never asked
     assert result["passages"], "the closest passages are still shown"
+
+
+def test_an_unreachable_llm_server_leaves_the_quoted_answer(seed_settings):
+    from tests.ui_server import free_port
+
+    settings = seed_settings.model_copy(update={"llm": f"http://127.0.0.1:{free_port()}/v1"})  # nobody listens
+    result = RagService(settings).ask("日本とトルクメニスタンの二重課税防止条約はいつ発効しましたか？")
+    assert result["mode"] == "extractive" and not result["abstained"]
+    assert result["checks"]["fallback"].startswith("the LLM failed: ")
+    assert any("2025年11月27日に発効" in c["text"] for c in result["citations"])

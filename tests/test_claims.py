@@ -219,3 +219,16 @@ def test_claims_are_checked_against_every_cited_passage():
                            "entered into force on 27 November 2025.", [DIALOGUE_RU, TREATY_JA])
     assert check.ok
     assert not check_sentence("Yoji Muto chaired the dialogue on 16 September 2025.", [TREATY_JA]).ok
+
+
+def test_romanisation_gives_the_same_spellings_from_many_threads_at_once():
+    """One MeCab-backed converter pair serves every thread (under a lock): the same results as alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rag.claims import _romanisations
+
+    words = ["オーストラリア", "トルクメニスタン", "ベルディムハメドフ", "東京", "Лондон", "コンピューター"] * 20
+    alone = [_romanisations(w) for w in words]
+    assert ("australia" in alone[0]) and alone[4] == ("london",)
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(_romanisations, words)) == alone

@@ -27,9 +27,11 @@ DOCUMENT = "003_223ee8f423a3e31d.txt"
 CHAIR = "Кто председательствовал на втором министерском диалоге по экономике и энергетике?"
 
 
-def _start(cmd: list[str], ready_url: str, log: Path, timeout: float = 180.0) -> subprocess.Popen:
-    """A server process, returned once ``ready_url`` answers 200."""
-    proc = subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=REPO)
+def _start(cmd: list[str], ready_url: str, log: Path, timeout: float = 180.0,
+           env: dict[str, str] | None = None) -> subprocess.Popen:
+    """A server process (``env`` added to this one's environment), returned once ``ready_url`` answers 200."""
+    proc = subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=REPO,
+                            env={**os.environ, **(env or {})})
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -87,12 +89,11 @@ def infinity_url(tmp_path_factory):
 
     settings, port = Settings(), free_port()
     log = tmp_path_factory.mktemp("infinity") / "server.log"
-    os.environ.setdefault("INFINITY_ANONYMOUS_USAGE_STATS", "0")
     proc = _start([str(INFINITY), "v2", "--model-id", resolve_embedding(settings.embed_model, settings.models_dir),
                    "--served-model-name", settings.embed_model, "--engine", "torch", "--device", "cpu",
                    "--dtype", resolve_dtype(settings.embed_dtype), "--no-bettertransformer", "--no-model-warmup",
                    "--url-prefix", "/v1", "--host", "127.0.0.1", "--port", str(port)],
-                  f"http://127.0.0.1:{port}/health", log)
+                  f"http://127.0.0.1:{port}/health", log, env={"INFINITY_ANONYMOUS_USAGE_STATS": "0"})
     yield f"http://127.0.0.1:{port}/v1"
     _stop(proc)
 
