@@ -44,8 +44,8 @@ class RagService:
         # Retrieval and evidence scoring run one request at a time. On 2 cores, ten threads doing
         # them at once (a served app's workers) answered 8 questions/s against 52 for one thread,
         # and the process grew by about 80 KB a question, without end, where one thread stayed
-        # flat: the native libraries under them (torch, BLAS, Chroma) keep per-thread pools and
-        # buffers and spin for each calling thread. The LLM's generation is outside this lock.
+        # flat (measured; the native libraries underneath keep state per calling thread, torch
+        # among them). The LLM's generation is outside this lock.
         self._compute = threading.Lock()
 
     # ---- components -------------------------------------------------------------------
