@@ -370,9 +370,9 @@ def check_busy(server: Server, sessions: int = 4) -> dict:
     """Sessions ask the local LLM at once through ``/chat``; what each saw on the way is kept."""
     from gradio_client import Client
 
-    from ui.labels import TEXTS
+    from ui.labels import busy_note_start
 
-    busy = TEXTS["en"]["busy"].split("{")[0]
+    busy = busy_note_start()
     out: dict[int, tuple] = {}
 
     def user(n: int) -> None:

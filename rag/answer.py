@@ -44,9 +44,8 @@ def generate_answer(
                 ChatMessage(role="user", content=user_prompt(question, passages, lang))]
     text = ""
     with llm_queue(llm_spec, settings).place() as place:
-        for ahead in place.waiting():
-            yield {"type": "waiting", "ahead": ahead}
-        timings["llm_wait_s"] = round(time.perf_counter() - started, 3)
+        yield from place.events()
+        timings["llm_slot_s"] = round(time.perf_counter() - started, 3)
         try:
             for chunk in llm.stream_chat(messages):
                 delta = chunk.delta or ""

@@ -61,8 +61,7 @@ def condense_question(question: str, history: list[tuple[str, str]], llm_spec: s
     messages = [ChatMessage(role="system", content=CONDENSE.get(lang, CONDENSE["en"])),
                 ChatMessage(role="user", content=f"{transcript}\nQ: {question}")]
     with llm_queue(llm_spec, settings).place() as place:
-        for ahead in place.waiting():
-            yield {"type": "waiting", "ahead": ahead}
+        yield from place.events()
         try:
             rewritten = make_llm(llm_spec, settings).chat(messages).message.content or ""
         except Exception as exc:  # noqa: BLE001 — a failed model leaves the rule, which always works

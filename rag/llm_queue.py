@@ -9,6 +9,7 @@ server's HTTP timeout from running while a request only waits.
     with llm_queue(spec, settings).place() as place:
         for ahead in place.waiting():   # nothing is yielded when a slot is free at once
             ...                         # tell the user: `ahead` requests before this one
+                                        # (or `yield from place.events()` in a pipeline generator)
         ...                             # use the model; the slot is freed on leaving the block
 """
 
@@ -80,6 +81,11 @@ class Place:
                     continue
             last = ahead
             yield ahead
+
+    def events(self) -> Iterator[dict]:
+        """``waiting`` events (``{"type": "waiting", "ahead": n}``) for the chat, as ``waiting``."""
+        for ahead in self.waiting():
+            yield {"type": "waiting", "ahead": ahead}
 
 
 _queues: dict[tuple[str, int], LLMQueue] = {}

@@ -45,7 +45,9 @@ class RagService:
         # them at once (a served app's workers) answered 8 questions/s against 52 for one thread,
         # and the process grew by about 80 KB a question, without end, where one thread stayed
         # flat (measured; the native libraries underneath keep state per calling thread, torch
-        # among them). The LLM's generation is outside this lock.
+        # among them). The LLM's generation is outside this lock. Here the lock already makes
+        # ``index.embed``'s single forward thread redundant; that thread is what keeps
+        # ``rag embed-server`` (FastAPI's thread pool, no such lock) flat.
         self._compute = threading.Lock()
 
     # ---- components -------------------------------------------------------------------

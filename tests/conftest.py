@@ -56,3 +56,12 @@ def fresh_settings(tmp_path):
     """A private copy of the seed corpus with an empty index, for tests that change things."""
     copy_corpus(tmp_path / "corpus")
     return make_settings(tmp_path)
+
+
+@pytest.fixture
+def indexed_settings(seed_settings, tmp_path):
+    """A private copy of the seed corpus and of the session's index of it (as if synced once
+    here), for tests of what later syncs do."""
+    copy_corpus(tmp_path / "corpus")
+    shutil.copytree(seed_settings.data_dir, tmp_path / "data")
+    return make_settings(tmp_path)

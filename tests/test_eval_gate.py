@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,7 @@ def test_gate_fails_on_a_missing_metric():
     assert check_gate({}, baseline) == ["mrr@10: not measured"]
 
 
-def test_degraded_retrieval_fails_the_committed_gate(tmp_path):
+def test_degraded_retrieval_fails_the_committed_gate(tmp_path, seed_settings):
     """Top-k 1 instead of the configured pool: the real known-facts run must fail the gate."""
     from rag.settings import Settings
 
@@ -47,6 +48,7 @@ def test_degraded_retrieval_fails_the_committed_gate(tmp_path):
     assert retrieval_rules["metrics"], "the baseline must gate retrieval metrics"
     base = Settings(data_dir=tmp_path / "data")
     good = eval_settings(base, CORPUS, "none")
+    shutil.copytree(seed_settings.data_dir, good.data_dir)  # the same seed documents, indexed once per session
     out = run_eval(RagService, good, KNOWN_FACTS, modes=("hybrid",), retrieval_only=True, progress=False)
     assert check_gate(out["retrieval"]["hybrid"]["overall"], retrieval_rules) == []
 

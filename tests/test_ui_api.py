@@ -13,8 +13,8 @@ TREATY = "When did the double taxation treaty between Japan and Turkmenistan ent
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory):
-    with running_app(tmp_path_factory.mktemp("ui")) as address:
+def url(tmp_path_factory, seed_settings):
+    with running_app(tmp_path_factory.mktemp("ui"), seed_settings) as address:
         yield address
 
 
@@ -70,12 +70,12 @@ def test_the_chat_says_the_model_is_busy_while_a_question_waits_for_it(seed_sett
     from rag.service import RagService
     from tests.ui_server import free_port
     from ui.app import launch
-    from ui.labels import TEXTS
+    from ui.labels import busy_note_start
 
     settings = seed_settings.model_copy(update={"llm": "local"})
     port = free_port()
     app = launch(RagService(settings), settings, host="127.0.0.1", port=port)
-    busy = TEXTS["en"]["busy"].split("{")[0]
+    busy = busy_note_start()
     try:
         with llm_queue("local", settings).place() as other:
             assert list(other.waiting()) == []  # this test holds the model's one slot

@@ -22,8 +22,8 @@ TREATY = "When did the double taxation treaty between Japan and Turkmenistan ent
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory):
-    with running_app(tmp_path_factory.mktemp("ui-browser")) as address:
+def url(tmp_path_factory, seed_settings):
+    with running_app(tmp_path_factory.mktemp("ui-browser"), seed_settings) as address:
         yield address
 
 

@@ -19,13 +19,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(root: Path, **overrides):
+def running_app(root: Path, seed_settings, **overrides):
+    """The app over the seeds and the XSS document: the session's index of the seeds copied in,
+    then synced (which indexes the XSS document only)."""
     from index.ingest import sync
     from rag.service import RagService
     from ui.app import launch
 
     copy_corpus(root / "corpus")
     shutil.copy(XSS_DOC, root / "corpus" / XSS_DOC.name)
+    shutil.copytree(seed_settings.data_dir, root / "data")
     settings = make_settings(root, **overrides)
     sync(settings, progress=False, log=lambda _m: None)
     port = free_port()

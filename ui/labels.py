@@ -61,3 +61,8 @@ def labels_for(request: gr.Request | None) -> dict[str, str]:
         if lang in TEXTS:
             return TEXTS[lang]
     return TEXTS["en"]
+
+
+def busy_note_start(lang: str = "en") -> str:
+    """The fixed opening of the model-is-busy note (the text before its count), to spot it in a chat."""
+    return TEXTS[lang]["busy"].split("{")[0]
