@@ -73,6 +73,15 @@ class RandomEmbedding:
     def embed_sentences(self, sentences, progress: bool = False):
         return self._vectors(len(sentences))
 
+    def document_text(self, passage) -> str:
+        return passage.text
+
+    def sentence_text(self, passage, sentence: str) -> str:
+        return sentence
+
+    def embed_late(self, passages, sentences, progress: bool = False):
+        return self._vectors(len(passages)), [self._vectors(len(s)) for s in sentences]
+
 
 def _settings(corpus: Path, data: Path):
     from rag.settings import Settings

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
+from tqdm.auto import tqdm
 
 from index.document import Passage
 
@@ -88,7 +89,6 @@ class RemoteEncoder:
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         import openai
-        from tqdm.auto import tqdm
 
         rows: list[list[float]] = []
         starts = range(0, len(texts), self.batch_size)
@@ -193,6 +193,41 @@ class PassageEmbedding(BaseEmbedding):
         return self._encode_by_length([self.sentence_text(p, s) for p, s in sentences], prompt=None,
                                       progress=progress)
 
+    def embed_late(self, passages: list[Passage], sentences: list[list[str]],
+                   progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors and, from the same forward pass, each passage's sentence vectors
+        ("late chunking"): a sentence's vector is the mean of its tokens' contextual embeddings
+        in the titled passage, with the title slot's tokens, projected and normalised as the
+        model does a whole text. One pass instead of two; the passage vectors are the same as
+        ``embed_passages``'s. ``sentences[i]`` are substrings of ``passages[i].text`` in order; a
+        sentence the passage's tokens do not cover (cut off at the model's length limit) is
+        embedded on its own."""
+        model = self._st()
+        pooling = next((i for i, m in enumerate(model) if type(m).__name__ == "Pooling"), None)
+        if pooling is None or getattr(model[pooling], "pooling_mode", None) != "mean":
+            raise ValueError(f"late chunking needs a mean-pooling model; {self.model_name} is not: "
+                             "set late_chunking = false")
+        texts = [self.document_text(p) for p in passages]
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        passage_rows = np.zeros((len(texts), 0), np.float32)
+        pooled: list[list[np.ndarray | None]] = [[] for _ in texts]
+        step = self.embed_batch_size
+        for start in tqdm(range(0, len(order), step), desc="embedding", unit="batch", disable=not progress):
+            batch = [int(i) for i in order[start:start + step]]
+            outputs = _FORWARD.submit(_forward_outputs, model, [texts[i] for i in batch], step).result()
+            for i, out in zip(batch, outputs):
+                if not passage_rows.shape[1]:
+                    passage_rows = np.zeros((len(texts), out["sentence_embedding"].shape[-1]), np.float32)
+                passage_rows[i] = out["sentence_embedding"].float().numpy()
+                pooled[i] = _pool_sentences(model, pooling, texts[i], passages[i].text, sentences[i], out)
+        missing = [(i, k) for i, rows in enumerate(pooled) for k, row in enumerate(rows) if row is None]
+        if missing:
+            alone = self.embed_sentences([(passages[i], sentences[i][k]) for i, k in missing])
+            for (i, k), row in zip(missing, alone):
+                pooled[i][k] = row
+        dim = passage_rows.shape[1]
+        return passage_rows, [np.asarray(rows, np.float32).reshape(len(rows), dim) for rows in pooled]
+
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         """Raw texts, no prompt added (what an embeddings server is sent)."""
         return self._encode_by_length(texts, prompt=None, progress=False)
@@ -236,6 +271,49 @@ class PassageEmbedding(BaseEmbedding):
                 self._text_cache.clear()
             self._text_cache.update(zip(todo, self._encode(todo, prompt="document")))
         return [self._text_cache[t] for t in texts]
+
+
+def _forward_outputs(model, texts: list[str], batch_size: int) -> list[dict]:
+    """Every output of the model for each text (token embeddings, attention mask, input IDs and
+    the finished, normalised text vector)."""
+    with torch.inference_mode():
+        return model.encode(texts, batch_size=batch_size, output_value=None, normalize_embeddings=True)
+
+
+def _pool_sentences(model, pooling: int, text: str, body: str, sentences: list[str],
+                    out: dict) -> list[np.ndarray | None]:
+    """Each sentence's vector from one text's token embeddings (None where no token of the
+    sentence is in them): mean over the sentence's tokens and the tokens before the body (the
+    title slot), then the model's modules after pooling."""
+    encoded = model.tokenizer(text, return_offsets_mapping=True, truncation=True,
+                              max_length=model.max_seq_length)
+    if "attention_mask" not in out or "input_ids" not in out:  # packed inputs: no per-text tokens to pool
+        return [None] * len(sentences)
+    kept = out["attention_mask"].bool()
+    ids, tokens = out["input_ids"][kept], out["token_embeddings"][kept]
+    if ids.tolist() != encoded["input_ids"]:  # not the tokens the model saw: embed alone
+        return [None] * len(sentences)
+    offsets = np.asarray(encoded["offset_mapping"]).reshape(-1, 2)
+    body_at = text.rfind(body) if body else len(text)
+    head = (offsets[:, 1] <= body_at) & (offsets[:, 1] > 0)  # the title slot's tokens, no specials
+    spans, cursor = [], body_at
+    for sentence in sentences:
+        at = text.find(sentence, cursor)
+        if at < 0:
+            spans.append(None)
+            continue
+        cursor = at + len(sentence)
+        inside = (offsets[:, 0] < cursor) & (offsets[:, 1] > at) & (offsets[:, 1] > offsets[:, 0])
+        spans.append(torch.from_numpy(head | inside) if inside.any() else None)
+    if not any(m is not None for m in spans):
+        return [None] * len(sentences)
+    means = torch.stack([tokens[m].float().mean(0) for m in spans if m is not None]).to(tokens.dtype)
+    features = {"sentence_embedding": means}
+    with torch.inference_mode():
+        for module in list(model)[pooling + 1:]:
+            features = module(features)
+    rows = iter(torch.nn.functional.normalize(features["sentence_embedding"].float(), dim=-1).numpy())
+    return [next(rows) if m is not None else None for m in spans]
 
 
 def _title_slot(passage: Passage) -> str:

@@ -30,7 +30,7 @@ from index.discover import discover
 from index.document import doc_id_for
 from index.reader_process import ReaderProcess, failure_reason
 from index.readers import Limits
-from index.sentences import SentenceVectors, split_sentences
+from index.sentences import SentenceVectors, sentence_pooling, split_sentences
 from index.manifest import INDEX_FORMAT, DocEntry, Manifest
 from index.store import StoreError
 from index.writer import IndexWriter, Journal, Work
@@ -63,7 +63,8 @@ class SyncReport:
         if self.passages_embedded:
             text += f" in {self.embed_seconds:.1f} s ({rate:.1f} passages/s)"
         if self.sentences_embedded:
-            text += f", {self.sentences_embedded} sentences in {self.sentence_seconds:.1f} s"
+            text += f", {self.sentences_embedded} sentences " + (
+                f"in {self.sentence_seconds:.1f} s" if self.sentence_seconds else "(pooled in the passages' pass)")
         return text + f"; {self.seconds:.1f} s in all"
 
 
@@ -84,6 +85,7 @@ class _Batches:
         self.indexed_before = indexed_before
         self.embedding_factory = embedding_factory
         self.embedding = None
+        self.pooling = sentence_pooling(settings)
         self.bar = bar
         self.batch: list[Work] = []
 
@@ -100,22 +102,31 @@ class _Batches:
 
             self.embedding = (self.embedding_factory or make_embedding)(self.settings).load()
         report = self.report
-        new = [p for w in self.batch if w.embed_passages for p in w.passages]
         t0 = time.perf_counter()
-        vectors = self.embedding.embed_passages(new) if new else np.zeros((0, 0), np.float32)
-        report.embed_seconds += time.perf_counter() - t0
-        report.passages_embedded += len(new)
-        t0 = time.perf_counter()
-        rows = [(w.entry.doc_id, p, s) for w in self.batch for p in w.passages for s in split_sentences(p.text)]
-        encoded = (self.embedding.embed_sentences([(p, s) for _, p, s in rows])
-                   if rows else np.zeros((0, 0), np.float32))
-        by_doc: dict[str, list[int]] = {}
-        for i, (doc_id, _, _) in enumerate(rows):
-            by_doc.setdefault(doc_id, []).append(i)
-        sentence_rows = {doc_id: ([rows[i][1].id for i in picked], encoded[picked])
-                         for doc_id, picked in by_doc.items()}
-        report.sentence_seconds += time.perf_counter() - t0
-        report.sentences_embedded += len(rows)
+        every = [(w, p, split_sentences(p.text)) for w in self.batch for p in w.passages]
+        if self.pooling == "late":
+            # one forward pass per passage: its vector and, pooled from its tokens, its sentences'
+            passage_rows, pooled = (self.embedding.embed_late([p for _, p, _ in every], [s for _, _, s in every])
+                                    if every else (np.zeros((0, 0), np.float32), []))
+            vectors = passage_rows[[i for i, (w, _, _) in enumerate(every) if w.embed_passages]]
+            report.embed_seconds += time.perf_counter() - t0
+        else:
+            new = [k for k, (w, _, _) in enumerate(every) if w.embed_passages]
+            vectors = (self.embedding.embed_passages([every[k][1] for k in new]) if new
+                       else np.zeros((0, 0), np.float32))
+            report.embed_seconds += time.perf_counter() - t0
+            t0 = time.perf_counter()
+            pooled = self._sentence_vectors(every, dict(zip(new, vectors)))
+            report.sentence_seconds += time.perf_counter() - t0
+        report.passages_embedded += len(vectors)
+        by_doc: dict[str, tuple[list[str], list[np.ndarray]]] = {}
+        for (w, p, sentences), rows in zip(every, pooled):
+            ids, arrays = by_doc.setdefault(w.entry.doc_id, ([], []))
+            ids.extend([p.id] * len(sentences))
+            arrays.append(rows)
+        sentence_rows = {doc_id: (ids, np.concatenate(arrays) if ids else np.zeros((0, 0), np.float32))
+                         for doc_id, (ids, arrays) in by_doc.items()}
+        report.sentences_embedded += sum(len(s) for _, _, s in every)
         self.writer.commit(self.batch, vectors, sentence_rows)
         for w in self.batch:
             if w.embed_passages:
@@ -123,6 +134,27 @@ class _Batches:
         self.bar.update(len(self.batch))
         self.bar.set_postfix(passages=report.passages_embedded, sentences=report.sentences_embedded)
         self.batch = []
+
+
+    def _sentence_vectors(self, every: list, passage_rows: dict[int, np.ndarray]) -> list[np.ndarray]:
+        """Each passage's sentences encoded on their own; a passage that is one sentence takes its
+        own vector when it was just embedded (the same text goes in: ~40% of the sentences of
+        the diplomatic documents here, measured)."""
+        embedding, rows, todo = self.embedding, {}, []
+        for k, (_, p, sentences) in enumerate(every):
+            if (k in passage_rows and len(sentences) == 1
+                    and embedding.sentence_text(p, sentences[0]) == embedding.document_text(p)):
+                rows[k] = passage_rows[k][None, :]
+            else:
+                todo.extend((k, p, s) for s in sentences)
+        encoded = (embedding.embed_sentences([(p, s) for _, p, s in todo]) if todo
+                   else np.zeros((0, 0), np.float32))
+        of_passage: dict[int, list[int]] = {}
+        for i, (k, _, _) in enumerate(todo):
+            of_passage.setdefault(k, []).append(i)
+        rows.update((k, encoded[picked]) for k, picked in of_passage.items())
+        dim = next((r.shape[1] for r in rows.values()), 0)
+        return [rows.get(k, np.zeros((0, dim), np.float32)) for k in range(len(every))]
 
 
 def sync(
@@ -159,12 +191,14 @@ def sync(
         if Journal(settings).pending():
             writer = IndexWriter(settings, manifest)
             writer.recover(log)
-        if manifest.docs and manifest.format != INDEX_FORMAT:
-            # passages are built differently now: the old ones go, every document is indexed again
-            log(f"the index was built by an older release (format {manifest.format}): rebuilding it")
+        pooling = sentence_pooling(settings)
+        if manifest.docs and (manifest.format, manifest.sentences) != (INDEX_FORMAT, pooling):
+            # passages or sentence vectors are made differently now: every document is indexed again
+            log(f"the index was built by an older release or with other sentence vectors (format "
+                f"{manifest.format}, {manifest.sentences} sentences; now {INDEX_FORMAT}, {pooling}): rebuilding it")
             writer = writer or IndexWriter(settings, manifest)
             writer.remove(list(manifest.docs))
-        manifest.format = INDEX_FORMAT
+        manifest.format, manifest.sentences = INDEX_FORMAT, pooling
 
         found = discover(corpus_root, [p for p in scope or [] if p.exists()] if scope else None)
         report.skipped.extend(found.skipped)

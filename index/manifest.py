@@ -32,6 +32,7 @@ class Manifest:
     embed_model: str = ""
     docs: dict[str, DocEntry] = field(default_factory=dict)  # keyed by `doc` (relative path)
     format: int = INDEX_FORMAT
+    sentences: str = "separate"  # how sentence vectors were made (index/sentences.sentence_pooling)
 
     @classmethod
     def load(cls, path: Path) -> "Manifest":
@@ -39,7 +40,8 @@ class Manifest:
             return cls()
         data = json.loads(path.read_text(encoding="utf-8"))
         docs = {doc: DocEntry(**entry) for doc, entry in data.get("docs", {}).items()}
-        return cls(embed_model=data.get("embed_model", ""), docs=docs, format=data.get("format", 1))
+        return cls(embed_model=data.get("embed_model", ""), docs=docs, format=data.get("format", 1),
+                   sentences=data.get("sentences", "separate"))
 
     def listing(self) -> list[dict[str, Any]]:
         """One row per document, by file name: what the app and ``/documents`` show."""
@@ -47,7 +49,7 @@ class Manifest:
                 for doc, e in sorted(self.docs.items())]
 
     def save(self, path: Path) -> None:
-        data = {"embed_model": self.embed_model, "format": self.format,
+        data = {"embed_model": self.embed_model, "format": self.format, "sentences": self.sentences,
                 "docs": {doc: entry.__dict__ for doc, entry in sorted(self.docs.items())}}
         atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=1))
 

@@ -28,6 +28,14 @@ import numpy as np
 _SENTENCE_END = re.compile(r"(?<=[。！？])|(?<=[.!?])\s+(?=[A-ZА-ЯЁ\"«(])")
 
 
+def sentence_pooling(settings) -> str:
+    """How sentence vectors are made: ``late`` (pooled from the passage's own forward pass, the
+    in-process model) or ``separate`` (each sentence encoded on its own: an embeddings server
+    returns one vector per text, never its tokens). The manifest records it; an index made the
+    other way is rebuilt."""
+    return "late" if settings.late_chunking and not settings.embed_url else "separate"
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of a passage (Japanese and European punctuation)."""
     parts = [s.strip() for s in _SENTENCE_END.split(text)]

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     embed_model: str = "google/embeddinggemma-300m"
     embed_dtype: str = "auto"  # bfloat16 where the CPU has AMX, else float32 (faster there)
     embed_batch_size: int = 16
+    # sentence vectors pooled from their passage's own forward pass ("late chunking": ingest about
+    # twice as fast, but en→ru retrieval lost 2.8 points of R@1, README "Speed"); off (the
+    # default), or with embed_url, each sentence is encoded on its own (index/sentences.py)
+    late_chunking: bool = False
     # an OpenAI-compatible embeddings server (base URL ending in /v1: TEI, Infinity, vLLM or
     # `rag embed-server`) serving the same model; unset: the model runs in-process
     embed_url: str | None = None

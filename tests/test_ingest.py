@@ -41,50 +41,46 @@ def test_first_sync_indexes_everything(fresh_settings):
     assert all("#p" in pid for pid in ids) and len(set(ids)) == len(ids)
 
 
-def test_unchanged_corpus_embeds_nothing(fresh_settings):
-    quiet(fresh_settings)
-    before = fresh_settings.manifest_path.read_text()
-    report = quiet(fresh_settings, embedding_factory=_no_embedding)
+def test_unchanged_corpus_embeds_nothing(indexed_settings):
+    before = indexed_settings.manifest_path.read_text()
+    report = quiet(indexed_settings, embedding_factory=_no_embedding)
     assert report.unchanged == 2 and report.passages_embedded == 0
-    assert fresh_settings.manifest_path.read_text() == before
+    assert indexed_settings.manifest_path.read_text() == before
 
 
-def test_ids_are_stable_across_rebuilds(fresh_settings, tmp_path):
-    quiet(fresh_settings)
-    first = Manifest.load(fresh_settings.manifest_path)
-    rebuilt = fresh_settings.model_copy(update={"data_dir": tmp_path / "rebuilt"})
+def test_ids_are_stable_across_rebuilds(indexed_settings, tmp_path):
+    first = Manifest.load(indexed_settings.manifest_path)
+    rebuilt = indexed_settings.model_copy(update={"data_dir": tmp_path / "rebuilt"})
     quiet(rebuilt)
     second = Manifest.load(rebuilt.manifest_path)
     assert {d: e.passages for d, e in first.docs.items()} == {d: e.passages for d, e in second.docs.items()}
 
 
-def test_editing_one_paragraph_reembeds_only_that_file(fresh_settings):
-    quiet(fresh_settings)
-    path = fresh_settings.corpus_dir / RU
+def test_editing_one_paragraph_reembeds_only_that_file(indexed_settings):
+    path = indexed_settings.corpus_dir / RU
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("Также на встрече присутствовали послы всех стран-участниц.",
                                  "На встрече присутствовали послы всех стран-участниц и наблюдатели."),
                     encoding="utf-8")
-    report = quiet(fresh_settings)
-    manifest = Manifest.load(fresh_settings.manifest_path)
+    report = quiet(indexed_settings)
+    manifest = Manifest.load(indexed_settings.manifest_path)
     assert report.updated == [RU] and report.added == [] and report.unchanged == 1
     assert report.passages_embedded == len(manifest.docs[RU].passages)
-    store = PassageStore(fresh_settings)
+    store = PassageStore(indexed_settings)
     texts = [p.text for p in store.get(manifest.docs[RU].passages)]
     assert any("наблюдатели" in t for t in texts)
     assert store.count() == sum(len(e.passages) for e in manifest.docs.values())
 
 
-def test_deleting_a_file_removes_its_passages(fresh_settings):
-    quiet(fresh_settings)
-    old = Manifest.load(fresh_settings.manifest_path).docs[RU].passages
-    (fresh_settings.corpus_dir / RU).unlink()
-    report = quiet(fresh_settings)
+def test_deleting_a_file_removes_its_passages(indexed_settings):
+    old = Manifest.load(indexed_settings.manifest_path).docs[RU].passages
+    (indexed_settings.corpus_dir / RU).unlink()
+    report = quiet(indexed_settings)
     assert report.removed == [RU]
-    assert PassageStore(fresh_settings).get(old) == []
-    assert not set(old) & set(LexicalIndex.load(fresh_settings.lexical_dir).ids())
-    assert not SentenceVectors.load(fresh_settings.sentences_dir).has_document("003_223ee8f423a3e31d")
-    assert RU not in Manifest.load(fresh_settings.manifest_path).docs
+    assert PassageStore(indexed_settings).get(old) == []
+    assert not set(old) & set(LexicalIndex.load(indexed_settings.lexical_dir).ids())
+    assert not SentenceVectors.load(indexed_settings.sentences_dir).has_document("003_223ee8f423a3e31d")
+    assert RU not in Manifest.load(indexed_settings.manifest_path).docs
 
 
 def test_broken_file_is_reported_and_the_rest_indexes(fresh_settings):
@@ -112,9 +108,8 @@ def test_interrupted_sync_leaves_manifest_and_recovers(fresh_settings, monkeypat
     assert PassageStore(fresh_settings).count() == sum(len(e.passages) for e in manifest.docs.values())
 
 
-def test_collection_refuses_another_embedding_model(fresh_settings):
-    quiet(fresh_settings)
-    other = fresh_settings.model_copy(update={"embed_model": "some/other-model"})
+def test_collection_refuses_another_embedding_model(indexed_settings):
+    other = indexed_settings.model_copy(update={"embed_model": "some/other-model"})
     with pytest.raises(StoreError, match="built with"):
         PassageStore(other)
     with pytest.raises(StoreError, match="built with"):
@@ -128,33 +123,36 @@ def test_ingest_paths_must_be_inside_the_corpus(fresh_settings, tmp_path):
         quiet(fresh_settings, [outside])
 
 
-def test_manifest_is_json_with_metadata(fresh_settings):
-    quiet(fresh_settings)
-    data = json.loads(fresh_settings.manifest_path.read_text(encoding="utf-8"))
+def test_manifest_is_json_with_metadata(seed_settings):
+    data = json.loads(seed_settings.manifest_path.read_text(encoding="utf-8"))
     ja = data["docs"][JA]["metadata"]
     assert ja["date"] == "2025-12-20" and ja["lang"] == "ja" and ja["title"]
     assert data["docs"][RU]["metadata"]["date"] == "2025-09-17"
 
 
-def test_missing_sentence_vectors_are_rebuilt_without_reembedding_passages(fresh_settings):
-    quiet(fresh_settings)
-    full = SentenceVectors.load(fresh_settings.sentences_dir).count()
-    shutil.rmtree(fresh_settings.sentences_dir)  # as in an index built before sentence vectors existed
-    report = quiet(fresh_settings)
+def test_missing_sentence_vectors_are_rebuilt_without_reembedding_passages(indexed_settings):
+    full = SentenceVectors.load(indexed_settings.sentences_dir).count()
+    shutil.rmtree(indexed_settings.sentences_dir)  # as in an index built before sentence vectors existed
+    report = quiet(indexed_settings)
     assert report.passages_embedded == 0 and report.sentences_embedded == full
-    assert SentenceVectors.load(fresh_settings.sentences_dir).count() == full
+    assert SentenceVectors.load(indexed_settings.sentences_dir).count() == full
 
 
-def test_an_index_of_an_older_format_is_rebuilt(fresh_settings):
-    quiet(fresh_settings)
-    data = json.loads(fresh_settings.manifest_path.read_text(encoding="utf-8"))
+@pytest.mark.parametrize("field, other", [
+    ("format", INDEX_FORMAT - 1),  # as written by a release whose passages were built differently
+    ("sentences", "late"),  # sentence vectors pooled from the passage's pass, not encoded on their own
+])
+def test_an_index_of_an_older_format_or_other_sentence_vectors_is_rebuilt(indexed_settings, field, other):
+    data = json.loads(indexed_settings.manifest_path.read_text(encoding="utf-8"))
+    assert data["sentences"] == "separate"
     n = sum(len(e["passages"]) for e in data["docs"].values())
-    data["format"] = INDEX_FORMAT - 1  # as written by a release whose passages were built differently
-    fresh_settings.manifest_path.write_text(json.dumps(data), encoding="utf-8")
-    report = quiet(fresh_settings)
+    data[field] = other
+    indexed_settings.manifest_path.write_text(json.dumps(data), encoding="utf-8")
+    report = quiet(indexed_settings)
     assert sorted(report.updated) == [JA, RU] and report.passages_embedded == n
-    assert Manifest.load(fresh_settings.manifest_path).format == INDEX_FORMAT
-    assert PassageStore(fresh_settings).count() == n
+    rebuilt = Manifest.load(indexed_settings.manifest_path)
+    assert (rebuilt.format, rebuilt.sentences) == (INDEX_FORMAT, "separate")
+    assert PassageStore(indexed_settings).count() == n
 
 
 def _consistent(settings) -> Manifest:

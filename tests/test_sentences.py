@@ -45,3 +45,52 @@ def test_each_document_is_its_own_file_replaced_and_removed_alone(tmp_path):
     assert again.count() == 2 and again.has_document("a") and not again.has_document("sub/b")
     assert again.best_similarity(_unit(0, 1), ["a#p1", "sub/b#p1"]) == {"a#p1": 1.0}
     assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no temporary file left behind
+
+
+def _passages_with_sentences(service, least: int):
+    retriever = service.retriever
+    ids = [pid for e in retriever.manifest.docs.values() for pid in e.passages]
+    return [p for p in retriever.store.get(ids) if len(split_sentences(p.text)) >= least]
+
+
+def test_late_chunking_pools_each_sentence_from_its_passage_pass(seed_service):
+    embedding = seed_service.retriever.embedding
+    passages = _passages_with_sentences(seed_service, 3)[:6]
+    sentences = [split_sentences(p.text) for p in passages]
+    vectors, pooled = embedding.embed_late(passages, sentences)
+    assert np.allclose(vectors, embedding.embed_passages(passages), atol=2e-3)  # the same passage vectors
+    for passage, texts, rows in zip(passages, sentences, pooled):
+        assert rows.shape == (len(texts), vectors.shape[1])
+        assert np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-3)
+        alone = embedding.embed_sentences([(passage, s) for s in texts])
+        # each pooled vector is closest to its own sentence embedded alone, of the passage's sentences
+        assert (np.argmax(rows @ alone.T, axis=1) == np.arange(len(texts))).all()
+
+
+def test_late_chunking_embeds_alone_the_sentences_cut_off_by_the_length_limit(seed_service):
+    embedding = seed_service.retriever.embedding
+    model = embedding._st()
+    passage = max(_passages_with_sentences(seed_service, 3), key=lambda p: len(p.text))
+    texts = split_sentences(passage.text)
+    limit = model.max_seq_length
+    model.max_seq_length = len(model.tokenizer(embedding.document_text(passage))["input_ids"]) // 3
+    try:
+        _, (rows,) = embedding.embed_late([passage], [texts])
+        first, last = embedding.embed_sentences([(passage, texts[0]), (passage, texts[-1])])
+    finally:
+        model.max_seq_length = limit
+    assert np.allclose(rows[-1], last, atol=2e-3)  # past the cut: embedded on its own
+    assert not np.allclose(rows[0], first, atol=2e-3)  # within it: pooled
+
+
+def test_a_one_sentence_passage_stores_the_vector_its_sentence_would_get(seed_service):
+    """Ingest reuses such a passage's own vector (the same text goes in) instead of encoding it again."""
+    retriever = seed_service.retriever
+    ids = [pid for e in retriever.manifest.docs.values() for pid in e.passages]
+    single = [p for p in retriever.store.get(ids) if split_sentences(p.text) == [p.text]][:3]
+    several = _passages_with_sentences(seed_service, 2)[:1]
+    assert single and several
+    for passage in single + several:
+        stored = retriever.sentences.of_passage(passage.id)
+        alone = retriever.embedding.embed_sentences([(passage, s) for s in split_sentences(passage.text)])
+        assert stored.shape == alone.shape and np.allclose(stored, alone, atol=2e-3)
