@@ -135,7 +135,6 @@ class _Batches:
         self.bar.set_postfix(passages=report.passages_embedded, sentences=report.sentences_embedded)
         self.batch = []
 
-
     def _sentence_vectors(self, every: list, passage_rows: dict[int, np.ndarray]) -> list[np.ndarray]:
         """Each passage's sentences encoded on their own; a passage that is one sentence takes its
         own vector when it was just embedded (the same text goes in: ~40% of the sentences of
