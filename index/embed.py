@@ -285,10 +285,10 @@ def _pool_sentences(model, pooling: int, text: str, body: str, sentences: list[s
     """Each sentence's vector from one text's token embeddings (None where no token of the
     sentence is in them): mean over the sentence's tokens and the tokens before the body (the
     title slot), then the model's modules after pooling."""
-    encoded = model.tokenizer(text, return_offsets_mapping=True, truncation=True,
-                              max_length=model.max_seq_length)
     if "attention_mask" not in out or "input_ids" not in out:  # packed inputs: no per-text tokens to pool
         return [None] * len(sentences)
+    encoded = model.tokenizer(text, return_offsets_mapping=True, truncation=True,
+                              max_length=model.max_seq_length)
     kept = out["attention_mask"].bool()
     ids, tokens = out["input_ids"][kept], out["token_embeddings"][kept]
     if ids.tolist() != encoded["input_ids"]:  # not the tokens the model saw: embed alone

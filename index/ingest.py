@@ -80,12 +80,12 @@ class _Batches:
     """Documents queued for embedding, committed whenever a batch is full."""
 
     def __init__(self, settings, writer: IndexWriter, report: SyncReport, indexed_before: set[str],
-                 embedding_factory: Callable | None, bar: tqdm) -> None:
+                 embedding_factory: Callable | None, bar: tqdm, pooling: str) -> None:
         self.settings, self.writer, self.report = settings, writer, report
         self.indexed_before = indexed_before
         self.embedding_factory = embedding_factory
         self.embedding = None
-        self.pooling = sentence_pooling(settings)
+        self.pooling = pooling  # index/sentences.sentence_pooling
         self.bar = bar
         self.batch: list[Work] = []
 
@@ -232,7 +232,7 @@ def sync(
                 writer.remove(removed)
                 report.removed.extend(removed)
             with tqdm(total=len(todo) + len(backfill), desc="index", unit="doc", disable=not progress) as bar:
-                batches = _Batches(settings, writer, report, indexed_before, embedding_factory, bar)
+                batches = _Batches(settings, writer, report, indexed_before, embedding_factory, bar, pooling)
                 limits = Limits(max_file_mb=settings.max_file_mb, max_unpacked_mb=settings.max_unpacked_mb,
                                 max_parse_s=settings.max_parse_s, max_parse_mb=settings.max_parse_mb)
                 if todo:

@@ -58,10 +58,15 @@ def fresh_settings(tmp_path):
     return make_settings(tmp_path)
 
 
+def indexed_copy(root: Path, seed_settings, **overrides):
+    """Settings over a private copy of the seed corpus and of the session's index of it under
+    ``root`` (as if synced once there), without embedding anything again."""
+    copy_corpus(root / "corpus")
+    shutil.copytree(seed_settings.data_dir, root / "data")
+    return make_settings(root, **overrides)
+
+
 @pytest.fixture
 def indexed_settings(seed_settings, tmp_path):
-    """A private copy of the seed corpus and of the session's index of it (as if synced once
-    here), for tests of what later syncs do."""
-    copy_corpus(tmp_path / "corpus")
-    shutil.copytree(seed_settings.data_dir, tmp_path / "data")
-    return make_settings(tmp_path)
+    """The seeds indexed in a private folder, for tests of what later syncs do."""
+    return indexed_copy(tmp_path, seed_settings)

@@ -47,10 +47,13 @@ def test_each_document_is_its_own_file_replaced_and_removed_alone(tmp_path):
     assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no temporary file left behind
 
 
-def _passages_with_sentences(service, least: int):
+def _stored_passages(service):
     retriever = service.retriever
-    ids = [pid for e in retriever.manifest.docs.values() for pid in e.passages]
-    return [p for p in retriever.store.get(ids) if len(split_sentences(p.text)) >= least]
+    return retriever.store.get([pid for e in retriever.manifest.docs.values() for pid in e.passages])
+
+
+def _passages_with_sentences(service, least: int):
+    return [p for p in _stored_passages(service) if len(split_sentences(p.text)) >= least]
 
 
 def test_late_chunking_pools_each_sentence_from_its_passage_pass(seed_service):
@@ -86,8 +89,7 @@ def test_late_chunking_embeds_alone_the_sentences_cut_off_by_the_length_limit(se
 def test_a_one_sentence_passage_stores_the_vector_its_sentence_would_get(seed_service):
     """Ingest reuses such a passage's own vector (the same text goes in) instead of encoding it again."""
     retriever = seed_service.retriever
-    ids = [pid for e in retriever.manifest.docs.values() for pid in e.passages]
-    single = [p for p in retriever.store.get(ids) if split_sentences(p.text) == [p.text]][:3]
+    single = [p for p in _stored_passages(seed_service) if split_sentences(p.text) == [p.text]][:3]
     several = _passages_with_sentences(seed_service, 2)[:1]
     assert single and several
     for passage in single + several:

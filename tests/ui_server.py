@@ -7,7 +7,7 @@ import socket
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.conftest import copy_corpus, make_settings
+from tests.conftest import indexed_copy
 
 XSS_DOC = Path(__file__).parent / "data" / "xss" / "evil.txt"
 
@@ -26,10 +26,8 @@ def running_app(root: Path, seed_settings, **overrides):
     from rag.service import RagService
     from ui.app import launch
 
-    copy_corpus(root / "corpus")
-    shutil.copy(XSS_DOC, root / "corpus" / XSS_DOC.name)
-    shutil.copytree(seed_settings.data_dir, root / "data")
-    settings = make_settings(root, **overrides)
+    settings = indexed_copy(root, seed_settings, **overrides)
+    shutil.copy(XSS_DOC, settings.corpus_dir / XSS_DOC.name)
     sync(settings, progress=False, log=lambda _m: None)
     port = free_port()
     app = launch(RagService(settings), settings, host="127.0.0.1", port=port)
