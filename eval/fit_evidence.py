@@ -32,6 +32,7 @@ from eval.runner import eval_settings, merged_corpus
 from eval.splits import select
 from rag.evidence import (FEATURES, MODEL_PATH, QUESTION_FEATURES, Candidate, EvidenceModel, Scorers,
                           answerable_probability, candidates, question_features, score)
+from rag.evidence import select as select_quotes
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 REPO = Path(__file__).resolve().parents[1]
@@ -135,15 +136,17 @@ def fit(questions: list[Question]) -> Scorers:
     return Scorers(sentence, _logistic(np.stack(qx), np.asarray(qy)))
 
 
-def outcomes(questions: list[Question], scorers: Scorers, max_quotes: int = 3,
-             ratio: float = 0.6) -> list[tuple[str, str, float, bool]]:
-    """(set, kind, answerable probability, whether a quoted sentence holds the answer) per question."""
+def outcomes(questions: list[Question], scorers: Scorers, settings) -> list[tuple[str, str, float, bool]]:
+    """(set, kind, answerable probability, whether a quoted sentence holds the answer) per
+    question, the quotes chosen as the app chooses them (``rag.evidence.select``)."""
     out = []
     for q in questions:
         ranked, labels = ranked_candidates(q, scorers.sentence)
-        bar = ratio * ranked[0].probability
-        quoted = [label for c, label in zip(ranked, labels) if c.probability >= bar][:max_quotes]
-        out.append((q.set, q.kind, answerable_probability(ranked, scorers.question), any(quoted)))
+        label_of = dict(zip(map(id, ranked), labels))
+        quoted = select_quotes(ranked, answerable=1.0, threshold=0.0, ratio=settings.quote_ratio,
+                               same_passage_ratio=settings.same_passage_ratio, max_quotes=settings.max_quotes)
+        out.append((q.set, q.kind, answerable_probability(ranked, scorers.question),
+                    any(label_of[id(c)] for c in quoted)))
     return out
 
 
@@ -197,7 +200,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:20s} {c:+.3f}")
         print()
     print(f"wrote {args.out} ({pairs} pairs, {positives} positive)")
-    calibrate(outcomes(questions, scorers))
+    from rag.settings import Settings
+
+    calibrate(outcomes(questions, scorers, Settings()))
     return 0
 
 

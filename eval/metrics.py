@@ -10,7 +10,7 @@ can state thresholds as counts of questions. Conventions:
 - an abstained answerable item counts as a wrong answer;
 - citation precision is micro-averaged: supporting citations over all citations of answerable items;
 - answer language is over every item answered (not abstained) in words of its own, answerable or
-  not; quote-only answers are counted apart.
+  not; quote-only answers are counted apart, with the sentences they quote.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ class ItemOutcome:
     evidence_spans: Sequence[Span]
     in_question_language: bool = True  # are the answer's own words (quotes excluded) in the question's language?
     quote_only: bool = False  # the answer is quotes alone, with no words of its own
+    quotes: int = 0  # source sentences the answer quotes
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,13 @@ def quote_only_rate(outcomes: Iterable[ItemOutcome]) -> Ratio:
     return Ratio(sum(o.quote_only for o in items), len(items))
 
 
+def quotes_per_answer(outcomes: Iterable[ItemOutcome]) -> Ratio:
+    """Sentences quoted per quote-only answer: how much a reader is given to read (more
+    quotes make ``answer_accuracy`` easier to reach, so the two are read together)."""
+    items = [o for o in outcomes if not o.abstained and o.quote_only]
+    return Ratio(sum(o.quotes for o in items), len(items))
+
+
 def summarize(outcomes: Iterable[ItemOutcome]) -> dict[str, object]:
     """Counts and every metric (as ``{"num", "den", "value"}``), JSON-serialisable."""
     items = list(outcomes)
@@ -161,6 +169,7 @@ def summarize(outcomes: Iterable[ItemOutcome]) -> dict[str, object]:
     metrics["wrong_abstention"] = wrong_abstention_rate(items)
     metrics["answer_language"] = answer_language_rate(items)
     metrics["quote_only"] = quote_only_rate(items)
+    metrics["quotes_per_answer"] = quotes_per_answer(items)
     counts: dict[str, object] = {
         "n": len(items),
         "n_answerable": n_answerable,

@@ -32,7 +32,8 @@ from rag.extractive import own_words
 
 RETRIEVAL_KEYS = ("recall@1", "recall@5", "recall@20", "mrr@10")
 ANSWER_KEYS = ("answer_accuracy", "citation_precision", "citation_recall", "abstention", "wrong_abstention",
-               "answer_language", "quote_only")
+               "answer_language", "quote_only", "quotes_per_answer")
+DESCRIPTIVE_KEYS = ("quote_only", "quotes_per_answer")  # what the answers look like, neither better nor worse
 
 
 def merged_corpus(base, folders: list[Path]) -> Path:
@@ -109,6 +110,7 @@ def outcome_for(item: EvalItem, result: dict, locator: EvidenceLocator) -> ItemO
         cited_spans=_spans(result.get("citations", [])), answer=result.get("answer", ""),
         abstained=bool(result.get("abstained", False)), answers=list(item.answers), evidence_spans=evidence,
         in_question_language=bool(own) and in_language(own, item.lang), quote_only=not own,
+        quotes=len(result.get("quotes", [])),
     )
 
 
@@ -177,9 +179,8 @@ def check_gate(summary: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
 def baseline_from(summary: dict[str, Any], margin: int) -> dict[str, Any]:
     """A gate baseline from a run: every measured metric's counts, with a margin in questions."""
     metrics = {k: {"num": v["num"], "den": v["den"], "margin": margin}
-               for k, v in summary.items() if isinstance(v, dict) and v.get("den") and k != "quote_only"}
-    # wrong abstention is better when lower: gate its complement; the share of quote-only
-    # answers is a description of the mode, neither better nor worse
+               for k, v in summary.items() if isinstance(v, dict) and v.get("den") and k not in DESCRIPTIVE_KEYS}
+    # wrong abstention is better when lower: gate its complement
     if "wrong_abstention" in metrics:
         w = metrics.pop("wrong_abstention")
         metrics["answered_when_answerable"] = {"num": w["den"] - w["num"], "den": w["den"], "margin": margin}

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 COLUMNS = ("answer_accuracy", "citation_precision", "citation_recall", "abstention", "wrong_abstention",
-           "answer_language", "quote_only")
+           "answer_language", "quote_only", "quotes_per_answer")
 
 
 def _value(summary: dict, key: str) -> str:

@@ -20,8 +20,9 @@ the question's numbers, dates and names (``rag.claims``) that the passage's docu
 
 Both are fitted by ``eval/fit_evidence.py`` and ship in ``rag/evidence_model.json``. Below
 ``answer_threshold`` the app abstains; otherwise it quotes the best sentence and the others
-within ``quote_ratio`` of its probability (``max_quotes`` at most): the items of a list, the
-other half of a two-part answer. Both settings are calibrated on dev data.
+within ``same_passage_ratio`` of its probability from its own passage, or ``quote_ratio`` from
+another (``max_quotes`` at most): the items of a list, the other half of a two-part answer, the
+sentence after the one that restates the question. All are calibrated on dev data.
 """
 
 from __future__ import annotations
@@ -222,13 +223,17 @@ def answerable_probability(ranked: list[Candidate], model: EvidenceModel | None 
 
 
 def select(ranked: list[Candidate], *, answerable: float, threshold: float, ratio: float,
-           max_quotes: int) -> list[Candidate]:
+           same_passage_ratio: float, max_quotes: int) -> list[Candidate]:
     """The sentences to quote, in reading order: none when the question's ``answerable``
     probability is below ``threshold`` (the corpus is taken to be silent); else the most
-    probable sentence and up to ``max_quotes`` - 1 more whose probability is at least
-    ``ratio`` times the best's (the other items of a list, the other half of an answer)."""
+    probable sentence and up to ``max_quotes`` - 1 more, most probable first: from the best
+    sentence's own passage when their probability is at least ``same_passage_ratio`` times the
+    best's (the sentence beside the one that restates the question, the rest of a list: they
+    add reading, not another citation), from other passages only at ``ratio`` times the best's
+    (each one more cited source that may be wrong)."""
     if not ranked or answerable < threshold:
         return []
-    bar = ratio * ranked[0].probability
-    chosen = [c for c in ranked if c.probability >= bar][:max_quotes]
+    best = ranked[0]
+    chosen = [c for c in ranked
+              if c.probability >= (same_passage_ratio if c.n == best.n else ratio) * best.probability][:max_quotes]
     return sorted(chosen, key=lambda c: (c.n, c.position))

@@ -128,7 +128,9 @@ class RagService:
                                                         self.retriever.sentences, self.retriever.embedding))
             answerable = evidence.answerable_probability(ranked)
             chosen = evidence.select(ranked, answerable=answerable, threshold=self.settings.answer_threshold,
-                                     ratio=self.settings.quote_ratio, max_quotes=self.settings.max_quotes)
+                                     ratio=self.settings.quote_ratio,
+                                     same_passage_ratio=self.settings.same_passage_ratio,
+                                     max_quotes=self.settings.max_quotes)
         scores = {"answerable_probability": round(answerable, 3),
                   "best_sentence_probability": round(ranked[0].probability, 3) if ranked else None}
         outcome: dict[str, Any]
@@ -157,7 +159,7 @@ class RagService:
             "question": question, "standalone_question": standalone, "lang": lang,
             "answer": outcome["answer"], "abstained": outcome["abstained"], "mode": outcome["mode"],
             "checks": outcome.get("checks", {}), "citations": citations, "passages": passages_out,
-            "timings": timings,
+            "quotes": outcome.get("quotes", []) if outcome["mode"] == "extractive" else [], "timings": timings,
         }
         yield {"type": "final", "result": result}
 

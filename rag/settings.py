@@ -87,7 +87,8 @@ class Settings(BaseSettings):
     # evidence selection (rag/evidence.py): sentences of the best evidence_k passages are scored
     evidence_k: int = 5
     answer_threshold: float = 0.25  # the question scorer's probability that the corpus answers; below it, abstain
-    quote_ratio: float = 0.8  # further quotes need this share of the best sentence's probability
+    quote_ratio: float = 0.8  # further quotes from other passages need this share of the best sentence's probability
+    same_passage_ratio: float = 0.3  # ... from the best sentence's own passage (no further citation), this share
     max_quotes: int = 3  # sentences quoted (and given to the LLM) at most
     # with an LLM, its "the sources do not answer" stands unless the question scorer is this sure
     judge_override: float = 0.8

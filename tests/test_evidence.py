@@ -19,17 +19,25 @@ def cand(n: int, position: int, p: float, sentence: str = "s") -> Candidate:
 
 def test_nothing_is_selected_when_the_question_is_unlikely_to_be_answered():
     ranked = [cand(1, 0, 0.9), cand(2, 0, 0.3)]
-    assert select(ranked, answerable=0.24, threshold=0.25, ratio=0.6, max_quotes=3) == []
-    assert select(ranked, answerable=0.25, threshold=0.25, ratio=0.6, max_quotes=3) == [ranked[0]]
-    assert select([], answerable=1.0, threshold=0.25, ratio=0.6, max_quotes=3) == []
+    assert select(ranked, answerable=0.24, threshold=0.25, ratio=0.6, same_passage_ratio=0.6, max_quotes=3) == []
+    assert select(ranked, answerable=0.25, threshold=0.25, ratio=0.6, same_passage_ratio=0.6, max_quotes=3) == [ranked[0]]
+    assert select([], answerable=1.0, threshold=0.25, ratio=0.6, same_passage_ratio=0.6, max_quotes=3) == []
 
 
 def test_further_quotes_need_a_share_of_the_best_probability_and_come_in_reading_order():
     ranked = [cand(2, 1, 0.9), cand(1, 3, 0.7), cand(2, 0, 0.55), cand(3, 0, 0.52)]
-    chosen = select(ranked, answerable=0.9, threshold=0.5, ratio=0.6, max_quotes=3)
+    chosen = select(ranked, answerable=0.9, threshold=0.5, ratio=0.6, same_passage_ratio=0.6, max_quotes=3)
     assert [(c.n, c.position) for c in chosen] == [(1, 3), (2, 0), (2, 1)]
-    assert len(select(ranked, answerable=0.9, threshold=0.5, ratio=0.6, max_quotes=1)) == 1
-    assert [c.probability for c in select(ranked, answerable=0.9, threshold=0.5, ratio=0.95, max_quotes=3)] == [0.9]
+    assert len(select(ranked, answerable=0.9, threshold=0.5, ratio=0.6, same_passage_ratio=0.6, max_quotes=1)) == 1
+    assert [c.probability for c in select(ranked, answerable=0.9, threshold=0.5, ratio=0.95, same_passage_ratio=0.95, max_quotes=3)] == [0.9]
+
+
+def test_the_best_sentences_own_passage_gives_further_quotes_at_a_lower_bar():
+    ranked = [cand(2, 3, 0.8), cand(1, 0, 0.5), cand(2, 4, 0.3), cand(2, 0, 0.2), cand(3, 1, 0.2)]
+    chosen = select(ranked, answerable=0.9, threshold=0.5, ratio=0.8, same_passage_ratio=0.3, max_quotes=3)
+    assert [(c.n, c.position) for c in chosen] == [(2, 3), (2, 4)]  # 0.5 from passage 1 is below 0.8 x 0.8
+    chosen = select(ranked, answerable=0.9, threshold=0.5, ratio=0.6, same_passage_ratio=0.25, max_quotes=3)
+    assert [(c.n, c.position) for c in chosen] == [(1, 0), (2, 3), (2, 4)]  # at most three, most probable first
 
 
 def test_score_orders_by_the_models_probability():

@@ -14,6 +14,7 @@ from eval.metrics import (
     answer_accuracy,
     answer_language_rate,
     quote_only_rate,
+    quotes_per_answer,
     by_group,
     citation_precision,
     citation_recall,
@@ -45,6 +46,7 @@ def outcome(
     evidence: Sequence[Span] = tuple(EVIDENCE),
     in_language: bool = True,
     quote_only: bool = False,
+    quotes: int = 0,
 ) -> ItemOutcome:
     """An outcome with the defaults of an answerable English question about a Japanese document."""
     if not answerable:
@@ -52,7 +54,7 @@ def outcome(
     return ItemOutcome(
         id=id, qlang=qlang, source_langs=source_langs, answerable=answerable, ranked_spans=list(ranked),
         cited_spans=list(cited), answer=answer, abstained=abstained, answers=list(answers),
-        evidence_spans=list(evidence), in_question_language=in_language, quote_only=quote_only,
+        evidence_spans=list(evidence), in_question_language=in_language, quote_only=quote_only, quotes=quotes,
     )
 
 
@@ -163,6 +165,12 @@ def test_quote_only_answers_are_counted_apart_from_the_answer_language():
              outcome(in_language=False, quote_only=True), outcome(abstained=True, quote_only=True)]
     assert answer_language_rate(items) == Ratio(1, 1)
     assert quote_only_rate(items) == Ratio(2, 3)
+
+
+def test_quotes_are_counted_per_quote_only_answer():
+    items = [outcome(quote_only=True, quotes=1), outcome(quote_only=True, quotes=3),
+             outcome(in_language=True, quotes=0), outcome(abstained=True, quote_only=True, quotes=2)]
+    assert quotes_per_answer(items) == Ratio(4, 2)
 
 
 def test_summarize_reports_counts_and_raw_numbers():
