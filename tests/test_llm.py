@@ -15,6 +15,7 @@ from llama_index.core.llms import ChatMessage
 from rag.llm import LLMError, engine_params, make_llm
 from rag.models import resolve_gguf
 from rag.settings import Settings
+from tests.ui_server import free_port
 
 REPEAT = [
     ChatMessage(role="system", content="You repeat words exactly."),
@@ -43,18 +44,12 @@ def test_local_streams_tokens_deterministically():
     assert llm.chat(REPEAT, max_tokens=12).message.content == text
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def openai_server(model: Path, api_key: str) -> Iterator[int]:
     """llama.cpp's HTTP server on 127.0.0.1 for the duration of the block; yields its port."""
     params = engine_params(model, context=2048, threads=2)
     params.hostnames = ["127.0.0.1"]
-    params.port = _free_port()
+    params.port = free_port()
     params.api_keys = [api_key]
     server = xlc.Server(params)
     try:
