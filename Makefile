@@ -56,7 +56,7 @@ test: models browser infinity
 	$(PY) -m pytest -q
 
 # the full eval, one report (eval/reports/summary.md): every run names its half and whether it was tuned on.
-# Dev (tuned on): known facts, fresh-dev's dev half; held out: fresh-dev's other half and the bench sets'
+# Dev (tuned on): known facts, fresh-dev's dev half, the bench sets' dev halves; held out: fresh-dev's other half and the bench sets'
 # held-out halves, answered over their corpus less a quarter of the articles (those questions must abstain).
 FRESH := ../shared/fresh-dev
 comma := ,
@@ -72,6 +72,9 @@ eval: models
 	$(call EVAL_RUN,$(BENCH)/xquad-ru-dev.jsonl,none,--corpus $(BENCH)/corpus/xquad-ru-dev --split heldout --withhold,xquad-ru-heldout-none)
 	$(call EVAL_RUN,$(BENCH)/xquad-en2ru-dev.jsonl,none,--corpus $(BENCH)/corpus/xquad-ru-dev --split heldout --withhold,xquad-en2ru-heldout-none)
 	$(call EVAL_RUN,$(BENCH)/jsquad-valid.jsonl,none,--corpus $(BENCH)/corpus/jsquad-valid --split heldout --withhold,jsquad-heldout-none)
+	$(call EVAL_RUN,$(BENCH)/xquad-ru-dev.jsonl,none,--corpus $(BENCH)/corpus/xquad-ru-dev --split dev --withhold,xquad-ru-dev-none)
+	$(call EVAL_RUN,$(BENCH)/xquad-en2ru-dev.jsonl,none,--corpus $(BENCH)/corpus/xquad-ru-dev --split dev --withhold,xquad-en2ru-dev-none)
+	$(call EVAL_RUN,$(BENCH)/jsquad-valid.jsonl,none,--corpus $(BENCH)/corpus/jsquad-valid --split dev --withhold,jsquad-dev-none)
 	$(PY) -m eval.summary $(REPORTS)/*.json | tee $(REPORTS)/summary.md
 
 # refit the evidence scorer (rag/evidence_model.json) on the dev halves

@@ -159,7 +159,7 @@ class RagService:
             "question": question, "standalone_question": standalone, "lang": lang,
             "answer": outcome["answer"], "abstained": outcome["abstained"], "mode": outcome["mode"],
             "checks": outcome.get("checks", {}), "citations": citations, "passages": passages_out,
-            "quotes": outcome.get("quotes", []) if outcome["mode"] == "extractive" else [], "timings": timings,
+            "quotes": outcome.get("quotes", []), "timings": timings,  # quotes: the sentences an extractive answer quotes
         }
         yield {"type": "final", "result": result}
 
