@@ -30,7 +30,8 @@ from index.discover import discover
 from index.document import doc_id_for
 from index.reader_process import ReaderProcess, failure_reason
 from index.readers import Limits
-from index.sentences import SentenceVectors, sentence_pooling, split_sentences
+from index.sentence_split import split_sentences
+from index.sentences import SentenceVectors, sentence_pooling
 from index.manifest import INDEX_FORMAT, DocEntry, Manifest
 from index.store import StoreError
 from index.writer import IndexWriter, Journal, Work

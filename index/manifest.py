@@ -24,7 +24,8 @@ class DocEntry:
 
 
 # what passages and their indexed texts are made of; a manifest of another format is re-indexed
-INDEX_FORMAT = 3  # 2: list items carry their lead-in; 3: sentences are embedded with their passage's title
+INDEX_FORMAT = 4  # 2: list items carry their lead-in; 3: sentences are embedded with their passage's title;
+# 4: sentences (and long paragraphs' cuts) come from index.sentence_split
 
 
 @dataclass

@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass
 
 from index.document import Document, Paragraph
+from index.sentence_split import sentence_spans
 
 _SENTENCE_END = "。．.!?！？…"
 _CLOSERS = "」』）)]】\"”’»"
@@ -99,8 +100,8 @@ def _mark_list_items(paragraphs: list[Paragraph]) -> None:
 
 def _last_sentence(text: str) -> str:
     """The last sentence of a paragraph (its lead-in, when it introduces a list)."""
-    ends = [m.end() for m in re.finditer(f"[{re.escape(_SENTENCE_END)}][{re.escape(_CLOSERS)}]*\\s*", text[:-1])]
-    return text[ends[-1]:].strip() if ends else text
+    spans = sentence_spans(text)
+    return text[spans[-1][0]:].strip() if spans else text
 
 
 def source_offsets(text: str, paragraph: Paragraph) -> list[int]:

@@ -8,16 +8,14 @@ and its own source span, mapped back through `index.paragraphs.source_offsets`.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from index.document import Document, Paragraph, Passage
 from index.paragraphs import source_offsets, split_paragraphs
 from index.readers import Limits, read_document
+from index.sentence_split import sentence_spans
 
 DEFAULT_MAX_CHARS = 1200
-# a sentence ends after 。！？ (with any closing brackets), or after . ! ? followed by a space
-_SENTENCE_END = re.compile(r"[。！？]+[」』）)\"”’»]*|[.!?]+[\"”’»)\]]*(?=\s)")
 
 
 def ingest_file(path: Path, corpus_root: Path, max_chars: int = DEFAULT_MAX_CHARS,
@@ -73,19 +71,14 @@ def _pieces(text: str, max_chars: int) -> list[tuple[int, int]]:
     """Spans of ``text`` of at most ``max_chars``, whole sentences packed together where they fit."""
     pieces: list[tuple[int, int]] = []
     start = end = 0
-    for s, e in _sentences(text):
+    for s, e in sentence_spans(text):
         if e - start > max_chars and end > start:
             pieces.append((start, end))
             start = s
         end = e
-    pieces.append((start, end))
+    pieces.append((start, len(text)))
     spans = [span for s, e in pieces for span in _hard_split(text, s, e, max_chars)]
     return [span for span in (_strip(text, s, e) for s, e in spans) if span[1] > span[0]]
-
-
-def _sentences(text: str) -> list[tuple[int, int]]:
-    bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
-    return [(s, e) for s, e in zip(bounds, bounds[1:]) if e > s]
 
 
 def _hard_split(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import tempfile
 import threading
 from collections import OrderedDict
@@ -25,8 +24,6 @@ from pathlib import Path
 
 import numpy as np
 
-_SENTENCE_END = re.compile(r"(?<=[。！？])|(?<=[.!?])\s+(?=[A-ZА-ЯЁ\"«(])")
-
 
 def sentence_pooling(settings) -> str:
     """How sentence vectors are made: ``late`` (pooled from the passage's own forward pass, the
@@ -34,12 +31,6 @@ def sentence_pooling(settings) -> str:
     returns one vector per text, never its tokens). The manifest records it; an index made the
     other way is rebuilt."""
     return "late" if settings.late_chunking and not settings.embed_url else "separate"
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a passage (Japanese and European punctuation)."""
-    parts = [s.strip() for s in _SENTENCE_END.split(text)]
-    return [s for s in parts if len(s) > 1]
 
 
 def doc_id_of(passage_id: str) -> str:
@@ -122,7 +113,7 @@ class SentenceVectors:
         return by_passage
 
     def of_passage(self, passage_id: str) -> np.ndarray | None:
-        """The vectors of a passage's sentences, in ``split_sentences`` order; None if not stored."""
+        """The vectors of a passage's sentences, in ``index.sentence_split.split_sentences`` order; None if not stored."""
         vectors = self._document(doc_id_of(passage_id)).get(passage_id)
         return vectors if vectors is not None and len(vectors) else None
 

@@ -6,10 +6,10 @@ number the passages it relies on: ``[1]``, ``[1][2]``, ``[1, 2]``, full-width ``
 final punctuation (``... in 2025 [2].``) or after it (``…発効した。[1]``). The app, not the model,
 decides what a marker points to: numbers outside ``1..n_passages`` are dropped and reported.
 
-Sentences end at Japanese 。！？ (no space needed) and at ``.!?`` followed by a space, a marker
-or the end of a line, but not inside balanced brackets or quotes (「…。」 is one sentence), not
-before a lowercase letter (``2024 г. в Берлине``) and not after an initial or a common
-abbreviation (``U.S.``, ``Mr.``). Line breaks always end a sentence (list items are claims).
+Sentences are the project's own (``index.sentence_split``): not inside brackets or quotes
+(「…。」 is one sentence), not after an abbreviation or initial (``U.S.``, ``Mr.``, ``т.е.``);
+a line break always ends one (list items are claims); markers after the period close the
+sentence before them.
 """
 
 from __future__ import annotations
@@ -17,18 +17,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from index.sentence_split import sentence_spans
+
 _MARKER = re.compile(r"[\[［【]\s*[0-9０-９]{1,3}(?:\s*[,，、]\s*[0-9０-９]{1,3})*\s*[\]］】]")
 _MARKER_RUN = re.compile(rf"(?:\s*{_MARKER.pattern})+")
 _NUMBER = re.compile(r"[0-9０-９]+")
-_JA_END = "。！？"
-_LATIN_END = ".!?"
-_CLOSERS = "」』）)»”’\"'"
-_PAIRS = {"「": "」", "『": "』", "（": "）", "(": ")", "«": "»", "“": "”"}
-_ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "prof", "st", "vs", "no", "jr", "sr", "e.g", "i.e", "cf", "fig", "approx",
-    "им", "ул", "проф", "акад", "т.е", "т.к", "т.н",
-}
-_LIST_NUMBER = re.compile(r"\s*(?:[-*•]\s*)?(?:\d{1,2}|[A-Za-z])")  # "1." or "a." opening a list item
 
 
 @dataclass
@@ -58,90 +51,11 @@ def strip_markers(sentence: str) -> str:
     return re.sub(r"[ \t]{2,}", " ", text).strip()
 
 
-def _protected(line: str) -> list[bool]:
-    """Positions inside balanced brackets or quotes, where no sentence may end."""
-    inside = [False] * len(line)
-    stack: list[tuple[str, int]] = []
-    for i, ch in enumerate(line):
-        if ch in _PAIRS:
-            stack.append((_PAIRS[ch], i))
-        elif stack and ch == stack[-1][0]:
-            _, start = stack.pop()
-            for j in range(start + 1, i):
-                inside[j] = True
-    return inside
-
-
-def _is_abbreviation(line: str, dot: int) -> bool:
-    """Is the word before the period at ``dot`` an initial or a known abbreviation?"""
-    word = re.search(r"[\w.]*$", line[:dot]).group().lower()
-    return (len(word) == 1 and word.isalpha() and line[dot - 1].isupper()) or "." in word.strip(".") \
-        or word in _ABBREVIATIONS
-
-
-def _latin_end(line: str, i: int) -> int | None:
-    """End of a sentence closed by the ``.!?`` at ``i``, or None when it does not close one."""
-    if _LIST_NUMBER.fullmatch(line[:i]):
-        return None
-    j = i
-    while j < len(line) and line[j] in _LATIN_END:
-        j += 1
-    while j < len(line) and line[j] in _CLOSERS:
-        j += 1
-    if j == len(line) or _MARKER.match(line, j):
-        return j
-    if not line[j].isspace():
-        return None
-    rest = line[j:].lstrip()
-    if not rest or _MARKER.match(rest):
-        return j
-    if rest[0].islower() or (line[i] == "." and _is_abbreviation(line, i)):
-        return None
-    return j
-
-
-def _sentence_ends(line: str) -> list[int]:
-    """Offsets in ``line`` just after each sentence, its closing quotes and its markers."""
-    inside = _protected(line)
-    ends: list[int] = []
-    i = 0
-    while i < len(line):
-        end = None
-        if not inside[i] and line[i] in _JA_END:
-            end = i + 1
-            while end < len(line) and (line[end] in _JA_END or line[end] in _CLOSERS):
-                end += 1
-        elif not inside[i] and line[i] in _LATIN_END:
-            end = _latin_end(line, i)
-        if end is None:
-            i += 1
-            continue
-        run = _MARKER_RUN.match(line, end)
-        end = run.end() if run else end
-        ends.append(end)
-        i = end
-    return ends
-
-
-def _line_sentences(line: str) -> list[str]:
-    pieces, start = [], 0
-    for end in _sentence_ends(line) + [len(line)]:
-        piece = line[start:end].strip()
-        start = end
-        if not piece:
-            continue
-        if pieces and not re.search(r"\w", strip_markers(piece)):
-            pieces[-1] += piece  # stray markers (or a lone number) after a sentence belong to it
-        else:
-            pieces.append(piece)
-    return pieces
-
-
 def _split_with_breaks(text: str) -> list[tuple[str, bool]]:
     """Sentences with their markers, each flagged when it is the last one of its line."""
     out: list[tuple[str, bool]] = []
     for line in text.splitlines():
-        sentences = _line_sentences(line)
+        sentences = [line[a:b].strip() for a, b in sentence_spans(line, trailing=_MARKER_RUN)]
         out.extend((s, k == len(sentences) - 1) for k, s in enumerate(sentences))
     return out
 

@@ -37,7 +37,7 @@ import numpy as np
 
 from index.analyzers import query_tokens, tokenize
 from index.language import detect_language
-from index.sentences import split_sentences
+from index.sentence_split import split_sentences
 from rag.claims import check_sentence
 
 MODEL_PATH = Path(__file__).with_name("evidence_model.json")

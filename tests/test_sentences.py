@@ -1,15 +1,11 @@
-"""Sentence vectors: splitting, per-document files, best sentence per passage, removal."""
+"""Sentence vectors: per-document files, best sentence per passage, removal."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from index.sentences import SentenceVectors, split_sentences
-
-
-def test_split_sentences_in_japanese_and_russian():
-    assert split_sentences("条約が発効した。双方は歓迎した。") == ["条約が発効した。", "双方は歓迎した。"]
-    assert split_sentences("Встреча прошла 16 сентября. Её вёл Муто.") == ["Встреча прошла 16 сентября.", "Её вёл Муто."]
+from index.sentence_split import split_sentences
+from index.sentences import SentenceVectors
 
 
 def _unit(*xs):
