@@ -1,8 +1,9 @@
 """The application service: one object that answers, cites and lists documents.
 
 CLI, Gradio UI and eval runner all go through ``RagService``, so they share one pipeline:
-retrieve → (sources out) → select evidence (``rag/evidence.py``: which sentences answer, or
-abstain) → compose (quotes, or the LLM phrasing them) → verify citations and claims → result. Heavy parts (embedding model, Chroma, BM25, LLM) load lazily, once per service.
+retrieve and score the candidate sentences (``rag/evidence.py``; a follow-up both as asked and
+with the previous question, ``rag/chat.py``) → (sources out) → select evidence (which sentences
+answer, or abstain) → compose (quotes, or the LLM phrasing them) → verify citations and claims → result. Heavy parts (embedding model, Chroma, BM25, LLM) load lazily, once per service.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from index.sentences import SentenceVectors
 from index.manifest import Manifest
 from index.store import PassageStore
 from rag.answer import generate_answer
+from rag.chat import follow_up_queries
 from rag import evidence
 from rag.extractive import quoted_answer
 from rag.messages import message
@@ -110,27 +112,20 @@ class RagService:
                 "checks": {}, "citations": [], "passages": [],
                 "timings": {"total_s": round(time.perf_counter() - t0, 3)}}}
             return
-        standalone = question
-        if options.history:
-            from rag.chat import condense_question
-
-            standalone = yield from condense_question(question, options.history, llm_spec, self.settings)
         top_k = options.top_k or self.settings.top_k
-        hits = self.search(standalone, k=top_k, filters=options.filters)
+        # a follow-up is tried as asked and with the previous question (rag/chat.py); the phrasing
+        # the corpus more likely answers wins, the first on a tie
+        found = [self._evidence_for(query, top_k, options.filters)
+                 for query in follow_up_queries(question, options.history)]
+        standalone, hits, ranked, answerable = max(found, key=lambda f: f[3])
         passages_out = [passage_json(h.passage, h.score) for h in hits]
         timings = {"sources_s": round(time.perf_counter() - t0, 3)}
         yield {"type": "sources", "passages": passages_out, "question": standalone}
 
         context = hits[: self.settings.evidence_k]  # the passages whose sentences may answer
-        with self._compute:  # never held across a yield: a stalled consumer would stall everyone
-            qvec = np.asarray(self.retriever.embedding.get_query_embedding(standalone))
-            ranked = evidence.score(evidence.candidates(standalone, qvec, context,
-                                                        self.retriever.sentences, self.retriever.embedding))
-            answerable = evidence.answerable_probability(ranked)
-            chosen = evidence.select(ranked, answerable=answerable, threshold=self.settings.answer_threshold,
-                                     ratio=self.settings.quote_ratio,
-                                     same_passage_ratio=self.settings.same_passage_ratio,
-                                     max_quotes=self.settings.max_quotes)
+        chosen = evidence.select(ranked, answerable=answerable, threshold=self.settings.answer_threshold,
+                                 ratio=self.settings.quote_ratio, same_passage_ratio=self.settings.same_passage_ratio,
+                                 max_quotes=self.settings.max_quotes)
         scores = {"answerable_probability": round(answerable, 3),
                   "best_sentence_probability": round(ranked[0].probability, 3) if ranked else None}
         outcome: dict[str, Any]
@@ -162,6 +157,16 @@ class RagService:
             "quotes": outcome.get("quotes", []), "timings": timings,  # quotes: the sentences an extractive answer quotes
         }
         yield {"type": "final", "result": result}
+
+    def _evidence_for(self, query: str, top_k: int, filters: Filters | None):
+        """``query``'s passages (best first), its scored candidate sentences and the probability
+        that they answer it."""
+        hits = self.search(query, k=top_k, filters=filters)
+        with self._compute:  # never held across a yield: a stalled consumer would stall everyone
+            qvec = np.asarray(self.retriever.embedding.get_query_embedding(query))
+            ranked = evidence.score(evidence.candidates(query, qvec, hits[: self.settings.evidence_k],
+                                                        self.retriever.sentences, self.retriever.embedding))
+        return query, hits, ranked, evidence.answerable_probability(ranked)
 
     # ---- citation lookup and documents ------------------------------------------------------
     def cite(self, passage_id: str, neighbours: int = 1) -> dict[str, Any]:
