@@ -1,7 +1,9 @@
 """Incremental sync of the corpus folder into the index (Chroma + BM25 + sentence vectors + manifest).
 
-Each file is compared by the sha256 of its bytes with the manifest: unchanged files are
-skipped without loading the embedding model, changed or new files are read, split and
+Each file is compared with the manifest: one whose size and modification time are those
+recorded is unchanged without being read (as git and rsync decide); any other is hashed, and
+one whose sha256 is the recorded one is unchanged too (its new time is recorded). Unchanged
+files are skipped without loading the embedding model, changed or new files are read, split and
 embedded, removed files lose their passages. Files are read and split in a child process
 (``index/reader_process.py``) that is stopped when a file takes longer than ``max_parse_s`` or
 more memory than ``max_parse_mb``. Whatever goes wrong with one file (it cannot be read, decoded
@@ -67,6 +69,15 @@ class SyncReport:
             text += f", {self.sentences_embedded} sentences " + (
                 f"in {self.sentence_seconds:.1f} s" if self.sentence_seconds else "(pooled in the passages' pass)")
         return text + f"; {self.seconds:.1f} s in all"
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """What the manifest records of a file's bytes: their sha256, size and modification time."""
+
+    sha256: str
+    size: int
+    mtime_ns: int
 
 
 def _sha256(path: Path) -> str:
@@ -209,18 +220,26 @@ def sync(
             return scope is None or any(s == target or s in target.parents for s in scope)
 
         removed = [doc for doc in manifest.docs if doc not in present and in_scope(doc)]
-        todo: list[tuple[str, Path, str]] = []
+        todo: list[tuple[str, Path, FileStamp]] = []
+        restamped = False  # unchanged files whose size or time changed: the manifest records the new ones
         for doc, path in present.items():
+            entry = manifest.docs.get(doc)
             try:
-                digest = _sha256(path)
+                stat = path.stat()  # before the bytes are read: a write after it shows at the next sync
+                if entry and (entry.size, entry.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+                    report.unchanged += 1
+                    continue
+                stamp = FileStamp(_sha256(path), stat.st_size, stat.st_mtime_ns)
             except OSError as exc:
                 report.failed.append((doc, failure_reason(exc)))
                 continue
-            entry = manifest.docs.get(doc)
-            if entry and entry.sha256 == digest:
+            if entry and entry.sha256 == stamp.sha256:
                 report.unchanged += 1
+                entry.size, entry.mtime_ns, restamped = stamp.size, stamp.mtime_ns, True
             else:
-                todo.append((doc, path, digest))
+                todo.append((doc, path, stamp))
+        if restamped:  # the stamps alone; no store has changed yet
+            manifest.save(settings.manifest_path)
         # documents indexed before sentence vectors existed (or whose vectors were lost) get them now
         redone = {doc for doc, _, _ in todo} | set(removed)
         sentences = SentenceVectors.load(settings.sentences_dir)
@@ -250,12 +269,12 @@ def sync(
     return report
 
 
-def _read_all(todo: list[tuple[str, Path, str]], corpus_root: Path, manifest: Manifest, batches: _Batches,
+def _read_all(todo: list[tuple[str, Path, FileStamp]], corpus_root: Path, manifest: Manifest, batches: _Batches,
               report: SyncReport, reader: ReaderProcess) -> None:
     """Read and split each file (in the reader process), queueing it for embedding; a file that
     fails is reported and left."""
     doc_ids = {e.doc_id: d for d, e in manifest.docs.items()}
-    for doc, path, digest in todo:
+    for doc, path, stamp in todo:
         try:
             document, passages = reader.read(path, corpus_root)
         except Exception as exc:  # noqa: BLE001 — one file's failure, whatever it is, must not stop the sync
@@ -268,9 +287,10 @@ def _read_all(todo: list[tuple[str, Path, str]], corpus_root: Path, manifest: Ma
                 reason = "no text paragraphs found"
             else:
                 doc_ids[document.doc_id] = doc
-                batches.add(Work(doc, passages, DocEntry(doc_id=document.doc_id, sha256=digest,
+                batches.add(Work(doc, passages, DocEntry(doc_id=document.doc_id, sha256=stamp.sha256,
                                                          passages=[p.id for p in passages],
-                                                         metadata=document.metadata())))
+                                                         metadata=document.metadata(), size=stamp.size,
+                                                         mtime_ns=stamp.mtime_ns)))
                 continue
         report.failed.append((doc, reason))
         batches.bar.update(1)

@@ -1,5 +1,5 @@
-"""The manifest (``data/manifest.json``): each indexed document's sha256, metadata and passage
-IDs. It is what incremental sync compares against and what the app lists as documents; it needs
+"""The manifest (``data/manifest.json``): each indexed document's sha256 (with the file's size
+and modification time when it was hashed), metadata and passage IDs. It is what incremental sync compares against and what the app lists as documents; it needs
 nothing heavier than ``json``, so reading it never waits for Chroma, llama-index or torch.
 """
 
@@ -21,6 +21,8 @@ class DocEntry:
     sha256: str
     passages: list[str]
     metadata: dict[str, str] = field(default_factory=dict)
+    size: int = 0  # the file's size and modification time when it was last hashed (0: not recorded)
+    mtime_ns: int = 0
 
 
 # what passages and their indexed texts are made of; a manifest of another format is re-indexed

@@ -28,7 +28,7 @@ def copy_corpus(dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     for f in CORPUS.iterdir():
         if f.is_file():
-            shutil.copy(f, dest / f.name)
+            shutil.copy2(f, dest / f.name)  # with its modification time, as ingest records it
     return dest
 
 

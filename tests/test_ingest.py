@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import pytest
@@ -46,6 +47,26 @@ def test_unchanged_corpus_embeds_nothing(indexed_settings):
     report = quiet(indexed_settings, embedding_factory=_no_embedding)
     assert report.unchanged == 2 and report.passages_embedded == 0
     assert indexed_settings.manifest_path.read_text() == before
+
+
+def test_a_file_with_its_recorded_size_and_time_is_not_read_again(indexed_settings, monkeypatch):
+    import index.ingest
+
+    hashed: list[str] = []
+    real = index.ingest._sha256
+    monkeypatch.setattr(index.ingest, "_sha256", lambda path: hashed.append(path.name) or real(path))
+    path = indexed_settings.corpus_dir / RU
+    entry = Manifest.load(indexed_settings.manifest_path).docs[RU]
+    assert (entry.size, entry.mtime_ns) == (path.stat().st_size, path.stat().st_mtime_ns)
+    assert quiet(indexed_settings, embedding_factory=_no_embedding).unchanged == 2 and hashed == []
+
+    touched = path.stat().st_mtime_ns + 5 * 10**9  # same bytes, a new time: hashed once, still unchanged
+    os.utime(path, ns=(touched, touched))
+    report = quiet(indexed_settings, embedding_factory=_no_embedding)
+    assert report.unchanged == 2 and report.passages_embedded == 0 and hashed == [RU]
+    assert Manifest.load(indexed_settings.manifest_path).docs[RU].mtime_ns == touched
+    hashed.clear()
+    assert quiet(indexed_settings, embedding_factory=_no_embedding).unchanged == 2 and hashed == []
 
 
 def test_ids_are_stable_across_rebuilds(indexed_settings, tmp_path):
