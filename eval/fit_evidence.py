@@ -30,9 +30,13 @@ import numpy as np
 from eval.evalset import answer_matches, load_eval_set
 from eval.runner import eval_settings, merged_corpus
 from eval.splits import select
+from index.ingest import sync
 from rag.evidence import (FEATURES, MODEL_PATH, QUESTION_FEATURES, Candidate, EvidenceModel, Scorers,
                           answerable_probability, candidates, question_features, score)
 from rag.evidence import select as select_quotes
+from rag.options import Filters
+from rag.service import RagService
+from rag.settings import Settings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 REPO = Path(__file__).resolve().parents[1]
@@ -59,8 +63,6 @@ class Question:
 def question_for(name: str, service, item, docs_filter=None, silent: bool = False) -> Question | None:
     """The question's candidates and their labels; ``silent``: asked over ``docs_filter``, the
     corpus less the question's evidence documents."""
-    from rag.options import Filters
-
     settings = service.settings
     filters = Filters(docs=docs_filter) if docs_filter is not None else None
     hits = service.search(item.question, k=settings.top_k, filters=filters)[: settings.evidence_k]
@@ -76,10 +78,6 @@ def question_for(name: str, service, item, docs_filter=None, silent: bool = Fals
 
 
 def collect(per_set: int, only: str = "", seed: int = 0) -> list[Question]:
-    from index.ingest import sync
-    from rag.service import RagService
-    from rag.settings import Settings
-
     questions: list[Question] = []
     base = Settings()
     for name, set_path, folders, half in SETS:
@@ -200,8 +198,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:20s} {c:+.3f}")
         print()
     print(f"wrote {args.out} ({pairs} pairs, {positives} positive)")
-    from rag.settings import Settings
-
     calibrate(outcomes(questions, scorers, Settings()))
     return 0
 

@@ -114,17 +114,21 @@ def chroma_url(tmp_path_factory):
 
 
 def test_server_vectors_match_the_in_process_model(any_embed_url):
-    from index.embed import make_embedding
+    from index.embed import make_embedding, resolve_dtype
 
     texts = ["Когда вступила в силу конвенция?", "二重課税防止条約", "the treaty entered into force"]
     remote = make_embedding(make_settings(Path("/nonexistent"), embed_url=any_embed_url)).load()
-    local = make_embedding(make_settings(Path("/nonexistent"))).load()
+    settings = make_settings(Path("/nonexistent"))
+    local = make_embedding(settings).load()
+    # both run the machine's dtype; bfloat16 (CPUs with AMX) keeps about 3 significant digits, and
+    # two implementations of it round differently (seen: cosines 0.998-1.003 against Infinity)
+    least = 0.995 if resolve_dtype(settings.embed_dtype) == "bfloat16" else 0.999
     for remote_vectors, local_vectors in (
         ([remote.get_query_embedding(t) for t in texts], [local.get_query_embedding(t) for t in texts]),
         (remote.get_text_embedding_batch(texts), local.get_text_embedding_batch(texts)),
     ):
         cosines = np.sum(np.asarray(remote_vectors) * np.asarray(local_vectors), axis=1)
-        assert cosines.min() > 0.999, cosines
+        assert cosines.min() > least, cosines
     assert remote._model is None, "with embed_url the model is never loaded in-process"
 
 

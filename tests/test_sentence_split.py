@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
@@ -50,3 +51,19 @@ def test_trailing_pattern_closes_the_sentence_before():
     text = "発効した。[1]次の文です。[2]"
     assert [text[a:b] for a, b in sentence_spans(text, trailing=markers)] == ["発効した。[1]", "次の文です。[2]"]
     assert [text[a:b] for a, b in sentence_spans(text)] == ["発効した。", "[1]次の文です。[2]"]
+
+
+def test_every_character_lies_in_exactly_one_sentence():
+    """Random texts from pieces that trigger every repair: nothing is lost, nothing overlaps."""
+    pieces = ["Mr.", " Smith", ". ", "!", "?", "。", "「", "」", "と述べた", "(", ")", "«", "»", " [1]", "[2]",
+              "1.", " 2000 г.", "\n", " ", "x", "Он ушёл", "条約"]
+    markers = re.compile(r"(?:\s*\[\d+\])+")
+    rng = random.Random(0)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
+        for trailing in (None, markers):
+            spans = sentence_spans(text, trailing)
+            assert all(b <= c for (_, b), (c, _) in zip(spans, spans[1:])), text
+            covered = {i for a, b in spans for i in range(a, b)}
+            assert all(i in covered for i, ch in enumerate(text) if not ch.isspace()), text
+            assert all(text[a:b] == text[a:b].strip() and b > a for a, b in spans), text

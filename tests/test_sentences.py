@@ -54,7 +54,11 @@ def _passages_with_sentences(service, least: int):
 
 def test_late_chunking_pools_each_sentence_from_its_passage_pass(seed_service):
     embedding = seed_service.retriever.embedding
-    passages = _passages_with_sentences(seed_service, 3)[:6]
+    # passages of prose: a header field's line ("[備考] 仮訳") holds too little of its own for its
+    # pooled vector to stand apart from its neighbours'
+    passages = [p for p in _passages_with_sentences(seed_service, 3)
+                if min(map(len, split_sentences(p.text))) >= 20][:6]
+    assert len(passages) >= 2
     sentences = [split_sentences(p.text) for p in passages]
     vectors, pooled = embedding.embed_late(passages, sentences)
     assert np.allclose(vectors, embedding.embed_passages(passages), atol=2e-3)  # the same passage vectors
