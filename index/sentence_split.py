@@ -36,14 +36,19 @@ Span = tuple[int, int]
 
 def _bracketed(line: str) -> list[bool]:
     """For each position of ``line``: is it inside a balanced pair of brackets or quotes?"""
-    inside = [False] * (len(line) + 1)
+    depth = [0] * (len(line) + 1)  # +1 after an opening that gets closed, -1 at its closing: linear
     stack: list[tuple[str, int]] = []
     for i, ch in enumerate(line):
         if ch in _PAIRS:
             stack.append((_PAIRS[ch], i))
         elif stack and ch == stack[-1][0]:
             _, start = stack.pop()
-            inside[start + 1:i] = [True] * (i - start - 1)
+            depth[start + 1] += 1
+            depth[i] -= 1
+    inside, level = [], 0
+    for step in depth:
+        level += step
+        inside.append(level > 0)
     return inside
 
 
