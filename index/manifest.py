@@ -1,6 +1,7 @@
 """The manifest (``data/manifest.json``): each indexed document's sha256 (with the file's size
-and modification time when it was hashed), metadata and passage IDs. It is what incremental sync compares against and what the app lists as documents; it needs
-nothing heavier than ``json``, so reading it never waits for Chroma, llama-index or torch.
+and modification time when it was hashed), metadata and passage IDs. It is what incremental
+sync compares against and what the app lists as documents; it needs nothing heavier than
+``json``, so reading it never waits for Chroma, llama-index or torch.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from pathlib import Path
 from index.document import Document, Paragraph, Passage
 from index.paragraphs import source_offsets, split_paragraphs
 from index.readers import Limits, read_document
-from index.sentence_split import sentence_spans
+from index.sentence_split import sentence_spans, trim
 
 DEFAULT_MAX_CHARS = 1200
 
@@ -33,10 +33,10 @@ def outside_body(doc: Document, paragraphs: list[Paragraph]) -> tuple[list[Parag
     say ("who issued this?"), and an answer drawn from them needs a span to point at."""
     header: list[Paragraph] = []
     trailer: list[Paragraph] = []
-    head_start, head_end = _strip(doc.text, 0, doc.body_start)
+    head_start, head_end = trim(doc.text, 0, doc.body_start)
     if "\n" in doc.text[head_start:head_end]:
         header.append(Paragraph(n=0, text=doc.text[head_start:head_end], start=head_start, end=head_end))
-    tail_start, tail_end = _strip(doc.text, doc.body_end, len(doc.text))
+    tail_start, tail_end = trim(doc.text, doc.body_end, len(doc.text))
     if tail_end > tail_start:
         trailer.append(Paragraph(n=(paragraphs[-1].n if paragraphs else 0) + 1,
                                  text=doc.text[tail_start:tail_end], start=tail_start, end=tail_end,
@@ -78,7 +78,7 @@ def _pieces(text: str, max_chars: int) -> list[tuple[int, int]]:
         end = e
     pieces.append((start, len(text)))
     spans = [span for s, e in pieces for span in _hard_split(text, s, e, max_chars)]
-    return [span for span in (_strip(text, s, e) for s, e in spans) if span[1] > span[0]]
+    return [span for span in (trim(text, s, e) for s, e in spans) if span[1] > span[0]]
 
 
 def _hard_split(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
@@ -91,11 +91,3 @@ def _hard_split(text: str, start: int, end: int, max_chars: int) -> list[tuple[i
         start = cut
     spans.append((start, end))
     return spans
-
-
-def _strip(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end

@@ -8,7 +8,7 @@ Boundaries come from blingfire's sentence model (a compiled finite-state splitte
 languages): abbreviations and initials stay inside their sentence (``Mr.``, ``H.E.``, ``U.S.``,
 ``т.е.``, ``С.В.Лавров``, ``2019 г. в Москве``), Japanese sentences end at 。！？ with no space.
 It runs line by line: a line break inside a passage ends a sentence (header fields, list items).
-Two generic repairs of its output, whatever the language:
+Three generic repairs of its output, whatever the language:
 
 * no sentence ends inside balanced brackets or quotation marks (「…。…」, «…», (H.E. …)): a
   quotation of several sentences stays in the sentence that quotes it;
@@ -52,11 +52,20 @@ def _bracketed(line: str) -> list[bool]:
     return inside
 
 
+def trim(text: str, start: int, end: int) -> Span:
+    """``(start, end)`` moved inward past the spaces at either end of ``text[start:end]``."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
 def _line_spans(line: str, offset: int, trailing: re.Pattern | None) -> list[Span]:
     if not line.strip():
         return []
     _, found = blingfire.text_to_sentences_and_offsets(line)
-    inside = _bracketed(line)
+    inside = _bracketed(line) if len(found) > 1 else []
     spans: list[Span] = []
     for start, end in found:
         if spans and inside[spans[-1][1] - 1] and inside[start]:
@@ -88,9 +97,7 @@ def _line_spans(line: str, offset: int, trailing: re.Pattern | None) -> list[Spa
             merged[-1] = (merged[-1][0], spans[-1][1])
         else:
             merged.append((pending, spans[-1][1]))
-    stripped = ((s + len(line[s:e]) - len(line[s:e].lstrip()), e - len(line[s:e]) + len(line[s:e].rstrip()))
-                for s, e in merged)
-    return [(offset + s, offset + e) for s, e in stripped if e > s]
+    return [(offset + s, offset + e) for s, e in (trim(line, *span) for span in merged) if e > s]
 
 
 def sentence_spans(text: str, trailing: re.Pattern | None = None) -> list[Span]:

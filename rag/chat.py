@@ -1,7 +1,6 @@
 """Follow-up questions: the question as asked, or with the previous question beside it.
 
-A follow-up often leaves its subject to the conversation ("When did it enter into force?",
-«Когда он вступил в силу?», 「それはいつ発効しましたか」). The service retrieves and scores
+A follow-up often leaves its subject to the conversation. The service retrieves and scores
 evidence for both phrasings and answers from the one that the question scorer
 (``rag.evidence``) finds the corpus more likely to answer, the question as asked on a tie: a
 follow-up that stands on its own is answered as asked, one that leans on the conversation gets
