@@ -40,12 +40,13 @@ def detect_language(text: str, default: str = "en") -> str:
 
 
 _KANA = re.compile(r"[\u3040-\u30ff]")
-# [n] markers and quotations (one level of nesting: «… «Газпром» …») are not the writer's language
-_QUOTED = re.compile(r"\[[0-9, ]+\]|«[^«»]*(?:«[^«»]*»[^«»]*)*»|「[^「」]*(?:「[^「」]*」[^「」]*)*」")
+# [n] markers, quotations (one level of nesting: «… «Газпром» …») and asides in parentheses (where
+# an answer gives a name's source spelling) are not the writer's language
+_QUOTED = re.compile(r"\[[0-9, ]+\]|«[^«»]*(?:«[^«»]*»[^«»]*)*»|「[^「」]*(?:「[^「」]*」[^「」]*)*」|\([^()]*\)|（[^（）]*）")
 
 
 def in_language(text: str, lang: str) -> bool:
-    """Is ``text`` written in ``lang``? Quotes and [n] markers are ignored; Japanese needs kana
+    """Is ``text`` written in ``lang``? Quotes, asides in parentheses and [n] markers are ignored; Japanese needs kana
     (Han alone may well be Chinese, which a local model sometimes answers in)."""
     plain = _QUOTED.sub("", text)
     if lang == "ja" and not _KANA.search(plain):

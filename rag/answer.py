@@ -2,7 +2,8 @@
 
 Checks, in order: the model may decline (NO_ANSWER); the answer must be in the question's
 language; every sentence must carry a valid [n] marker (markers that point nowhere are
-removed); every number, date and name in a sentence must appear in the passages it cites, and
+removed); every number, date and name in a sentence must appear in the passages it cites (a name
+transliterated from another script gets the source's spelling beside it), and
 the sentence must state one such fact that the question does not and that the quoted evidence
 sentence holds (the sentence the evidence step found to answer the question: a 1.5B
 model reading a whole passage sometimes answers from its neighbour sentence, or gives the
@@ -23,7 +24,7 @@ from llama_index.core.llms import ChatMessage
 from index.document import Passage
 from index.language import in_language
 from rag.citations import map_markers, render_answer
-from rag.claims import check_sentence, new_to
+from rag.claims import check_sentence, fold, is_katakana, new_to
 from rag.llm import make_llm
 from rag.llm_queue import llm_queue
 from rag.messages import message
@@ -107,7 +108,7 @@ def check_answer(text: str, question: str, lang: str, passages: list[Passage],
         elif evidence and not _restates_evidence(sentence.text, check.supported, question, evidence, passages):
             dropped.append({"sentence": sentence.text, "reason": "states no fact of the quoted evidence sentence"})
         else:
-            kept.append(sentence)
+            kept.append(replace(sentence, text=with_source_spellings(sentence.text, check.spellings)))
     checks: dict[str, Any] = {"invalid_markers": invalid, "dropped": dropped}
     if not kept:
         out = fallback("no sentence of the generated answer passed the citation and claim checks")
@@ -116,6 +117,20 @@ def check_answer(text: str, question: str, lang: str, passages: list[Passage],
     cited = sorted({n for s in kept for n in s.markers})
     return {"answer": render_answer(kept), "abstained": False, "mode": "llm", "cited": cited, "checks": checks,
             "numbered": passages}
+
+
+def with_source_spellings(text: str, spellings: dict[str, str]) -> str:
+    """``text`` with the source's spelling after each name it transliterates from another script
+    ("Serdar Berdimuhamedov (セルダル・ベルディムハメドフ)"), unless the text already gives it: a
+    garbled transliteration cannot pass as the name, and a reader can search the source for it."""
+    for surface, shown in spellings.items():
+        at = text.find(surface)
+        if at < 0 or fold(shown) in fold(text):
+            continue
+        end = at + len(surface)
+        aside = f"（{shown}）" if is_katakana(surface) else f" ({shown})"
+        text = text[:end] + aside + text[end:]
+    return text
 
 
 def _restates_evidence(sentence: str, supported: list[str], question: str, evidence: list[str],

@@ -22,7 +22,9 @@ A claim is supported when the cited passages state it, in whatever language they
   consonants merged, vowels dropped, edit distance (rapidfuzz) at most 1. When that fails the
   name is *unverifiable*, not unsupported: it may be a translation (Germany / Германия) or
   written in kanji. Only a name that a passage in its own
-  script should contain but does not is unsupported.
+  script should contain but does not is unsupported. For a name supported only as a
+  transliteration the check reports the passage's own spelling (``ClaimCheck.spellings``), which
+  a generated answer shows beside it: a loose skeleton match is then visible to the reader.
 
 A sentence is ``ok`` when none of its claims is unsupported; unverifiable names are reported
 but do not fail it. A sentence without checkable claims is ok.
@@ -33,7 +35,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache, lru_cache
 
@@ -473,13 +475,18 @@ class _PassageFacts:
     script: str  # the passage's dominant script: latin, cyrillic or cjk
     words: frozenset[str]
     stems: frozenset[str]
-    romanised: tuple[tuple[str, str], ...]  # (script, romanised) of each word and katakana word
+    romanised: tuple[tuple[str, str, str], ...]  # (script, romanised, the name as the passage spells it)
     dates: frozenset[Date]
     numbers: frozenset[Decimal]
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """NFKC, casefolded, ё → е, spaces collapsed: how names are compared."""
     return re.sub(r"\s+", " ", _norm(text).casefold().replace("ё", "е"))
+
+
+def is_katakana(text: str) -> bool:
+    return bool(_KATAKANA.fullmatch(text))
 
 
 def _stem(word: str) -> str:
@@ -496,11 +503,11 @@ def _dominant_script(text: str) -> str:
 @lru_cache(maxsize=512)
 def _facts(text: str, date: str) -> _PassageFacts:
     normal = _norm(text)
-    folded = _fold(text)
+    folded = fold(text)
     words = frozenset(m.group() for m in _WORD.finditer(folded))
-    spelt = {m.group() for m in _WORD.finditer(normal.casefold())}  # ё kept: Ёдзи → yodzi
-    spelt |= {p for m in _KATAKANA.finditer(normal) for p in m.group().split("・") if p.strip("ー")}
-    romanised = tuple(sorted({(_script(w), r) for w in spelt for r in _romanisations(w)}))
+    spelt = {(m.group(), m.group()) for m in _WORD.finditer(normal)}  # (word, shown as); ё kept: Ёдзи → yodzi
+    spelt |= {(p, m.group()) for m in _KATAKANA.finditer(normal) for p in m.group().split("・") if p.strip("ー")}
+    romanised = tuple(sorted({(_script(w), r, shown) for w, shown in spelt for r in _romanisations(w)}))
     return _PassageFacts(
         text=folded, script=_dominant_script(normal), words=words, stems=frozenset(_stem(w) for w in words),
         romanised=romanised, dates=frozenset(extract_dates(normal, date or None)),
@@ -519,7 +526,7 @@ def _word_in(word: str, facts: _PassageFacts) -> bool:
 
 
 def _part_found(part: str, kind: str, facts: _PassageFacts) -> bool:
-    folded = _fold(part)
+    folded = fold(part)
     if kind == "acronym":
         return bool(re.search(rf"(?<![a-zа-я0-9]){re.escape(folded)}(?![a-zа-я0-9])", facts.text))
     if kind in ("katakana", "quote") and folded in facts.text:
@@ -528,35 +535,42 @@ def _part_found(part: str, kind: str, facts: _PassageFacts) -> bool:
     return bool(words) and kind != "katakana" and all(_word_in(w, facts) for w in words)
 
 
-def _transliterated(part: str, facts: _PassageFacts) -> bool:
+def _transliterated(part: str, facts: _PassageFacts) -> str | None:
+    """The passage's spelling of a name that ``part`` transliterates from another script, if any."""
     script = _script(part)
-    return any(s != script and _sounds_alike(roman, r)
-               for roman in _romanisations(part) for s, r in facts.romanised)
+    return next((shown for roman in _romanisations(part) for s, r, shown in facts.romanised
+                 if s != script and _sounds_alike(roman, r)), None)
 
 
-def _part_status(part: str, kind: str, cited: list[_PassageFacts]) -> str:
-    """supported, unsupported (every passage could show it and none does) or unverifiable."""
+def _part_status(part: str, kind: str, cited: list[_PassageFacts]) -> tuple[str, str | None]:
+    """supported, unsupported (every passage could show it and none does) or unverifiable; and
+    the source's spelling when the part is supported only as a transliteration."""
     if any(_part_found(part, kind, f) for f in cited):
-        return "supported"
-    if kind != "quote" and " " not in part and any(_transliterated(part, f) for f in cited):
-        return "supported"
+        return "supported", None
+    if kind != "quote" and " " not in part:
+        for f in cited:
+            if shown := _transliterated(part, f):
+                return "supported", shown
     script = _script(part)
-    return "unsupported" if all(f.script == script for f in cited) else "unverifiable"
+    return ("unsupported" if all(f.script == script for f in cited) else "unverifiable"), None
 
 
-def _name_status(name: _Name, cited: list[_PassageFacts]) -> tuple[str, str] | None:
-    """(surface to report, status) of a name; None when nothing of it is left to check."""
-    statuses = [_part_status(p, name.kind, cited) for p in name.parts]
+def _name_status(name: _Name, cited: list[_PassageFacts]) -> tuple[str, str, str | None] | None:
+    """(surface to report, status, the source's spelling of a transliterated name) of a name;
+    None when nothing of it is left to check."""
+    checked = [_part_status(p, name.kind, cited) for p in name.parts]
     parts = list(name.parts)
-    if name.soft_first and statuses[0] != "supported":
-        parts, statuses = parts[1:], statuses[1:]
+    if name.soft_first and checked[0][0] != "supported":
+        parts, checked = parts[1:], checked[1:]
     if not parts:
         return None
     surface = name.surface if len(parts) == len(name.parts) else " ".join(parts)
+    statuses = [status for status, _ in checked]
     for status in ("unsupported", "unverifiable"):
         if status in statuses:
-            return surface, status
-    return surface, "supported"
+            return surface, status, None
+    shown = " ".join(dict.fromkeys(s for _, s in checked if s))
+    return surface, "supported", shown or None
 
 
 # ---- the check -----------------------------------------------------------------------------
@@ -569,6 +583,7 @@ class ClaimCheck:
     unsupported: list[str]  # claims no cited passage states
     unverifiable: list[str]  # names no cited passage could show (other script, no transliteration)
     claims: list[str]  # every claim checked, in order
+    spellings: dict[str, str] = field(default_factory=dict)  # transliterated name → the source's spelling
 
     @property
     def supported(self) -> list[str]:
@@ -582,6 +597,7 @@ def check_sentence(sentence_text: str, cited: list[Passage]) -> ClaimCheck:
     known_dates = {d for f in facts for d in f.dates}
     known_numbers = {n for f in facts for n in f.numbers}
     results: list[tuple[str, str]] = []
+    spellings: dict[str, str] = {}
     for mention in _find_dates(text, None):
         supported = all(_date_supported(v, known_dates) or (v[1] is None and Decimal(v[0]) in known_numbers)
                         for v in mention.values)  # a bare year may also be a count ("2000 participants")
@@ -591,18 +607,22 @@ def check_sentence(sentence_text: str, cited: list[Passage]) -> ClaimCheck:
     for name in _find_names(text):
         status = _name_status(name, facts)
         if status:
-            results.append(status)
+            surface, verdict, shown = status
+            results.append((surface, verdict))
+            if shown:
+                spellings[surface] = shown
     claims = list(dict.fromkeys(surface for surface, _ in results))
     unsupported = list(dict.fromkeys(s for s, status in results if status == "unsupported"))
     unverifiable = list(dict.fromkeys(s for s, status in results if status == "unverifiable"))
-    return ClaimCheck(ok=not unsupported, claims=claims, unsupported=unsupported, unverifiable=unverifiable)
+    return ClaimCheck(ok=not unsupported, claims=claims, unsupported=unsupported, unverifiable=unverifiable,
+                      spellings=spellings)
 
 
 def new_to(claim: str, question: str) -> bool:
     """Does ``claim`` say something the question does not? A word counts as given when the
     question holds it, or its stem (the word less a short inflected ending): "Германии"
     is in a question about "Германию", "2024 год" in one about "2024 году"."""
-    c, q = _fold(claim), _fold(question)
+    c, q = fold(claim), fold(question)
     if c in q:
         return False
     words = re.findall(r"\w+", c)

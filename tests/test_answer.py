@@ -57,6 +57,21 @@ def test_restating_the_question_or_unverifiable_names_fall_back():
     assert invented["checks"]["dropped"][0]["reason"].startswith("cannot be checked")
 
 
+def test_a_transliterated_name_is_shown_with_the_source_spelling():
+    passage = Passage(id="d#p1", doc_id="d", doc="d.txt", n=1, start=0, end=10, lang="ja", date="2025-12-20",
+                      text="高市早苗日本国総理大臣とセルダル・ベルディムハメドフ大統領は、東京において首脳会談を実施した。")
+    question = "Who held talks with the Japanese prime minister in Tokyo?"
+    # a garbled transliteration (seen from the local model) passes the loose sound check, but the
+    # reader sees the source's spelling beside it
+    garbled = check_answer("The talks were held with Celldar Bellidimhomedf [1].", question, "en", [passage], _fallback)
+    assert garbled["mode"] == "llm"
+    assert "Celldar Bellidimhomedf (セルダル・ベルディムハメドフ). [1]" in garbled["answer"]
+    # given by the model as the prompt asks: not repeated, and not taken for Japanese text
+    given = check_answer("The talks were held with Serdar Berdimuhamedov (セルダル・ベルディムハメドフ) [1].", question,
+                         "en", [passage], _fallback)
+    assert given["mode"] == "llm" and given["answer"].count("セルダル") == 1
+
+
 def test_wrong_language_falls_back_and_decline_abstains():
     chinese = "该条约于2025年11月27日生效[1]。"  # Han only: not Japanese
     assert not in_language(chinese, "ja") and in_language("条約は2025年11月27日に発効しました[1]。", "ja")

@@ -176,11 +176,15 @@ def test_english_name_from_a_russian_passage_by_transliteration():
     check = check_sentence("The dialogue was chaired by Yoji Muto in Tokyo on September 16, 2025.", [DIALOGUE_RU])
     assert check.ok and check.unverifiable == []
     assert {"Yoji Muto", "Tokyo", "September 16, 2025"} <= set(check.claims)
+    # the passage's own spelling of each transliterated name, to be shown beside it
+    assert check.spellings == {"Yoji Muto": "Ёдзи Муто", "Tokyo": "Токио"}
+    assert check_sentence("ムト大臣が議長を務めた。", [DIALOGUE_RU]).spellings == {"ムト": "Муто"}
 
 
 def test_english_name_from_katakana_by_romanisation():
     check = check_sentence("An international forum was held in Ashgabat in Turkmenistan.", [NEUTRALITY_JA])
     assert check.ok and check.unverifiable == []
+    assert check.spellings["Ashgabat"] == "アシガバット"
 
 
 def test_name_that_cannot_be_transliterated_is_unverifiable_not_unsupported():
