@@ -3,10 +3,13 @@
 A claim is supported when the cited passages state it, in whatever language they are written:
 
 * Dates are compared as ``(year, month, day)`` with missing parts allowed, so ``3 марта 2024``,
-  ``March 3, 2024``, ``03.03.2024`` and ``2024年3月3日`` are one date, and a partial date in
-  the answer (``May 2024``, ``2024``) is supported by any passage date it covers. Relative
-  dates in a passage (本年4月, 昨年, 同年, ``в прошлом году``, ``this year``) are resolved with
-  the date of the passage's document and the last year the passage mentioned.
+  ``March 3, 2024``, ``03.03.2024``, ``2024年3月3日`` and ``令和6年三月三日`` are one date, and a
+  partial date in the answer (``May 2024``, ``2024``) is supported by any passage date it
+  covers. Japanese dates are read by ja-timex (eras, kanji numerals, full-width digits);
+  Russian, English and numeric ones by the patterns below (dateparser's search, tried, misread
+  "в 2023 году" as the year 2, dropped the month of "в ноябре 2025 года" and took "may" for
+  May). Relative dates in a passage (本年4月, 昨年, 同年, ``в прошлом году``, ``this year``) are
+  resolved with the date of the passage's document and the last year the passage mentioned.
 * Numbers are compared by value: ``1,250`` = ``1 250``; ``15億`` = ``1.5 billion``; Russian
   ``2,5`` = ``2.5`` (figures read by babel in the text's locale, kanji numerals by kanjize).
   A passage also counts its dates' parts, kanji numerals (第二) and small number words
@@ -41,6 +44,7 @@ from functools import cache, lru_cache
 
 import cutlet
 import kanjize
+from ja_timex import TimexParser
 from babel.numbers import NumberFormatError, parse_decimal
 from rapidfuzz.distance import Levenshtein
 from unidecode import unidecode
@@ -64,7 +68,7 @@ _RELATIVE_YEARS = {  # phrase → (relative to: the document's year or the last 
     "в этом году": ("ref", 0), "в текущем году": ("ref", 0), "в нынешнем году": ("ref", 0),
     "в прошлом году": ("ref", -1), "в следующем году": ("ref", 1), "в том же году": ("last", 0),
 }
-_ERAS = {"令和": 2018, "平成": 1988, "昭和": 1925}
+_JA_RELATIVE = "|".join(k for k in _RELATIVE_YEARS if k.endswith("年"))
 
 _EN_MON = (r"(?P<mon_en>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
            r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?(?![A-Za-z])")
@@ -75,15 +79,11 @@ _RU_MON = (r"(?<![а-яё])(?P<mon_ru>(?:январ|феврал|апрел|ию
 _ORD = r"(?:st|nd|rd|th)?"
 _DASH = r"\s*(?:-|–|—|~|〜|to|and|through|по|до|и|から)\s*"
 _RU_YEAR_WORD = r"(?:\s*(?:г\.|гг\.|года|году|год)(?![а-яё]))?"
-_JA_YEAR = (r"(?:(?P<y>\d{4})年|(?P<rel>本年|今年|昨年|去年|来年|同年|前年|翌年)"
-            r"|(?P<era>令和|平成|昭和)(?P<era_y>\d{1,2}|元)年)")
 
+# Russian, English and numeric dates; Japanese ones are read by ja-timex (_japanese_dates)
 _DATE_PATTERNS = [re.compile(p, flags) for p, flags in (
     (r"(?<!\d)(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)", 0),
     (r"(?<![\d.])(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})(?!\d)", 0),
-    (_JA_YEAR + r"?(?P<m>\d{1,2})月(?:(?P<d>\d{1,2})日(?:" + _DASH + r"(?:(?P<m2>\d{1,2})月)?(?P<d2>\d{1,2})日)?)?", 0),
-    (r"同月(?P<d>\d{1,2})日", 0),
-    (_JA_YEAR, 0),
     (r"(?<![\d.])(?P<d>\d{1,2})" + _ORD + r"(?!\d)(?:" + _DASH + r"(?P<d2>\d{1,2})" + _ORD + r"(?!\d))?\s+(?:of\s+)?"
      + _EN_MON + r"(?:,?\s+(?P<y>\d{4})(?!\d))?", 0),
     (_EN_MON + r"\s+(?P<d>\d{1,2})" + _ORD + r"(?!\d)(?:" + _DASH + r"(?P<d2>\d{1,2})" + _ORD + r"(?!\d))?"
@@ -92,12 +92,16 @@ _DATE_PATTERNS = [re.compile(p, flags) for p, flags in (
     (r"(?<![\d.])(?P<d>\d{1,2})(?:" + _DASH + r"(?P<d2>\d{1,2}))?\s+" + _RU_MON
      + r"(?:\s+(?P<y>\d{4})" + _RU_YEAR_WORD + r")?", re.IGNORECASE),
     (_RU_MON + r"\s+(?P<y>\d{4})" + _RU_YEAR_WORD, re.IGNORECASE),
-    (r"(?P<rel>(?:this|last|next|the same) year|в\s+(?:этом|текущем|нынешнем|прошлом|следующем|том\s+же)\s+году)",
-     re.IGNORECASE),
+    (r"(?P<rel>(?:this|last|next|the same) year|в\s+(?:этом|текущем|нынешнем|прошлом|следующем|том\s+же)\s+году"
+     rf"|{_JA_RELATIVE})", re.IGNORECASE),
     (_EN_MON_FULL, 0),
     (_RU_MON, re.IGNORECASE),
     (r"(?<![A-Za-zА-Яа-яЁё\d.,])(?P<y>1[89]\d\d|20\d\d|21\d\d)(?!\d|[.,]\d)" + _RU_YEAR_WORD, 0),
 )]
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+_TIMEX_DATE = re.compile(r"(?:FY)?(\d{4}|X{4})(?:-(\d\d|XX)-(\d\d|XX))?")
+# what joins the two ends of a Japanese range (8月5日から8日, 12月20日〜22日, 1日及び2日)
+_JA_RANGE = re.compile(r"\s*(?:-|–|—|~|〜|～|から|及び|および|と|、)\s*")
 
 
 @dataclass(frozen=True)
@@ -123,17 +127,10 @@ def _month(groups: dict[str, str | None], key: str) -> int | None:
     return None
 
 
-def _year(groups: dict[str, str | None], ref_year: int | None, last_year: int | None) -> int | None:
-    if groups.get("y"):
-        return int(groups["y"])
-    if groups.get("era"):
-        era_year = groups["era_y"]
-        return _ERAS[groups["era"]] + (1 if era_year == "元" else int(era_year))
-    if groups.get("rel"):
-        base, offset = _RELATIVE_YEARS[re.sub(r"\s+", " ", groups["rel"].lower())]
-        anchor = ref_year if base == "ref" else (last_year if last_year is not None else ref_year)
-        return anchor + offset if anchor is not None else None
-    return None
+def _relative_year(phrase: str, ref_year: int | None, last_year: int | None) -> int | None:
+    base, offset = _RELATIVE_YEARS[re.sub(r"\s+", " ", phrase.lower())]
+    anchor = ref_year if base == "ref" else (last_year if last_year is not None else ref_year)
+    return anchor + offset if anchor is not None else None
 
 
 def _valid(date: Date) -> bool:
@@ -142,22 +139,64 @@ def _valid(date: Date) -> bool:
     return (year is not None or month is not None) and in_range
 
 
+def _japanese_dates(text: str, ref_year: int | None) -> list[_DateMention]:
+    """Japanese dates, read by ja-timex (formats, eras, kanji numerals), unresolved parts then
+    filled in: a year from a relative word before the date (本年4月, 同年9月: the document's year
+    or the last year mentioned), the year and month of a range's first end (8月5日から8日), the
+    last month for 同月."""
+    found = []
+    for timex in TimexParser(reference=None).parse(text):
+        match = _TIMEX_DATE.fullmatch(timex.value) if timex.type == "DATE" else None
+        # only what a Japanese unit marks as a date, of a year that has four digits: not "1・2・3",
+        # an address's "26-7", "150年以上" (a duration) or the "1971年-2" it reads in "1971年-2000年"
+        raw = timex.raw_text
+        if (match and re.search("[年月日]", raw) and not raw[-1].isdigit()
+                and not (match[1].isdigit() and int(match[1]) < 1000)):
+            found.append((timex.span[0], timex.span[1],
+                          tuple(None if part is None or "X" in part else int(part) for part in match.groups())))
+    mentions: list[_DateMention] = []
+    last: tuple[int | None, int | None] = (None, None)  # the last year and month stated
+    for start, end, (year, month, day) in found:
+        before = text[max(0, start - 2):start]
+        values: tuple[Date, ...] = ()  # a range's first end, when this is its second
+        if year is None and before in _RELATIVE_YEARS:
+            year, start = _relative_year(before, ref_year, last[0]), start - 2
+        elif year is None and before == "同月":
+            (year, month), start = last, start - 2
+        elif year is None and mentions and _JA_RANGE.fullmatch(text[mentions[-1].end:start]):
+            first = mentions.pop()
+            values, start = first.values, first.start
+            year, month = values[0][0], month or values[0][1]
+        if _valid((year, month, day)):
+            values = (*values, (year, month, day))
+        if values:
+            mentions.append(_DateMention(start, end, text[start:end], values))
+            if year is not None:
+                last = (year, month)
+    return mentions
+
+
 def _find_dates(text: str, ref_date: str | None) -> list[_DateMention]:
-    """Date mentions in ``text`` (NFKC), earliest patterns winning overlaps, resolved in order."""
-    taken: list[re.Match] = []
+    """Date mentions in ``text`` (NFKC): Japanese ones first, then the patterns (earliest
+    winning overlaps), resolved in order."""
+    ref_year = int(ref_date[:4]) if ref_date and ref_date[:4].isdigit() else None
+    japanese = _japanese_dates(text, ref_year) if _JAPANESE.search(text) else []
+    taken: list[tuple[int, int]] = [(m.start, m.end) for m in japanese]
+    matches: list[re.Match] = []
     for pattern in _DATE_PATTERNS:
         for match in pattern.finditer(text):
-            if not any(match.start() < t.end() and t.start() < match.end() for t in taken):
-                taken.append(match)
-    ref_year = int(ref_date[:4]) if ref_date and ref_date[:4].isdigit() else None
-    last: tuple[int | None, int | None] = (None, None)
-    mentions: list[_DateMention] = []
-    for match in sorted(taken, key=lambda m: m.start()):
+            if not any(match.start() < e and s < match.end() for s, e in taken):
+                taken.append(match.span())
+                matches.append(match)
+    mentions: list[_DateMention] = list(japanese)
+    for match in sorted(matches, key=lambda m: m.start()):
         groups = match.groupdict()
-        if match.group().startswith("同月"):
-            year, month = last
-        else:
-            year, month = _year(groups, ref_year, last[0]), _month(groups, "m")
+        year = int(groups["y"]) if groups.get("y") else None
+        if groups.get("rel"):
+            years = [m.values[-1][0] for m in sorted(mentions, key=lambda m: m.start)
+                     if m.start < match.start() and m.values[-1][0] is not None]
+            year = _relative_year(groups["rel"], ref_year, years[-1] if years else None)
+        month = _month(groups, "m")
         day = int(groups["d"]) if groups.get("d") else None
         values = [(year, month, day)]
         if groups.get("d2"):
@@ -165,9 +204,7 @@ def _find_dates(text: str, ref_date: str | None) -> list[_DateMention]:
         values = [v for v in values if _valid(v)]
         if values:
             mentions.append(_DateMention(match.start(), match.end(), match.group(), tuple(values)))
-            if year is not None:
-                last = (year, month)
-    return mentions
+    return sorted(mentions, key=lambda m: m.start)
 
 
 def extract_dates(text: str, ref_date: str | None = None) -> list[Date]:

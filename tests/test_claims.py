@@ -74,6 +74,14 @@ def test_relative_japanese_dates_resolve_with_the_document_date():
         (2025, 4, None), (2025, 12, None), (2025, 8, 5), (2025, 8, 8), (2024, None, None)]
 
 
+def test_japanese_eras_kanji_numerals_and_ranges():
+    assert extract_dates("平成九年十一月一日及び二日") == [(1997, 11, 1), (1997, 11, 2)]
+    assert extract_dates("2021年6月から9月まで、同月15日") == [(2021, 6, None), (2021, 9, None), (2021, 9, 15)]
+    # what ja-timex would read as dates but is not one: counts, an address, a list of numbers
+    assert extract_dates("150年以上の歴史、千駄ヶ谷4丁目26-7、「1・2・3」") == []
+    assert extract_dates("1971年-2000年の平均") == [(1971, None, None), (2000, None, None)]
+
+
 def test_same_year_follows_the_last_year_mentioned():
     assert extract_dates("2023年に第1回対話が開催され、同年9月に覚書が署名された。", JA_DOC_DATE) == [
         (2023, None, None), (2023, 9, None)]
