@@ -141,7 +141,6 @@ class RagService:
                 outcome = yield from generate_answer(
                     standalone, lang, extractive["numbered"], llm_spec, self.settings, timings=timings,
                     started=t0, evidence=extractive["quotes"],
-                    decline_stands=answerable < self.settings.judge_override,
                     fallback=lambda reason: {**extractive, "checks": {**extractive["checks"], "fallback": reason}},
                 )
         timings["total_s"] = round(time.perf_counter() - t0, 3)

@@ -90,8 +90,6 @@ class Settings(BaseSettings):
     quote_ratio: float = 0.8  # further quotes from other passages need this share of the best sentence's probability
     same_passage_ratio: float = 0.3  # ... from the best sentence's own passage (no further citation), this share
     max_quotes: int = 3  # sentences quoted (and given to the LLM) at most
-    # with an LLM, its "the sources do not answer" stands unless the question scorer is this sure
-    judge_override: float = 0.8
 
     # chat UI
     host: str = "127.0.0.1"

@@ -98,12 +98,10 @@ def test_a_fact_from_another_sentence_than_the_quoted_evidence_falls_back():
     assert right["mode"] == "llm"
 
 
-def test_a_decline_stands_unless_the_evidence_scorer_is_sure():
+def test_a_decline_stands_however_sure_the_evidence_scorer_is():
     evidence = ["…が2025年11月27日に発効した…"]
-    judged = check_answer("NO_ANSWER", QUESTION, "en", [TREATY_PASSAGE], _fallback, evidence, decline_stands=True)
-    assert judged["abstained"] and judged["checks"]["model_declined"]
-    overruled = check_answer("NO_ANSWER", QUESTION, "en", [TREATY_PASSAGE], _fallback, evidence, decline_stands=False)
-    assert overruled["mode"] == "extractive" and not overruled["abstained"] and overruled["checks"]["model_declined"]
+    judged = check_answer("NO_ANSWER", QUESTION, "en", [TREATY_PASSAGE], _fallback, evidence)
+    assert judged["abstained"] and judged["mode"] == "abstain" and judged["checks"]["model_declined"]
 
 
 @pytest.mark.llm
