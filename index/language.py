@@ -46,8 +46,9 @@ _QUOTED = re.compile(r"\[[0-9, ]+\]|«[^«»]*(?:«[^«»]*»[^«»]*)*»|「[^�
 
 
 def in_language(text: str, lang: str) -> bool:
-    """Is ``text`` written in ``lang``? Quotes, asides in parentheses and [n] markers are ignored; Japanese needs kana
-    (Han alone may well be Chinese, which a local model sometimes answers in)."""
+    """Is ``text`` written in ``lang``? Quotes, asides in parentheses and [n] markers are
+    ignored; Japanese needs kana (Han alone may well be Chinese, which a local model sometimes
+    answers in)."""
     plain = _QUOTED.sub("", text)
     if lang == "ja" and not _KANA.search(plain):
         return False
