@@ -193,9 +193,9 @@ def _find_dates(text: str, ref_date: str | None) -> list[_DateMention]:
         groups = match.groupdict()
         year = int(groups["y"]) if groups.get("y") else None
         if groups.get("rel"):
-            years = [m.values[-1][0] for m in sorted(mentions, key=lambda m: m.start)
-                     if m.start < match.start() and m.values[-1][0] is not None]
-            year = _relative_year(groups["rel"], ref_year, years[-1] if years else None)
+            before = max((m for m in mentions if m.start < match.start() and m.values[-1][0] is not None),
+                         key=lambda m: m.start, default=None)  # the last year stated before it
+            year = _relative_year(groups["rel"], ref_year, before.values[-1][0] if before else None)
         month = _month(groups, "m")
         day = int(groups["d"]) if groups.get("d") else None
         values = [(year, month, day)]
