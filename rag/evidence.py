@@ -20,9 +20,11 @@ the question's numbers, dates and names (``rag.claims``) that the passage's docu
 
 Both are fitted by ``eval/fit_evidence.py`` and ship in ``rag/evidence_model.json``. Below
 ``answer_threshold`` the app abstains; otherwise it quotes the best sentence and the others
-within ``same_passage_ratio`` of its probability from its own passage, or ``quote_ratio`` from
-another (``max_quotes`` at most): the items of a list, the other half of a two-part answer, the
-sentence after the one that restates the question. All are calibrated on dev data.
+within ``same_passage_ratio`` of its probability from its own passage (or from its list: a
+list item and the lead-in that introduces the list are one text, ``one_text``), or
+``quote_ratio`` from another (``max_quotes`` at most): the items of a list, the other half of a
+two-part answer, the sentence after the one that restates the question. All are calibrated on
+dev data.
 """
 
 from __future__ import annotations
@@ -222,18 +224,44 @@ def answerable_probability(ranked: list[Candidate], model: EvidenceModel | None 
     return float(model.probabilities(question_features(ranked)[None, :])[0])
 
 
+def one_text(a, b) -> bool:
+    """Whether passages ``a`` and ``b`` are pieces of one text: the same passage, items of one
+    list, or a list item and the passage that introduces its list (ends with its lead-in). Ingest
+    cuts a list into a passage per item so that each is cited on its own, but it is read as one
+    paragraph: "The sides stressed the contracts in the chemical industry:" and the contracts."""
+    if a.id == b.id:
+        return True
+    if a.doc_id != b.doc_id or not (a.lead or b.lead):
+        return False
+    if a.lead == b.lead:
+        return True
+    intro, item = (a, b) if a.n < b.n else (b, a)
+    return bool(item.lead) and item.lead in intro.text
+
+
 def select(ranked: list[Candidate], *, answerable: float, threshold: float, ratio: float,
-           same_passage_ratio: float, max_quotes: int) -> list[Candidate]:
+           same_passage_ratio: float, max_quotes: int, passages: list | None = None) -> list[Candidate]:
     """The sentences to quote, in reading order: none when the question's ``answerable``
     probability is below ``threshold`` (the corpus is taken to be silent); else the most
     probable sentence and up to ``max_quotes`` - 1 more, most probable first: from the best
-    sentence's own passage when their probability is at least ``same_passage_ratio`` times the
-    best's (the sentence beside the one that restates the question, the rest of a list: they
-    add reading, not another citation), from other passages only at ``ratio`` times the best's
-    (each one more cited source that may be wrong)."""
+    sentence's own passage, or a passage of one text with it (``one_text``: a list and its
+    lead-in), when their probability is at least ``same_passage_ratio`` times the best's (the
+    sentence beside the one that restates the question, the rest of a list), from other
+    passages only at ``ratio`` times the best's (each one more source that may be wrong).
+    ``passages`` are the passages the candidates' ``n`` number; without them only the best
+    sentence's own passage counts as its text."""
     if not ranked or answerable < threshold:
         return []
     best = ranked[0]
+
+    def near(c: Candidate) -> bool:
+        return c.n == best.n or (passages is not None and one_text(passages[c.n - 1], passages[best.n - 1]))
+
     chosen = [c for c in ranked
-              if c.probability >= (same_passage_ratio if c.n == best.n else ratio) * best.probability][:max_quotes]
-    return sorted(chosen, key=lambda c: (c.n, c.position))
+              if c.probability >= (same_passage_ratio if near(c) else ratio) * best.probability][:max_quotes]
+    if passages is None:
+        return sorted(chosen, key=lambda c: (c.n, c.position))
+    first = {}  # documents in the order their best passage ranks, each read from its start
+    for c in sorted(chosen, key=lambda c: c.n):
+        first.setdefault(passages[c.n - 1].doc_id, c.n)
+    return sorted(chosen, key=lambda c: (first[passages[c.n - 1].doc_id], passages[c.n - 1].start, c.position))

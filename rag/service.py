@@ -125,7 +125,7 @@ class RagService:
         context = hits[: self.settings.evidence_k]  # the passages whose sentences may answer
         chosen = evidence.select(ranked, answerable=answerable, threshold=self.settings.answer_threshold,
                                  ratio=self.settings.quote_ratio, same_passage_ratio=self.settings.same_passage_ratio,
-                                 max_quotes=self.settings.max_quotes)
+                                 max_quotes=self.settings.max_quotes, passages=[h.passage for h in context])
         scores = {"answerable_probability": round(answerable, 3),
                   "best_sentence_probability": round(ranked[0].probability, 3) if ranked else None}
         outcome: dict[str, Any]

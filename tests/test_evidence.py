@@ -9,7 +9,7 @@ from eval.evalset import EvalItem, Evidence
 from eval.splits import document_half, item_half, select as select_half, withheld, withhold
 from index.document import Passage
 from rag.evidence import (FEATURES, QUESTION_FEATURES, Candidate, EvidenceModel, answerable_probability,
-                          load_model, question_features, score, select)
+                          load_model, one_text, question_features, score, select)
 from rag.extractive import own_words, quoted_answer
 
 
@@ -39,6 +39,34 @@ def test_the_best_sentences_own_passage_gives_further_quotes_at_a_lower_bar():
     assert [(c.n, c.position) for c in chosen] == [(2, 3), (2, 4)]  # 0.5 from passage 1 is below 0.8 x 0.8
     chosen = select(ranked, answerable=0.9, threshold=0.5, ratio=0.6, same_passage_ratio=0.25, max_quotes=3)
     assert [(c.n, c.position) for c in chosen] == [(1, 0), (2, 3), (2, 4)]  # at most three, most probable first
+
+
+def _passage(pid: str, n: int, start: int, text: str, lead: str = "", doc_id: str = "d") -> Passage:
+    return Passage(id=pid, doc_id=doc_id, doc=f"{doc_id}.txt", n=n, text=text, start=start, end=start + len(text),
+                   lead=lead)
+
+
+def test_a_list_and_its_lead_in_are_one_text():
+    intro = _passage("d#p6", 6, 100, "The sides met. They stressed the contracts in the chemical industry:")
+    lead = "They stressed the contracts in the chemical industry:"
+    first, second = (_passage("d#p7", 7, 200, "A plant contract.", lead), _passage("d#p8", 8, 300, "A gas contract.", lead))
+    elsewhere = _passage("e#p7", 7, 200, "A plant contract.", lead, doc_id="e")
+    other_list = _passage("d#p9", 9, 400, "Minister X.", "The meeting brought together:")
+    assert one_text(first, second) and one_text(intro, first) and one_text(second, intro)
+    assert not one_text(intro, other_list) and not one_text(first, other_list) and not one_text(first, elsewhere)
+    assert not one_text(intro, _passage("d#p10", 10, 500, "Plain paragraph."))
+
+
+def test_a_list_items_lead_in_is_quoted_at_the_own_passage_bar_in_reading_order():
+    lead = "They stressed the contracts in the chemical industry:"
+    passages = [_passage("d#p7", 7, 200, "A plant contract.", lead), _passage("d#p3", 3, 50, "Unrelated."),
+                _passage("d#p6", 6, 100, f"The sides met. {lead}")]
+    ranked = [cand(1, 0, 0.44), cand(3, 1, 0.22), cand(2, 0, 0.2)]
+    chosen = select(ranked, answerable=0.9, threshold=0.25, ratio=0.8, same_passage_ratio=0.3, max_quotes=3,
+                    passages=passages)
+    assert [(c.n, c.position) for c in chosen] == [(3, 1), (1, 0)]  # the lead-in first, as the document reads
+    alone = select(ranked, answerable=0.9, threshold=0.25, ratio=0.8, same_passage_ratio=0.3, max_quotes=3)
+    assert [(c.n, c.position) for c in alone] == [(1, 0)]  # without passages nothing says they are one text
 
 
 def test_score_orders_by_the_models_probability():
