@@ -44,6 +44,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.processes import free_port, rss_mb  # noqa: E402
+
 SEEDS = REPO / "tests" / "fixtures" / "corpus"
 RAG = [sys.executable, "-m", "rag.cli"]
 INDEXED, REFUSED, ONE_OF_TWO = "indexed", "refused", "one of two"
@@ -217,16 +219,12 @@ class Server:
     (indexed first if it is not yet)."""
 
     def __init__(self, work: Path, llm: str = "none") -> None:
-        import socket
-
         corpus, data = work / "corpus", work / "data"
         corpus.mkdir(parents=True, exist_ok=True)
         for seed in SEEDS.iterdir():
             if not (corpus / seed.name).exists():
                 shutil.copy(seed, corpus / seed.name)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = (work / "serve.log").open("wb")
         self.proc = subprocess.Popen([*RAG, "serve", "--port", str(self.port), "--llm", llm],
@@ -245,8 +243,7 @@ class Server:
         raise RuntimeError("rag serve did not answer within 30 minutes")
 
     def rss_mb(self) -> float:
-        status = Path(f"/proc/{self.proc.pid}/status").read_text()
-        return int(status.split("VmRSS:")[1].split()[0]) / 1024
+        return rss_mb(self.proc.pid)
 
     def stop(self) -> None:
         self.proc.terminate()

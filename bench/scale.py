@@ -27,7 +27,6 @@ import json
 import os
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.processes import free_port, rss_mb  # noqa: E402
 from rag.offline import set_offline_env  # noqa: E402
 
 set_offline_env()
@@ -128,24 +128,11 @@ def _percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * (len(values) - 1)))]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def measure_serve(corpus: Path, data: Path, question: str) -> tuple[float, float, float]:
     """(seconds until the page answers, until the first answer, RSS in MB then)."""
     from gradio_client import Client
 
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "RAG_CORPUS_DIR": str(corpus), "RAG_DATA_DIR": str(data), "RAG_LLM": "none"}
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--port", str(port)], env=env,
@@ -162,7 +149,7 @@ def measure_serve(corpus: Path, data: Path, question: str) -> tuple[float, float
                 time.sleep(0.2)
         ready = time.perf_counter() - t0
         Client(f"http://127.0.0.1:{port}/", verbose=False).predict(question, "none", api_name="/ask")
-        return ready, time.perf_counter() - t0, _rss_mb(proc.pid)
+        return ready, time.perf_counter() - t0, rss_mb(proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=60)

@@ -15,7 +15,7 @@ from llama_index.core.llms import ChatMessage
 from rag.llm import LLMError, engine_params, make_llm
 from rag.models import resolve_gguf
 from rag.settings import Settings
-from tests.ui_server import free_port
+from bench.processes import free_port
 
 REPEAT = [
     ChatMessage(role="system", content="You repeat words exactly."),

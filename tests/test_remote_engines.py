@@ -18,7 +18,7 @@ import pytest
 
 from rag.options import AskOptions
 from tests.conftest import CORPUS, REPO, copy_corpus, make_settings
-from tests.ui_server import free_port
+from bench.processes import free_port
 
 BIN = Path(sys.executable).parent
 # the shorter seed document (14 passages) and a question it answers: embedding over HTTP costs as

@@ -68,7 +68,7 @@ def test_the_chat_says_the_model_is_busy_while_a_question_waits_for_it(seed_sett
     """Another request holds the local model: the chat shows the wait, then the cited answer."""
     from rag.llm_queue import llm_queue
     from rag.service import RagService
-    from tests.ui_server import free_port
+    from bench.processes import free_port
     from ui.app import launch
     from ui.labels import busy_note_start
 
@@ -97,7 +97,7 @@ def test_the_chat_says_the_model_is_busy_while_a_question_waits_for_it(seed_sett
 
 def test_a_session_keeps_only_its_last_turns(seed_settings):
     from rag.service import RagService
-    from tests.ui_server import free_port
+    from bench.processes import free_port
     from ui.app import launch
 
     settings = seed_settings.model_copy(update={"chat_max_turns": 2})

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import socket
 from contextlib import contextmanager
 from pathlib import Path
 
+from bench.processes import free_port
 from tests.conftest import indexed_copy
 
 XSS_DOC = Path(__file__).parent / "data" / "xss" / "evil.txt"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
