@@ -53,3 +53,16 @@ def in_language(text: str, lang: str) -> bool:
     if lang == "ja" and not _KANA.search(plain):
         return False
     return detect_language(plain, default=lang) == lang
+
+
+_WORD = re.compile(r"[^\W_]+")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
+
+
+def garbled_words(text: str) -> list[str]:
+    """Words that mix Cyrillic letters with Latin letters or kana ("Bахтиёр", "первомフェазе"):
+    no language writes such a word, a small model's transliteration slips do. (Latin next to
+    Japanese is ordinary Japanese, "EXPO2027年", "CO2排出"; so, rarely, is a Cyrillic name with a
+    kanji suffix, "Туркменгаз社".)"""
+    return [w for w in _WORD.findall(text) if _CYRILLIC.search(w) and (_LATIN.search(w) or _KANA.search(w))]

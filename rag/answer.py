@@ -2,9 +2,10 @@
 
 Checks, in order: the model may decline (NO_ANSWER); the answer must be in the question's
 language; every sentence must carry a valid [n] marker (markers that point nowhere are
-removed); every number, date and name in a sentence must appear in the passages it cites (a name
-transliterated from another script gets the source's spelling beside it), and
-the sentence must state one such fact that the question does not and that the quoted evidence
+removed) and no word that mixes scripts unless its source has it ("первомフェазе":
+``index.language.garbled_words``); every number, date and name in a sentence must appear in
+the passages it cites (a name transliterated from another script gets the source's spelling
+beside it), and the sentence must state one such fact that the question does not and that the quoted evidence
 sentence holds (the sentence the evidence step found to answer the question: a 1.5B
 model reading a whole passage sometimes answers from its neighbour sentence, or gives the
 year where an anniversary was asked). Sentences that fail are dropped; when none survives or the
@@ -22,7 +23,7 @@ from typing import Any, Callable, Generator
 from llama_index.core.llms import ChatMessage
 
 from index.document import Passage
-from index.language import in_language
+from index.language import garbled_words, in_language
 from rag.citations import map_markers, render_answer
 from rag.claims import check_sentence, fold, is_katakana, new_to
 from rag.llm import make_llm
@@ -36,7 +37,6 @@ log = logging.getLogger(__name__)
 def generate_answer(
     question: str, lang: str, passages: list[Passage], llm_spec: str, settings,
     *, fallback: Callable[[str], dict], timings: dict, started: float, evidence: list[str] | None = None,
-    decline_stands: bool = True,
 ) -> Generator[dict[str, Any], None, dict[str, Any]]:
     """Yield ``waiting`` events while the LLM is busy with other requests, ``token`` events while
     it writes; return the checked outcome."""
@@ -90,6 +90,11 @@ def check_answer(text: str, question: str, lang: str, passages: list[Passage],
     for sentence in sentences:
         if not sentence.markers:
             dropped.append({"sentence": sentence.text, "reason": "no citation"})
+            continue
+        cited_text = " ".join(passages[n - 1].text for n in sentence.markers)
+        garbled = [w for w in garbled_words(sentence.text) if w not in cited_text]  # a source's own slips pass
+        if garbled:
+            dropped.append({"sentence": sentence.text, "reason": "garbled words: " + ", ".join(garbled)})
             continue
         check = check_sentence(sentence.text, [passages[n - 1] for n in sentence.markers])
         unchecked = [name for name in check.unverifiable if new_to(name, question)]  # the question's own are given

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 
 import pytest
 
 from index.document import Passage
-from index.language import in_language
+from index.language import garbled_words, in_language
 from rag.answer import check_answer
 from rag.options import AskOptions
 from rag.service import RagService
@@ -55,6 +56,20 @@ def test_restating_the_question_or_unverifiable_names_fall_back():
                             [TREATY_PASSAGE], _fallback)
     assert invented["mode"] == "extractive"
     assert invented["checks"]["dropped"][0]["reason"].startswith("cannot be checked")
+
+
+def test_a_word_that_mixes_scripts_is_dropped_unless_the_source_has_it():
+    question = "Какой этап ремонта охватывает контракт, подписанный 27 ноября 2025 года?"
+    garbled = check_answer("Контракт от 27 ноября 2025 года охватывает первомフェазе ремонта [1].", question, "ru",
+                           [TREATY_PASSAGE], _fallback)
+    assert garbled["mode"] == "extractive"
+    assert garbled["checks"]["dropped"][0]["reason"] == "garbled words: первомフェазе"
+    assert garbled_words("Bахтиёр Маматкаримов, Müller, EXPO2027年, CO2排出, Туркменгаз社") == ["Bахтиёр"]
+    # a source that itself mixes scripts (a typo, an OCR slip) may be quoted as it is
+    slip = replace(TREATY_PASSAGE, lang="ru", text="Договор вступил в силу 27 ноября 2025 года (Bахтиёр).")
+    kept = check_answer("Договор вступил в силу 27 ноября 2025 года, сообщил Bахтиёр [1].", question, "ru",
+                        [slip], _fallback)
+    assert not any(d["reason"].startswith("garbled") for d in kept["checks"]["dropped"])
 
 
 def test_a_transliterated_name_is_shown_with_the_source_spelling():
