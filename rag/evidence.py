@@ -225,13 +225,16 @@ def answerable_probability(ranked: list[Candidate], model: EvidenceModel | None 
 
 
 def one_text(a, b) -> bool:
-    """Whether passages ``a`` and ``b`` are pieces of one text: the same passage, items of one
-    list, or a list item and the passage that introduces its list (ends with its lead-in). Ingest
-    cuts a list into a passage per item so that each is cited on its own, but it is read as one
-    paragraph: "The sides stressed the contracts in the chemical industry:" and the contracts."""
-    if a.id == b.id:
+    """Whether passages ``a`` and ``b`` are pieces of one text: the same paragraph (a long one is
+    cut into pieces), items of one list, or a list item and the passage that introduces its list
+    (ends with its lead-in). Ingest cuts a list into a passage per item so that each is cited on
+    its own, but it is read as one paragraph: "The sides stressed the contracts in the chemical
+    industry:" and the contracts."""
+    if a.doc_id != b.doc_id:
+        return False
+    if a.n == b.n:
         return True
-    if a.doc_id != b.doc_id or not (a.lead or b.lead):
+    if not (a.lead or b.lead):
         return False
     if a.lead == b.lead:
         return True

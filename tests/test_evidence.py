@@ -55,6 +55,8 @@ def test_a_list_and_its_lead_in_are_one_text():
     assert one_text(first, second) and one_text(intro, first) and one_text(second, intro)
     assert not one_text(intro, other_list) and not one_text(first, other_list) and not one_text(first, elsewhere)
     assert not one_text(intro, _passage("d#p10", 10, 500, "Plain paragraph."))
+    assert one_text(_passage("d#p11.1", 11, 600, "A long paragraph's first piece."),
+                    _passage("d#p11.2", 11, 1800, "Its second piece."))
 
 
 def test_a_list_items_lead_in_is_quoted_at_the_own_passage_bar_in_reading_order():
