@@ -39,7 +39,13 @@ def detect_language(text: str, default: str = "en") -> str:
     return _identifier(_languages()).classify(text[:20_000])[0]
 
 
-_KANA = re.compile(r"[\u3040-\u30ff]")
+# letters of each script as regex class ranges; the project's script patterns are built from these
+LATIN = "A-Za-zÀ-ÖØ-öø-ɏ"
+CYRILLIC = "Ѐ-ӿ"
+KANA = "\u3040-\u30ff"
+KANJI = "\u4e00-\u9fff"
+
+_KANA = re.compile(rf"[{KANA}]")
 # [n] markers, quotations (one level of nesting: «… «Газпром» …») and asides in parentheses (where
 # an answer gives a name's source spelling) are not the writer's language
 _QUOTED = re.compile(r"\[[0-9, ]+\]|«[^«»]*(?:«[^«»]*»[^«»]*)*»|「[^「」]*(?:「[^「」]*」[^「」]*)*」|\([^()]*\)|（[^（）]*）")
@@ -56,8 +62,8 @@ def in_language(text: str, lang: str) -> bool:
 
 
 _WORD = re.compile(r"[^\W_]+")
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-_LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
+_CYRILLIC = re.compile(rf"[{CYRILLIC}]")
+_LATIN = re.compile(rf"[{LATIN}]")
 
 
 def garbled_words(text: str) -> list[str]:

@@ -51,6 +51,7 @@ from unidecode import unidecode
 
 from index.analyzers import stem as snowball_stem
 from index.document import Passage
+from index.language import CYRILLIC, KANA, KANJI, LATIN
 from rag.citations import strip_markers
 
 Date = tuple[int | None, int | None, int | None]
@@ -98,7 +99,7 @@ _DATE_PATTERNS = [re.compile(p, flags) for p, flags in (
     (_RU_MON, re.IGNORECASE),
     (r"(?<![A-Za-zА-Яа-яЁё\d.,])(?P<y>1[89]\d\d|20\d\d|21\d\d)(?!\d|[.,]\d)" + _RU_YEAR_WORD, 0),
 )]
-_JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+_JAPANESE = re.compile(rf"[{KANA}{KANJI}]")
 _TIMEX_DATE = re.compile(r"(?:FY)?(\d{4}|X{4})(?:-(\d\d|XX)-(\d\d|XX))?")
 # what joins the two ends of a Japanese range (8月5日から8日, 12月20日〜22日, 1日及び2日)
 _JA_RANGE = re.compile(r"\s*(?:-|–|—|~|〜|～|から|及び|および|と|、)\s*")
@@ -345,9 +346,7 @@ def _passage_numbers(text: str) -> set[Decimal]:
 
 # ---- names ---------------------------------------------------------------------------------
 
-_LATIN = "A-Za-zÀ-ÖØ-öø-ɏ"
-_CYRILLIC = "Ѐ-ӿ"
-_WORD = re.compile(rf"[{_LATIN}]+(?:['’-](?![sS](?![{_LATIN}]))[{_LATIN}]+)*|[{_CYRILLIC}]+(?:-[{_CYRILLIC}]+)*")
+_WORD = re.compile(rf"[{LATIN}]+(?:['’-](?![sS](?![{LATIN}]))[{LATIN}]+)*|[{CYRILLIC}]+(?:-[{CYRILLIC}]+)*")
 _ACRONYM = re.compile(r"(?<![A-Za-z0-9])[A-Z](?:[A-Z0-9&]|-(?=[A-Z0-9]))*[A-Z0-9](?![A-Za-z0-9])"
                       r"|(?<![А-Яа-яЁё])[А-ЯЁ]{2,}(?![А-Яа-яЁё])")
 _KATAKANA = re.compile(r"[ァ-ヺー]{2,}(?:・[ァ-ヺー]{2,})*")
@@ -435,7 +434,7 @@ def _find_names(text: str) -> list[_Name]:
         parts = tuple(p for p in match.group().split("・") if p.strip("ー") and p not in _GENERIC_KATAKANA)
         if parts and not any(s <= match.start() < e for s, e in taken):
             names.append(_Name(match.start(), match.group(), "katakana", parts))
-    first_letter = re.search(rf"[{_LATIN}{_CYRILLIC}\u3040-\u9fff]", text)
+    first_letter = re.search(rf"[{LATIN}{CYRILLIC}{KANA}{KANJI}]", text)
     names.extend(_capitalised_names(text, taken, first_letter.start() if first_letter else -1))
     return sorted(names, key=lambda name: name.start)
 
@@ -532,8 +531,8 @@ def _stem(word: str) -> str:
 
 
 def _dominant_script(text: str) -> str:
-    counts = {"latin": len(re.findall(rf"[{_LATIN}]", text)), "cyrillic": len(re.findall(rf"[{_CYRILLIC}]", text)),
-              "cjk": 3 * len(re.findall(r"[\u3040-\u9fff]", text))}
+    counts = {"latin": len(re.findall(rf"[{LATIN}]", text)), "cyrillic": len(re.findall(rf"[{CYRILLIC}]", text)),
+              "cjk": 3 * len(re.findall(rf"[{KANA}{KANJI}]", text))}
     return max(counts, key=counts.get)
 
 
