@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
+import unicodedata
 from dataclasses import replace
 from typing import Any, Callable, Generator
 
@@ -124,6 +125,8 @@ def with_source_spellings(text: str, spellings: dict[str, str]) -> str:
     ("Serdar Berdimuhamedov (セルダル・ベルディムハメドフ)"), unless the text already gives it: a
     garbled transliteration cannot pass as the name, and a reader can search the source for it."""
     for surface, shown in spellings.items():
+        if surface not in text:  # the check read the NFKC form: "Ｍｕｔｏ" was "Muto" to it
+            text = unicodedata.normalize("NFKC", text)
         at = text.find(surface)
         if at < 0 or fold(shown) in fold(text):
             continue

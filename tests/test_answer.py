@@ -85,6 +85,9 @@ def test_a_transliterated_name_is_shown_with_the_source_spelling():
     given = check_answer("The talks were held with Serdar Berdimuhamedov (セルダル・ベルディムハメドフ) [1].", question,
                          "en", [passage], _fallback)
     assert given["mode"] == "llm" and given["answer"].count("セルダル") == 1
+    # a name in full-width letters is read as the check reads it, and gets the spelling too
+    wide = check_answer("The talks were held with Ｓｅｒｄａｒ Ｂｅｒｄｉｍｕｈａｍｅｄｏｖ [1].", question, "en", [passage], _fallback)
+    assert wide["mode"] == "llm" and "Serdar Berdimuhamedov (セルダル・ベルディムハメドフ)" in wide["answer"]
 
 
 def test_wrong_language_falls_back_and_decline_abstains():
