@@ -100,6 +100,7 @@ _DATE_PATTERNS = [re.compile(p, flags) for p, flags in (
     (r"(?<![A-Za-zА-Яа-яЁё\d.,])(?P<y>1[89]\d\d|20\d\d|21\d\d)(?!\d|[.,]\d)" + _RU_YEAR_WORD, 0),
 )]
 _JAPANESE = re.compile(rf"[{KANA}{KANJI}]")
+_CYRILLIC_LETTER = re.compile(rf"[{CYRILLIC}]")
 _TIMEX_DATE = re.compile(r"(?:FY)?(\d{4}|X{4})(?:-(\d\d|XX)-(\d\d|XX))?")
 # what joins the two ends of a Japanese range (8月5日から8日, 12月20日〜22日, 1日及び2日)
 _JA_RANGE = re.compile(r"\s*(?:-|–|—|~|〜|～|から|及び|および|と|、)\s*")
@@ -379,9 +380,9 @@ class _Name:
 def _script(word: str) -> str:
     """latin, cyrillic or cjk, by the first letter."""
     for ch in word:
-        if "\u0400" <= ch <= "\u04ff":
+        if _CYRILLIC_LETTER.match(ch):
             return "cyrillic"
-        if "\u3040" <= ch <= "\u9fff":
+        if _JAPANESE.match(ch):
             return "cjk"
         if ch.isalpha():
             return "latin"
@@ -531,8 +532,8 @@ def _stem(word: str) -> str:
 
 
 def _dominant_script(text: str) -> str:
-    counts = {"latin": len(re.findall(rf"[{LATIN}]", text)), "cyrillic": len(re.findall(rf"[{CYRILLIC}]", text)),
-              "cjk": 3 * len(re.findall(rf"[{KANA}{KANJI}]", text))}
+    counts = {"latin": len(re.findall(rf"[{LATIN}]", text)), "cyrillic": len(_CYRILLIC_LETTER.findall(text)),
+              "cjk": 3 * len(_JAPANESE.findall(text))}
     return max(counts, key=counts.get)
 
 
