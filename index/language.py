@@ -67,8 +67,8 @@ _LATIN = re.compile(rf"[{LATIN}]")
 
 
 def garbled_words(text: str) -> list[str]:
-    """Words that mix Cyrillic letters with Latin letters or kana ("Bахтиёр", "первомフェазе"):
-    no language writes such a word, a small model's transliteration slips do. (Latin next to
-    Japanese is ordinary Japanese, "EXPO2027年", "CO2排出"; so, rarely, is a Cyrillic name with a
-    kanji suffix, "Туркменгаз社".)"""
+    """Words that mix Cyrillic letters with Latin letters or kana ("Ивaнов" with a Latin "a",
+    "этапフェазе"): no language writes such a word, a small model's transliteration slips do.
+    (Latin next to Japanese is ordinary Japanese, "USB3対応", "CO2排出"; so, rarely, is a
+    Cyrillic name with a kanji suffix, "Ромашка社".)"""
     return [w for w in _WORD.findall(text) if _CYRILLIC.search(w) and (_LATIN.search(w) or _KANA.search(w))]

@@ -16,7 +16,7 @@ Three generic repairs of its output, whatever the language:
   between, goes on the sentence before; so does what a caller names as trailing (an answer's
   citation markers after the period, ``… in 2025. [2]``);
 * a piece with no letter (a list number ``1.``, ``(2)``), or of one word ending in a period (a
-  title the model took for a sentence: ``Mr.`` in ``… 2025. Mr. Muto chaired it.``), joins the
+  title the model took for a sentence: ``Mr.`` in ``… 2025. Mr. Smith chaired it.``), joins the
   sentence after it.
 """
 

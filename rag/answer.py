@@ -2,7 +2,7 @@
 
 Checks, in order: the model may decline (NO_ANSWER); the answer must be in the question's
 language; every sentence must carry a valid [n] marker (markers that point nowhere are
-removed) and no word that mixes scripts unless its source has it ("первомフェазе":
+removed) and no word that mixes scripts unless its source has it ("этапフェазе":
 ``index.language.garbled_words``); every number, date and name in a sentence must appear in
 the passages it cites (a name transliterated from another script gets the source's spelling
 beside it), and the sentence must state one such fact that the question does not and that the quoted evidence
@@ -122,10 +122,10 @@ def check_answer(text: str, question: str, lang: str, passages: list[Passage],
 
 def with_source_spellings(text: str, spellings: dict[str, str]) -> str:
     """``text`` with the source's spelling after each name it transliterates from another script
-    ("Serdar Berdimuhamedov (セルダル・ベルディムハメドフ)"), unless the text already gives it: a
+    ("Anna Schmidt (アンナ・シュミット)"), unless the text already gives it: a
     garbled transliteration cannot pass as the name, and a reader can search the source for it."""
     for surface, shown in spellings.items():
-        if surface not in text:  # the check read the NFKC form: "Ｍｕｔｏ" was "Muto" to it
+        if surface not in text:  # the check read the NFKC form: "Ｓｍｉｔｈ" was "Smith" to it
             text = unicodedata.normalize("NFKC", text)
         at = text.find(surface)
         if at < 0 or fold(shown) in fold(text):

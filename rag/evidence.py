@@ -228,8 +228,8 @@ def one_text(a, b) -> bool:
     """Whether passages ``a`` and ``b`` are pieces of one text: the same paragraph (a long one is
     cut into pieces), items of one list, or a list item and the passage that introduces its list
     (ends with its lead-in). Ingest cuts a list into a passage per item so that each is cited on
-    its own, but it is read as one paragraph: "The sides stressed the contracts in the chemical
-    industry:" and the contracts."""
+    its own, but it is read as one paragraph: "The meeting brought together:" says who its items
+    are."""
     if a.doc_id != b.doc_id:
         return False
     if a.n == b.n:
