@@ -40,6 +40,7 @@ class EvalItem:
     answers: tuple[str, ...]
     evidence: tuple[Evidence, ...]
     answerable: bool
+    kind: str = ""  # optional: what the answer is ("list": several items, ``answers`` holds them all)
 
 
 def normalize_answer(s: str) -> str:
@@ -122,6 +123,7 @@ def parse_item(obj: object) -> EvalItem:
         answers=tuple(_string_list(obj)),
         evidence=tuple(_evidence_list(obj)),
         answerable=_required(obj, "answerable", bool),
+        kind=obj.get("kind") if isinstance(obj.get("kind"), str) else "",
     )
     if item.answerable and not (item.answers and item.evidence):
         raise EvalSetError(f"item {item.id!r}: an answerable item needs non-empty 'answers' and 'evidence'")

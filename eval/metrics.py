@@ -47,6 +47,8 @@ class ItemOutcome:
     in_question_language: bool = True  # are the answer's own words (quotes excluded) in the question's language?
     quote_only: bool = False  # the answer is quotes alone, with no words of its own
     quotes: int = 0  # source sentences the answer quotes
+    list_items: int = 0  # a list question's items as its evidence documents write them (0: not a list question)
+    list_found: int = 0  # ... of those, how many the answer holds (0 when it abstained)
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,15 @@ def citation_recall(outcomes: Iterable[ItemOutcome]) -> Ratio:
     return Ratio(sum(any(supports(span, o.evidence_spans) for span in o.cited_spans) for o in items), len(items))
 
 
+def list_completeness(outcomes: Iterable[ItemOutcome]) -> Ratio:
+    """Over answerable list questions (eval items of kind ``list``): the share of their items,
+    as the evidence documents write them, that the answers hold. Answer accuracy takes any one
+    item; this says how much of the list a reader got. Items translated into the question's
+    language are not counted, so it is a measure for quoted answers (and a floor for others)."""
+    items = [o for o in _answerable(outcomes) if o.list_items]
+    return Ratio(sum(o.list_found for o in items), sum(o.list_items for o in items))
+
+
 def abstention_rate(outcomes: Iterable[ItemOutcome]) -> Ratio:
     """Unanswerable items on which the system abstained (higher is better)."""
     items = _unanswerable(outcomes)
@@ -165,6 +176,7 @@ def summarize(outcomes: Iterable[ItemOutcome]) -> dict[str, object]:
     metrics["answer_accuracy"] = answer_accuracy(items)
     metrics["citation_precision"] = citation_precision(items)
     metrics["citation_recall"] = citation_recall(items)
+    metrics["list_completeness"] = list_completeness(items)
     metrics["abstention"] = abstention_rate(items)
     metrics["wrong_abstention"] = wrong_abstention_rate(items)
     metrics["answer_language"] = answer_language_rate(items)

@@ -23,7 +23,7 @@ from typing import Any, Callable
 from tqdm import tqdm
 
 from eval import splits
-from eval.evalset import EvalItem, load_eval_set, quote_span
+from eval.evalset import EvalItem, load_eval_set, normalize_answer, quote_span
 from eval.metrics import ItemOutcome, by_group, lang_pairs, question_lang, summarize
 from index.ingest import sync
 from index.language import in_language
@@ -31,8 +31,8 @@ from index.readers import read_document
 from rag.extractive import own_words
 
 RETRIEVAL_KEYS = ("recall@1", "recall@5", "recall@20", "mrr@10")
-ANSWER_KEYS = ("answer_accuracy", "citation_precision", "citation_recall", "abstention", "wrong_abstention",
-               "answer_language", "quote_only", "quotes_per_answer")
+ANSWER_KEYS = ("answer_accuracy", "citation_precision", "citation_recall", "list_completeness", "abstention",
+               "wrong_abstention", "answer_language", "quote_only", "quotes_per_answer")
 DESCRIPTIVE_KEYS = ("quote_only", "quotes_per_answer")  # what the answers look like, neither better nor worse
 
 
@@ -95,6 +95,15 @@ class EvidenceLocator:
             out.append((ev.doc, *span))
         return out
 
+    def list_items(self, item: EvalItem) -> list[str]:
+        """A list question's items as its evidence documents write them (normalised; a form
+        inside another such form is not counted twice); none for other questions."""
+        if item.kind != "list" or not item.answerable:
+            return []
+        texts = [normalize_answer(self.text(doc)) for doc in dict.fromkeys(ev.doc for ev in item.evidence)]
+        forms = {a for a in map(normalize_answer, item.answers) if a and any(a in t for t in texts)}
+        return sorted(a for a in forms if not any(a != b and a in b for b in forms))
+
 
 def _spans(rows: list[dict]) -> list[tuple[str, int, int]]:
     return [(r["doc"], r["start"], r["end"]) for r in rows]
@@ -103,6 +112,8 @@ def _spans(rows: list[dict]) -> list[tuple[str, int, int]]:
 def outcome_for(item: EvalItem, result: dict, locator: EvidenceLocator) -> ItemOutcome:
     evidence = locator.spans(item)
     own = own_words(result.get("answer", "")) if not result.get("abstained") else ""
+    items = locator.list_items(item)
+    answer = normalize_answer(result.get("answer", "")) if not result.get("abstained") else ""
     return ItemOutcome(
         id=item.id, qlang=item.lang,
         source_langs={locator.languages.get(doc, "") for doc, _, _ in evidence},
@@ -111,6 +122,7 @@ def outcome_for(item: EvalItem, result: dict, locator: EvidenceLocator) -> ItemO
         abstained=bool(result.get("abstained", False)), answers=list(item.answers), evidence_spans=evidence,
         in_question_language=bool(own) and in_language(own, item.lang), quote_only=not own,
         quotes=len(result.get("quotes", [])),
+        list_items=len(items), list_found=sum(i in answer for i in items),
     )
 
 

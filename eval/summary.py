@@ -10,8 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-COLUMNS = ("answer_accuracy", "citation_precision", "citation_recall", "abstention", "wrong_abstention",
-           "answer_language", "quote_only", "quotes_per_answer")
+COLUMNS = ("answer_accuracy", "citation_precision", "citation_recall", "list_completeness", "abstention",
+           "wrong_abstention", "answer_language", "quote_only", "quotes_per_answer")
 
 
 def _value(summary: dict, key: str) -> str:

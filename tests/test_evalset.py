@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from eval.evalset import EvalItem, EvalSetError, answer_matches, load_eval_set, normalize_answer, quote_span
+from eval.evalset import (EvalItem, EvalSetError, Evidence, answer_matches, load_eval_set, normalize_answer,
+                          quote_span)
 
 REPO = Path(__file__).resolve().parent.parent
 KNOWN_FACTS = REPO / "eval" / "sets" / "known_facts.jsonl"
@@ -163,3 +164,26 @@ def test_answer_matches():
     assert not answer_matches("Muto", ["Мутко"])
     assert not answer_matches("anything", [])
     assert not answer_matches("anything", [" "])
+
+
+def test_list_items_are_the_answers_the_evidence_documents_write_each_counted_once(tmp_path):
+    from eval.runner import EvidenceLocator, outcome_for
+
+    (tmp_path / "a.txt").write_text("Signed: the Trade Agreement, the Visa Accord and a memo.", encoding="utf-8")
+    item = EvalItem(id="q", lang="en", question="Which documents were signed?",
+                    answers=("Trade Agreement", "trade agreement", "Visa Accord", "Visa", "Торговое соглашение"),
+                    evidence=(Evidence("a.txt", "the Trade Agreement"),), answerable=True, kind="list")
+    locator = EvidenceLocator(tmp_path, {"a.txt": "en"})
+    # case variants are one item, "visa" lies inside "visa accord", the Russian form is not in the source
+    assert locator.list_items(item) == ["trade agreement", "visa accord"]
+    answered = outcome_for(item, {"answer": "«Signed: the Trade Agreement» [1]", "abstained": False}, locator)
+    assert (answered.list_items, answered.list_found) == (2, 1)
+    abstained = outcome_for(item, {"answer": "the Trade Agreement", "abstained": True}, locator)
+    assert (abstained.list_items, abstained.list_found) == (2, 0)
+    assert locator.list_items(EvalItem(**{**item.__dict__, "kind": ""})) == []
+
+
+def test_loader_reads_an_items_kind_when_the_set_gives_one(tmp_path):
+    loaded = load_eval_set(write_set(tmp_path, json.dumps(GOOD | {"kind": "list"}),
+                                     json.dumps(GOOD | {"id": "q2"})))
+    assert [item.kind for item in loaded] == ["list", ""]

@@ -47,6 +47,8 @@ def outcome(
     in_language: bool = True,
     quote_only: bool = False,
     quotes: int = 0,
+    list_items: int = 0,
+    list_found: int = 0,
 ) -> ItemOutcome:
     """An outcome with the defaults of an answerable English question about a Japanese document."""
     if not answerable:
@@ -55,6 +57,7 @@ def outcome(
         id=id, qlang=qlang, source_langs=source_langs, answerable=answerable, ranked_spans=list(ranked),
         cited_spans=list(cited), answer=answer, abstained=abstained, answers=list(answers),
         evidence_spans=list(evidence), in_question_language=in_language, quote_only=quote_only, quotes=quotes,
+        list_items=list_items, list_found=list_found,
     )
 
 
@@ -222,3 +225,14 @@ def test_by_group_per_language_pair_counts_multi_source_items_in_each_pair():
     assert groups[("en", "ja")]["recall@1"] == {"num": 1, "den": 2, "value": 0.5}
     assert groups[("en", "ru")]["recall@1"] == {"num": 0, "den": 1, "value": 0.0}
     assert groups[("ru", "ru")]["n"] == 1
+
+
+def test_list_completeness_is_the_share_of_list_items_answered_over_list_questions_only():
+    items = [
+        outcome("1", list_items=4, list_found=3),
+        outcome("2", list_items=2, list_found=0, abstained=True),
+        outcome("3"),  # not a list question: left out
+        outcome("4", answerable=False),
+    ]
+    assert summarize(items)["list_completeness"] == {"num": 3, "den": 6, "value": 0.5}
+    assert summarize([outcome("3")])["list_completeness"]["value"] is None
