@@ -6,8 +6,9 @@ passage's section and a list item's lead-in go in the title slot, so a paragraph
 "both sides…" still carries what the document is about; so do the sentences retrieval matches
 one by one). Other models without prompts get the plain texts. The model is
 loaded once per process and per (model, dtype); weights load from the provisioned folder only.
-The ``auto`` dtype is bfloat16 on CPUs with AMX tiles (bf16 matrix multiply in hardware) and
-float32 elsewhere: without AMX, bf16 runs slower than float32 on CPU (README, "Speed").
+The ``auto`` dtype is bfloat16 on CPUs with AMX tiles (bf16 matrix multiply in hardware), on
+CPUs with AVX-512 bf16 instructions where a measured linear layer runs faster in it (on some it
+does not), and float32 elsewhere (README, "Speed").
 
 With ``embed_url`` set, every text goes to an OpenAI-compatible ``/v1/embeddings`` server
 (Text Embeddings Inference, Infinity, vLLM, or ``rag embed-server`` on a GPU machine) instead:
@@ -22,7 +23,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -45,8 +46,14 @@ class EmbeddingError(RuntimeError):
     """The embeddings server cannot be reached or answered wrongly; the message says which and why."""
 
 
-def resolve_dtype(name: str, cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
-    """The torch dtype to run the model in: ``auto`` picks by the CPU's flags, others stand."""
+def resolve_dtype(name: str, cpuinfo: Path = Path("/proc/cpuinfo"),
+                  bf16_speedup: Callable[[], float] | None = None) -> str:
+    """The torch dtype to run the model in: ``auto`` picks by the CPU, others stand.
+
+    With AMX tiles, bfloat16. With AVX-512 bf16 instructions but no AMX it depends on the CPU
+    (2.0x faster than float32 on one machine here, slower on another), so it is measured:
+    ``bf16_speedup`` (default: one of the model's linear layers timed in both dtypes, about
+    0.1 s once per process) must be at least ``BF16_MIN_SPEEDUP``. Otherwise float32."""
     if name != "auto":
         if name not in _DTYPES:
             raise ValueError(f"embed_dtype {name!r}: expected auto or one of {', '.join(_DTYPES)}")
@@ -55,7 +62,38 @@ def resolve_dtype(name: str, cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
         flags = cpuinfo.read_text(encoding="utf-8", errors="replace").split()
     except OSError:
         return "float32"
-    return "bfloat16" if "amx_bf16" in flags else "float32"
+    if "amx_bf16" in flags:
+        return "bfloat16"
+    if "avx512_bf16" in flags and (bf16_speedup or _bf16_linear_speedup)() >= BF16_MIN_SPEEDUP:
+        return "bfloat16"
+    return "float32"
+
+
+BF16_MIN_SPEEDUP = 1.2
+"""bfloat16 is taken without AMX only when it runs a linear layer this many times faster."""
+
+
+@lru_cache(maxsize=1)
+def _bf16_linear_speedup() -> float:
+    """float32 time / bfloat16 time of a forward through a linear layer the size of the model's
+    (768 -> 1152, 256 tokens), best of five runs each: the model's time is its linear layers
+    (README, Design: a model encode was 2.0x faster where this gave 2.1x)."""
+    import time
+
+    def best(dtype) -> float:
+        layer = torch.nn.Linear(768, 1152).to(dtype)
+        x = torch.randn(256, 768, dtype=dtype)
+        times = []
+        with torch.inference_mode():
+            layer(x)
+            for _ in range(5):
+                t = time.perf_counter()
+                for _ in range(4):
+                    layer(x)
+                times.append(time.perf_counter() - t)
+        return min(times)
+
+    return best(torch.float32) / best(torch.bfloat16)
 
 
 @lru_cache(maxsize=2)

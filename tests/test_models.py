@@ -90,14 +90,17 @@ def test_resolve_hub_ids_to_provisioned_models():
     assert gguf.suffix == ".gguf" and gguf.stat().st_size > 900_000_000
 
 
-def test_auto_dtype_is_bfloat16_only_with_amx(tmp_path):
+def test_auto_dtype_is_bfloat16_with_amx_or_where_measured_faster(tmp_path):
     from index.embed import resolve_dtype
 
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("flags\t\t: fpu avx512f avx512_bf16 avx512_fp16\n")
-    assert resolve_dtype("auto", cpuinfo) == "float32"
+    assert resolve_dtype("auto", cpuinfo, bf16_speedup=lambda: 1.0) == "float32"  # bf16 no faster
+    assert resolve_dtype("auto", cpuinfo, bf16_speedup=lambda: 2.0) == "bfloat16"
+    cpuinfo.write_text("flags\t\t: fpu avx512f avx2\n")  # no bf16 instructions: never measured
+    assert resolve_dtype("auto", cpuinfo, bf16_speedup=lambda: 1 / 0) == "float32"
     cpuinfo.write_text("flags\t\t: fpu avx512f avx512_bf16 amx_bf16 amx_tile\n")
-    assert resolve_dtype("auto", cpuinfo) == "bfloat16"
+    assert resolve_dtype("auto", cpuinfo, bf16_speedup=lambda: 1 / 0) == "bfloat16"
     assert resolve_dtype("auto", tmp_path / "missing") == "float32"
     assert resolve_dtype("float32", cpuinfo) == "float32"
     with pytest.raises(ValueError, match="embed_dtype 'int4'"):
