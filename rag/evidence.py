@@ -67,7 +67,7 @@ BARE_K = 4
 """How many candidates, the closest to the question by ``sentence_sim``, are embedded bare when
 it is asked (``bare_sim``; for the rest it is estimated from their passage's title lift). Every
 candidate (about 25 sentences on long paragraphs) made a first question take 1.06 s p50 on 2
-cores, four 0.33 s (0.09 s with every sentence cached); on the dev sets four answer 8 of 2,027
+cores with AMX, four 0.33 s (0.09 s with every sentence cached; 0.54 s on a CPU without AMX); on the dev sets four answer 8 of 2,027
 answerable questions fewer (XQuAD en→ru 2, JSQuAD 6, the rest equal). The scorers were fitted
 with this number: change it, refit."""
 
