@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -78,8 +79,6 @@ def _bf16_linear_speedup() -> float:
     """float32 time / bfloat16 time of a forward through a linear layer the size of the model's
     (768 -> 1152, 256 tokens), best of five runs each: the model's time is its linear layers
     (README, Design: a model encode was 2.0x faster where this gave 2.1x)."""
-    import time
-
     def best(dtype) -> float:
         layer = torch.nn.Linear(768, 1152).to(dtype)
         x = torch.randn(256, 768, dtype=dtype)
@@ -370,7 +369,8 @@ def make_embedding(settings) -> PassageEmbedding:
     return PassageEmbedding(
         model_path=resolve_embedding(settings.embed_model, settings.models_dir),
         model_name=settings.embed_model,
-        dtype=resolve_dtype(settings.embed_dtype),
+        # a server embeds in its own dtype: nothing to pick (or time) here then
+        dtype=settings.embed_dtype if settings.embed_url else resolve_dtype(settings.embed_dtype),
         embed_batch_size=settings.embed_batch_size,
         embed_url=settings.embed_url,
         api_key=settings.embed_api_key,
