@@ -79,8 +79,12 @@ class RandomEmbedding:
     def sentence_text(self, passage, sentence: str) -> str:
         return sentence
 
+    def embed_alone(self, sentences):
+        return self._vectors(len(sentences))
+
     def embed_late(self, passages, sentences, progress: bool = False):
-        return self._vectors(len(passages)), [self._vectors(len(s)) for s in sentences]
+        return self._vectors(len(passages)), [self._vectors(len(s)) for s in sentences], \
+            [self._vectors(len(s)) for s in sentences]
 
 
 def _settings(corpus: Path, data: Path):

@@ -160,7 +160,6 @@ class PassageEmbedding(BaseEmbedding):
     _remote: Any = PrivateAttr(default=None)
     _prompts: Any = PrivateAttr(default=None)
     _query_cache: dict = PrivateAttr(default_factory=dict)
-    _text_cache: dict = PrivateAttr(default_factory=dict)
 
     def _st(self) -> Any:
         if self._model is None:
@@ -230,15 +229,20 @@ class PassageEmbedding(BaseEmbedding):
         return self._encode_by_length([self.sentence_text(p, s) for p, s in sentences], prompt=None,
                                       progress=progress)
 
+    def embed_alone(self, sentences: list[str]) -> np.ndarray:
+        """Sentences embedded alone, as documents without a title."""
+        return self._encode_by_length([self.prompts.get("document", "") + s for s in sentences], prompt=None,
+                                      progress=False)
+
     def embed_late(self, passages: list[Passage], sentences: list[list[str]],
-                   progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Passage vectors and, from the same forward pass, each passage's sentence vectors
-        ("late chunking"): a sentence's vector is the mean of its tokens' contextual embeddings
-        in the titled passage, with the title slot's tokens, projected and normalised as the
-        model does a whole text. One pass instead of two; the passage vectors are the same as
-        ``embed_passages``'s. ``sentences[i]`` are substrings of ``passages[i].text`` in order; a
-        sentence the passage's tokens do not cover (cut off at the model's length limit) is
-        embedded on its own."""
+                   progress: bool = False) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+        """Passage vectors and, from the same forward pass, two vectors per sentence of each
+        passage ("late chunking"): the mean of the sentence's tokens' contextual embeddings in
+        the titled passage with the title slot's tokens, and without them (the sentence's own
+        meaning, ``own``), each projected and normalised as the model does a whole text. The
+        passage vectors are the same as ``embed_passages``'s. ``sentences[i]`` are substrings of
+        ``passages[i].text`` in order; a sentence the passage's tokens do not cover (cut off at the
+        model's length limit) is embedded on its own (``embed_sentences``, ``embed_alone``)."""
         model = self._st()
         pooling = next((i for i, m in enumerate(model) if type(m).__name__ == "Pooling"), None)
         if pooling is None or getattr(model[pooling], "pooling_mode", None) != "mean":
@@ -248,6 +252,7 @@ class PassageEmbedding(BaseEmbedding):
         order = np.argsort([len(t) for t in texts], kind="stable")
         passage_rows = np.zeros((len(texts), 0), np.float32)
         pooled: list[list[np.ndarray | None]] = [[] for _ in texts]
+        own: list[list[np.ndarray | None]] = [[] for _ in texts]
         step = self.embed_batch_size
         for start in tqdm(range(0, len(order), step), desc="embedding", unit="batch", disable=not progress):
             batch = [int(i) for i in order[start:start + step]]
@@ -256,14 +261,16 @@ class PassageEmbedding(BaseEmbedding):
                 if not passage_rows.shape[1]:
                     passage_rows = np.zeros((len(texts), out["sentence_embedding"].shape[-1]), np.float32)
                 passage_rows[i] = out["sentence_embedding"].float().numpy()
-                pooled[i] = _pool_sentences(model, pooling, texts[i], passages[i].text, sentences[i], out)
+                pooled[i], own[i] = _pool_sentences(model, pooling, texts[i], passages[i].text, sentences[i], out)
         missing = [(i, k) for i, rows in enumerate(pooled) for k, row in enumerate(rows) if row is None]
         if missing:
-            alone = self.embed_sentences([(passages[i], sentences[i][k]) for i, k in missing])
-            for (i, k), row in zip(missing, alone):
-                pooled[i][k] = row
+            titled = self.embed_sentences([(passages[i], sentences[i][k]) for i, k in missing])
+            alone = self.embed_alone([sentences[i][k] for i, k in missing])
+            for (i, k), row, bare in zip(missing, titled, alone):
+                pooled[i][k], own[i][k] = row, bare
         dim = passage_rows.shape[1]
-        return passage_rows, [np.asarray(rows, np.float32).reshape(len(rows), dim) for rows in pooled]
+        return passage_rows, *([np.asarray(rows, np.float32).reshape(len(rows), dim) for rows in vectors]
+                               for vectors in (pooled, own))
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         """Raw texts, no prompt added (what an embeddings server is sent)."""
@@ -284,9 +291,8 @@ class PassageEmbedding(BaseEmbedding):
         return out
 
     def forget(self) -> None:
-        """Empty the question and text caches (a benchmark timing questions asked for the first time)."""
+        """Empty the question cache (a benchmark timing questions asked for the first time)."""
         self._query_cache.clear()
-        self._text_cache.clear()
 
     # llama-index interface
     def _get_query_embedding(self, query: str) -> list[float]:
@@ -304,15 +310,7 @@ class PassageEmbedding(BaseEmbedding):
         return self._encode([text], prompt="document")[0].tolist()
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        # the extractive answerer embeds the bare sentences of the passages it may quote; the
-        # same passages come back across questions, so they are cached (float32 rows: 3 KB each,
-        # where a list of Python floats took 25 KB)
-        todo = [t for t in dict.fromkeys(texts) if t not in self._text_cache]
-        if todo:
-            if len(self._text_cache) > 20_000:
-                self._text_cache.clear()
-            self._text_cache.update(zip(todo, self._encode(todo, prompt="document")))
-        return [self._text_cache[t] for t in texts]
+        return self._encode(texts, prompt="document").tolist()
 
 
 def _forward_outputs(model, texts: list[str], batch_size: int) -> list[dict]:
@@ -323,18 +321,20 @@ def _forward_outputs(model, texts: list[str], batch_size: int) -> list[dict]:
 
 
 def _pool_sentences(model, pooling: int, text: str, body: str, sentences: list[str],
-                    out: dict) -> list[np.ndarray | None]:
-    """Each sentence's vector from one text's token embeddings (None where no token of the
-    sentence is in them): mean over the sentence's tokens and the tokens before the body (the
-    title slot), then the model's modules after pooling."""
+                    out: dict) -> tuple[list[np.ndarray | None], list[np.ndarray | None]]:
+    """Two vectors per sentence from one text's token embeddings (None where no token of the
+    sentence is in them): the mean over the sentence's tokens and the tokens before the body (the
+    title slot), and over the sentence's tokens alone, each through the model's modules after
+    pooling."""
+    nothing = ([None] * len(sentences), [None] * len(sentences))
     if "attention_mask" not in out or "input_ids" not in out:  # packed inputs: no per-text tokens to pool
-        return [None] * len(sentences)
+        return nothing
     encoded = model.tokenizer(text, return_offsets_mapping=True, truncation=True,
                               max_length=model.max_seq_length)
     kept = out["attention_mask"].bool()
     ids, tokens = out["input_ids"][kept], out["token_embeddings"][kept]
     if ids.tolist() != encoded["input_ids"]:  # not the tokens the model saw: embed alone
-        return [None] * len(sentences)
+        return nothing
     offsets = np.asarray(encoded["offset_mapping"]).reshape(-1, 2)
     body_at = text.rfind(body) if body else len(text)
     head = (offsets[:, 1] <= body_at) & (offsets[:, 1] > 0)  # the title slot's tokens, no specials
@@ -346,16 +346,20 @@ def _pool_sentences(model, pooling: int, text: str, body: str, sentences: list[s
             continue
         cursor = at + len(sentence)
         inside = (offsets[:, 0] < cursor) & (offsets[:, 1] > at) & (offsets[:, 1] > offsets[:, 0])
-        spans.append(torch.from_numpy(head | inside) if inside.any() else None)
-    if not any(m is not None for m in spans):
-        return [None] * len(sentences)
-    means = torch.stack([tokens[m].float().mean(0) for m in spans if m is not None]).to(tokens.dtype)
+        spans.append(inside if inside.any() else None)
+    kept_spans = [m for m in spans if m is not None]
+    if not kept_spans:
+        return nothing
+    masks = [torch.from_numpy(head | m) for m in kept_spans] + [torch.from_numpy(m) for m in kept_spans]
+    means = torch.stack([tokens[m].float().mean(0) for m in masks]).to(tokens.dtype)
     features = {"sentence_embedding": means}
     with torch.inference_mode():
         for module in list(model)[pooling + 1:]:
             features = module(features)
-    rows = iter(torch.nn.functional.normalize(features["sentence_embedding"].float(), dim=-1).numpy())
-    return [next(rows) if m is not None else None for m in spans]
+    rows = torch.nn.functional.normalize(features["sentence_embedding"].float(), dim=-1).numpy()
+    titled, alone = iter(rows[:len(kept_spans)]), iter(rows[len(kept_spans):])
+    return ([next(titled) if m is not None else None for m in spans],
+            [next(alone) if m is not None else None for m in spans])
 
 
 def _title_slot(passage: Passage) -> str:

@@ -116,28 +116,33 @@ class _Batches:
         report = self.report
         t0 = time.perf_counter()
         every = [(w, p, split_sentences(p.text)) for w in self.batch for p in w.passages]
-        if self.pooling == "late":
-            # one forward pass per passage: its vector and, pooled from its tokens, its sentences'
-            passage_rows, pooled = (self.embedding.embed_late([p for _, p, _ in every], [s for _, _, s in every])
-                                    if every else (np.zeros((0, 0), np.float32), []))
-            vectors = passage_rows[[i for i, (w, _, _) in enumerate(every) if w.embed_passages]]
-            report.embed_seconds += time.perf_counter() - t0
+        new = [k for k, (w, _, _) in enumerate(every) if w.embed_passages]
+        empty = np.zeros((0, 0), np.float32)
+        if self.settings.embed_url:
+            # a server returns one vector per text, never its tokens: the sentences' own vectors
+            # are the sentences embedded alone
+            vectors = self.embedding.embed_passages([every[k][1] for k in new]) if new else empty
+            alone = self.embedding.embed_alone([s for _, _, sentences in every for s in sentences])
+            own = np.split(alone, np.cumsum([len(s) for _, _, s in every])[:-1]) if len(alone) else [empty] * len(every)
         else:
-            new = [k for k, (w, _, _) in enumerate(every) if w.embed_passages]
-            vectors = (self.embedding.embed_passages([every[k][1] for k in new]) if new
-                       else np.zeros((0, 0), np.float32))
-            report.embed_seconds += time.perf_counter() - t0
+            # one forward pass per passage: its vector and, pooled from its tokens, its sentences'
+            passage_rows, pooled, own = (self.embedding.embed_late([p for _, p, _ in every], [s for _, _, s in every])
+                                         if every else (empty, [], []))
+            vectors = passage_rows[new]
+        report.embed_seconds += time.perf_counter() - t0
+        if self.pooling != "late":
             t0 = time.perf_counter()
             pooled = self._sentence_vectors(every, dict(zip(new, vectors)))
             report.sentence_seconds += time.perf_counter() - t0
         report.passages_embedded += len(vectors)
-        by_doc: dict[str, tuple[list[str], list[np.ndarray]]] = {}
-        for (w, p, sentences), rows in zip(every, pooled):
-            ids, arrays = by_doc.setdefault(w.entry.doc_id, ([], []))
+        by_doc: dict[str, tuple[list[str], list[np.ndarray], list[np.ndarray]]] = {}
+        for (w, p, sentences), rows, own_rows in zip(every, pooled, own):
+            ids, arrays, own_arrays = by_doc.setdefault(w.entry.doc_id, ([], [], []))
             ids.extend([p.id] * len(sentences))
             arrays.append(rows)
-        sentence_rows = {doc_id: (ids, np.concatenate(arrays) if ids else np.zeros((0, 0), np.float32))
-                         for doc_id, (ids, arrays) in by_doc.items()}
+            own_arrays.append(own_rows)
+        sentence_rows = {doc_id: (ids, *(np.concatenate(a) if ids else empty for a in (arrays, own_arrays)))
+                         for doc_id, (ids, arrays, own_arrays) in by_doc.items()}
         report.sentences_embedded += sum(len(s) for _, _, s in every)
         self.writer.commit(self.batch, vectors, sentence_rows)
         for w in self.batch:

@@ -27,8 +27,9 @@ class DocEntry:
 
 
 # what passages and their indexed texts are made of; a manifest of another format is re-indexed
-INDEX_FORMAT = 4  # 2: list items carry their lead-in; 3: sentences are embedded with their passage's title;
-# 4: sentences (and long paragraphs' cuts) come from index.sentence_split
+INDEX_FORMAT = 5  # 2: list items carry their lead-in; 3: sentences are embedded with their passage's title;
+# 4: sentences (and long paragraphs' cuts) come from index.sentence_split; 5: sentences' own vectors
+# (pooled from the passage's pass without the title) are stored beside them
 
 
 @dataclass

@@ -101,10 +101,10 @@ class IndexWriter:
         self.journal.end()
 
     def commit(self, batch: list[Work], vectors: np.ndarray,
-               sentence_rows: dict[str, tuple[list[str], np.ndarray]]) -> None:
+               sentence_rows: dict[str, tuple[list[str], np.ndarray, np.ndarray]]) -> None:
         """Write a batch to every store, then the manifest. ``vectors``: one row per passage of
         the documents to embed, in batch order; ``sentence_rows``: doc ID → (passage ID of each
-        sentence, sentence vectors)."""
+        sentence, sentence vectors, their ``own`` vectors: ``index.sentences``)."""
         self.journal.begin({w.entry.doc_id: w.entry.sha256 for w in batch})
         embedded = [w for w in batch if w.embed_passages]
         offset = 0
@@ -117,8 +117,9 @@ class IndexWriter:
             self.lexical.replace_documents({w.entry.doc_id: w.passages for w in embedded})
             self.lexical.save()
         for w in batch:
-            ids, vecs = sentence_rows.get(w.entry.doc_id, ([], np.zeros((0, 0), np.float32)))
-            self.sentences.replace_document(w.entry.doc_id, ids, vecs)
+            empty = np.zeros((0, 0), np.float32)
+            ids, vecs, own = sentence_rows.get(w.entry.doc_id, ([], empty, empty))
+            self.sentences.replace_document(w.entry.doc_id, ids, vecs, own)
         for w in batch:
             self.manifest.docs[w.doc] = w.entry
         self.manifest.save(self.settings.manifest_path)

@@ -3,8 +3,8 @@
 Two fitted scorers decide, for any language, document and phrasing; no list of question
 phrasings is involved. Every sentence of the best ``evidence_k`` passages is a candidate,
 described by signals that carry anywhere (``FEATURES``): the embedding model's similarity of
-the question to the sentence (its stored vector, titled as ingest embedded it, and, for the
-closest few, the bare sentence embedded now) and to its passage, margins and ranks of both
+the question to the sentence (both vectors ingest stored: titled, and its own, without the
+title: ``index/sentences.py``) and to its passage, margins and ranks of both
 among the candidates, the share of the question's index terms the sentence and its passage hold
 (same language only), the share of the question's numbers, dates and names (``rag.claims``) that
 the passage's document scope (title, date, text) lacks, how much of the sentence is new to the
@@ -47,7 +47,7 @@ MODEL_PATH = Path(__file__).with_name("evidence_model.json")
 
 FEATURES = (
     "sentence_sim",  # cosine of question and sentence (its stored vector, with its passage's title)
-    "bare_sim",  # cosine of question and the sentence alone (the closest BARE_K; the rest: estimated)
+    "own_sim",  # cosine of question and the sentence's own vector (its meaning without the title)
     "best_in_passage",  # 1 when no other sentence of its passage is closer to the question
     "sentence_margin",  # sentence_sim minus the best candidate's
     "sentence_rank_inv",  # 1 / rank of the sentence among all candidates
@@ -63,21 +63,12 @@ FEATURES = (
 )
 
 
-BARE_K = 4
-"""How many candidates, the closest to the question by ``sentence_sim``, are embedded bare when
-it is asked (``bare_sim``; for the rest it is estimated from their passage's title lift). Every
-candidate (about 25 sentences on long paragraphs) made a first question take 1.06 s p50 on 2
-cores with AMX, four 0.33 s (0.09 s with every sentence cached; 0.54 s on a CPU without AMX); on the dev sets four answer 8 of 2,027
-answerable questions fewer (XQuAD en→ru 2, JSQuAD 6, the rest equal). The scorers were fitted
-with this number: change it, refit."""
-
-
 # what the question as a whole looks like, from its best candidates: does the corpus answer it?
 QUESTION_FEATURES = (
     "best_probability",  # the sentence scorer's probability for the best sentence
     "second_probability",  # ... for the runner-up
     "best_sentence_sim",  # the highest sentence_sim of any candidate
-    "best_bare_sim",  # the highest bare_sim
+    "best_own_sim",  # the highest own_sim
     "passage_sim",  # passage_sim of the best sentence's passage
     "passage_gap",  # retrieval score of the first passage minus the second's
     "claims_missing",  # claims_missing of the best sentence's passage
@@ -152,12 +143,16 @@ def _claims_missing(question: str, scope) -> float:
     return len(check.unsupported) / len(check.claims) if check.claims else 0.0
 
 
-def _sentence_vectors(passage, sentences: list[str], stored, embedding) -> np.ndarray:
-    """The sentences' vectors as ingest stored them (titled), or embedded now if missing."""
+def _sentence_vectors(passage, sentences: list[str], stored, embedding) -> tuple[np.ndarray, np.ndarray]:
+    """The sentences' vectors and own vectors as ingest stored them, or embedded now (titled,
+    and alone) where missing."""
     vectors = stored.of_passage(passage.id) if stored is not None else None
-    if vectors is not None and len(vectors) == len(sentences):
-        return np.asarray(vectors)
-    return np.asarray(embedding.embed_sentences([(passage, s) for s in sentences]), dtype=np.float32)
+    if vectors is None or len(vectors) != len(sentences):
+        vectors = embedding.embed_sentences([(passage, s) for s in sentences])
+    own = stored.own_of_passage(passage.id) if stored is not None else None
+    if own is None or len(own) != len(sentences):
+        own = embedding.embed_alone(sentences)
+    return np.asarray(vectors, dtype=np.float32), np.asarray(own, dtype=np.float32)
 
 
 def candidates(question: str, qvec: np.ndarray, hits: list, stored, embedding) -> list[Candidate]:
@@ -166,22 +161,23 @@ def candidates(question: str, qvec: np.ndarray, hits: list, stored, embedding) -
     terms = tuple(dict.fromkeys(query_tokens(question)))
     qterms = set(terms)
     best_score = hits[0].score if hits else 0.0
-    rows: list[tuple[int, int, str, float, list[float]]] = []
+    rows: list[tuple[int, int, str, float, float, list[float]]] = []
     for n, hit in enumerate(hits, 1):
         sentences = split_sentences(hit.passage.text)
         if not sentences:
             continue
         p = hit.passage
-        sims = _sentence_vectors(p, sentences, stored, embedding) @ qvec
+        vectors, own = _sentence_vectors(p, sentences, stored, embedding)
+        sims, own_sims = vectors @ qvec, own @ qvec
         same = p.lang == qlang
         passage_terms = set(tokenize(f"{p.title}\n{p.text}", p.lang)) if same else set()
         claims = _claims_missing(question, replace(p, text=f"{p.title}\n{p.date}\n{p.text}"))
         passage_sim = hit.similarity if hit.similarity is not None else float(hit.score)
-        for i, (s, sim) in enumerate(zip(sentences, sims)):
+        for i, (s, sim, own_sim) in enumerate(zip(sentences, sims, own_sims)):
             tokens = set(tokenize(s, p.lang)) if same else set()
             overlap = _share(terms, tokens)
             novelty = (len(tokens - qterms) / len(tokens)) if tokens else 0.0
-            rows.append((n, i, s, float(sim), [
+            rows.append((n, i, s, float(sim), float(own_sim), [
                 float(sim >= sims.max()), passage_sim, hit.score - best_score, 1.0 / n, overlap,
                 _share(terms, passage_terms) if same else 0.0, float(same), claims, novelty,
                 math.log(len(s) + 1)]))
@@ -190,21 +186,9 @@ def candidates(question: str, qvec: np.ndarray, hits: list, stored, embedding) -
     best_sim = max(r[3] for r in rows)
     order = sorted(range(len(rows)), key=lambda k: rows[k][3], reverse=True)
     rank = {k: r for r, k in enumerate(order, 1)}
-    closest = order[:BARE_K]
-    embedded = np.asarray(embedding.get_text_embedding_batch([rows[k][2] for k in closest])) @ qvec
-    bare = dict(zip(closest, embedded.tolist()))
-    # the rest: their own similarity less what the title adds in their passage (the mean over its
-    # embedded sentences; over all of them where none of the passage's is)
-    lift = {}
-    for k in closest:
-        lift.setdefault(rows[k][0], []).append(rows[k][3] - bare[k])
-    every = float(np.mean([g for gaps in lift.values() for g in gaps]))
-    out = []
-    for k, (n, i, s, sim, rest) in enumerate(rows):
-        bare_sim = bare[k] if k in bare else sim - (float(np.mean(lift[n])) if n in lift else every)
-        features = np.asarray([sim, bare_sim, rest[0], sim - best_sim, 1.0 / rank[k], *rest[1:]], dtype=np.float64)
-        out.append(Candidate(n=n, position=i, sentence=s, features=features))
-    return out
+    return [Candidate(n=n, position=i, sentence=s, features=np.asarray(
+                [sim, own_sim, rest[0], sim - best_sim, 1.0 / rank[k], *rest[1:]], dtype=np.float64))
+            for k, (n, i, s, sim, own_sim, rest) in enumerate(rows)]
 
 
 def score(cands: list[Candidate], model: EvidenceModel | None = None) -> list[Candidate]:
@@ -229,7 +213,7 @@ def question_features(ranked: list[Candidate]) -> np.ndarray:
     col = _COLUMN
     return np.asarray([
         ranked[0].probability, second, max(c.features[col["sentence_sim"]] for c in ranked),
-        max(c.features[col["bare_sim"]] for c in ranked), best[col["passage_sim"]],
+        max(c.features[col["own_sim"]] for c in ranked), best[col["passage_sim"]],
         -runner_up[0] if runner_up else 1.0, best[col["claims_missing"]], best[col["same_language"]]],
         dtype=np.float64)
 

@@ -9,7 +9,7 @@ import pytest
 from eval.evalset import EvalItem, Evidence
 from eval.splits import document_half, item_half, select as select_half, withheld, withhold
 from index.document import Passage
-from rag.evidence import (BARE_K, FEATURES, QUESTION_FEATURES, Candidate, EvidenceModel, answerable_probability,
+from rag.evidence import (FEATURES, QUESTION_FEATURES, Candidate, EvidenceModel, answerable_probability,
                           candidates, load_model, one_text, question_features, score, select)
 from rag.extractive import own_words, quoted_answer
 
@@ -105,17 +105,21 @@ def test_the_shipped_models_match_the_features():
 
 
 class CountingEmbedding:
-    """The real embedding model, counting the texts embedded through it."""
+    """The real embedding model, counting the sentences embedded through it."""
 
     def __init__(self, real):
         self.real, self.texts = real, []
 
-    def get_text_embedding_batch(self, texts):
+    def embed_sentences(self, pairs):
+        self.texts += [s for _, s in pairs]
+        return self.real.embed_sentences(pairs)
+
+    def embed_alone(self, texts):
         self.texts += texts
-        return self.real.get_text_embedding_batch(texts)
+        return self.real.embed_alone(texts)
 
 
-def test_candidate_features_are_what_their_names_say_and_few_sentences_are_embedded_now(seed_service):
+def test_candidate_features_are_what_their_names_say_and_nothing_is_embedded_now(seed_service):
     question = "When did the double taxation treaty between Japan and Turkmenistan enter into force?"
     retriever = seed_service.retriever
     hits = seed_service.search(question)[:5]
@@ -123,18 +127,13 @@ def test_candidate_features_are_what_their_names_say_and_few_sentences_are_embed
     embedding = CountingEmbedding(retriever.embedding)
     cands = candidates(question, qvec, hits, retriever.sentences, embedding)
     col = {name: i for i, name in enumerate(FEATURES)}
-    assert len(cands) > BARE_K and {c.n for c in cands} <= set(range(1, 6))
-    assert 0 < len(embedding.texts) <= BARE_K  # the closest sentences only, bare
-    bare = dict(zip(embedding.texts, np.asarray(retriever.embedding.get_text_embedding_batch(embedding.texts)) @ qvec))
+    assert len(cands) > 5 and {c.n for c in cands} <= set(range(1, 6))
+    assert embedding.texts == []  # both vectors of every sentence were stored at ingest
     sims = np.asarray([c.features[col["sentence_sim"]] for c in cands])
-    closest = [c for c in cands if c.features[col["sentence_rank_inv"]] >= 1.0 / BARE_K]
-    lift = {n: [c.features[col["sentence_sim"]] - bare[c.sentence] for c in closest if c.n == n] for n in range(1, 6)}
-    assert len(closest) == BARE_K
     for c in cands:
         f, p = c.features, hits[c.n - 1].passage
         assert f[col["sentence_sim"]] == pytest.approx(float(retriever.sentences.of_passage(p.id)[c.position] @ qvec))
-        estimate = f[col["sentence_sim"]] - np.mean(lift[c.n] or [g for gaps in lift.values() for g in gaps])
-        assert f[col["bare_sim"]] == pytest.approx(bare[c.sentence] if any(c is d for d in closest) else estimate, abs=1e-5)
+        assert f[col["own_sim"]] == pytest.approx(float(retriever.sentences.own_of_passage(p.id)[c.position] @ qvec))
         assert f[col["sentence_margin"]] == pytest.approx(f[col["sentence_sim"]] - sims.max())
         assert f[col["sentence_rank_inv"]] == pytest.approx(1.0 / (1 + int((sims > f[col["sentence_sim"]]).sum())))
         assert f[col["passage_rank_inv"]] == pytest.approx(1.0 / c.n)
@@ -144,6 +143,19 @@ def test_candidate_features_are_what_their_names_say_and_few_sentences_are_embed
         assert c.sentence in p.text
         mine = [d.features[col["sentence_sim"]] for d in cands if d.n == c.n]
         assert f[col["best_in_passage"]] == float(f[col["sentence_sim"]] >= max(mine))
+
+
+def test_sentences_without_stored_vectors_are_embedded_when_asked(seed_service):
+    question = "When did the double taxation treaty between Japan and Turkmenistan enter into force?"
+    retriever = seed_service.retriever
+    hits = seed_service.search(question)[:2]
+    qvec = np.asarray(retriever.embedding.get_query_embedding(question))
+    embedding = CountingEmbedding(retriever.embedding)
+    cands = candidates(question, qvec, hits, None, embedding)
+    assert sorted(embedding.texts) == sorted([c.sentence for c in cands] * 2)  # each titled and alone
+    col = {name: i for i, name in enumerate(FEATURES)}
+    alone = retriever.embedding.embed_alone([c.sentence for c in cands]) @ qvec
+    assert np.allclose([c.features[col["own_sim"]] for c in cands], alone, atol=2e-3)
 
 
 def passage(n: int, lang: str, text: str = "x") -> Passage:

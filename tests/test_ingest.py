@@ -189,10 +189,10 @@ def test_a_sync_that_dies_mid_batch_keeps_committed_batches_and_resumes(fresh_se
     settings = fresh_settings.model_copy(update={"ingest_batch_passages": 1})  # one document a batch
     real = SentenceVectors.replace_document
 
-    def dies_on_the_second_document(self, doc_id, passage_ids, vectors):
+    def dies_on_the_second_document(self, doc_id, passage_ids, vectors, own):
         if doc_id == RU.removesuffix(".txt"):
             raise KeyboardInterrupt  # the process stops after Chroma and BM25 took the batch
-        real(self, doc_id, passage_ids, vectors)
+        real(self, doc_id, passage_ids, vectors, own)
 
     monkeypatch.setattr(SentenceVectors, "replace_document", dies_on_the_second_document)
     with pytest.raises(KeyboardInterrupt):
