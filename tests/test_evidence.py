@@ -119,16 +119,25 @@ class CountingEmbedding:
         return self.real.embed_alone(texts)
 
 
-def test_candidate_features_are_what_their_names_say_and_nothing_is_embedded_now(seed_service):
-    question = "When did the double taxation treaty between Japan and Turkmenistan enter into force?"
-    retriever = seed_service.retriever
-    hits = seed_service.search(question)[:5]
-    qvec = np.asarray(retriever.embedding.get_query_embedding(question))
+TREATY = "When did the double taxation treaty between Japan and Turkmenistan enter into force?"
+
+
+def _candidates(service, passages: int, stored):
+    """The treaty question's candidates over its best ``passages``, with the sentence vectors
+    ``stored`` (None: none stored), and what was embedded to make them."""
+    retriever = service.retriever
+    hits = service.search(TREATY)[:passages]
+    qvec = np.asarray(retriever.embedding.get_query_embedding(TREATY))
     embedding = CountingEmbedding(retriever.embedding)
-    cands = candidates(question, qvec, hits, retriever.sentences, embedding)
+    return candidates(TREATY, qvec, hits, stored, embedding), hits, qvec, embedding.texts
+
+
+def test_candidate_features_are_what_their_names_say_and_nothing_is_embedded_now(seed_service):
+    retriever = seed_service.retriever
+    cands, hits, qvec, embedded = _candidates(seed_service, 5, retriever.sentences)
     col = {name: i for i, name in enumerate(FEATURES)}
     assert len(cands) > 5 and {c.n for c in cands} <= set(range(1, 6))
-    assert embedding.texts == []  # both vectors of every sentence were stored at ingest
+    assert embedded == []  # both vectors of every sentence were stored at ingest
     sims = np.asarray([c.features[col["sentence_sim"]] for c in cands])
     for c in cands:
         f, p = c.features, hits[c.n - 1].passage
@@ -146,15 +155,10 @@ def test_candidate_features_are_what_their_names_say_and_nothing_is_embedded_now
 
 
 def test_sentences_without_stored_vectors_are_embedded_when_asked(seed_service):
-    question = "When did the double taxation treaty between Japan and Turkmenistan enter into force?"
-    retriever = seed_service.retriever
-    hits = seed_service.search(question)[:2]
-    qvec = np.asarray(retriever.embedding.get_query_embedding(question))
-    embedding = CountingEmbedding(retriever.embedding)
-    cands = candidates(question, qvec, hits, None, embedding)
-    assert sorted(embedding.texts) == sorted([c.sentence for c in cands] * 2)  # each titled and alone
+    cands, _, qvec, embedded = _candidates(seed_service, 2, None)
+    assert sorted(embedded) == sorted([c.sentence for c in cands] * 2)  # each titled and alone
     col = {name: i for i, name in enumerate(FEATURES)}
-    alone = retriever.embedding.embed_alone([c.sentence for c in cands]) @ qvec
+    alone = seed_service.retriever.embedding.embed_alone([c.sentence for c in cands]) @ qvec
     assert np.allclose([c.features[col["own_sim"]] for c in cands], alone, atol=2e-3)
 
 
