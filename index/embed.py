@@ -231,8 +231,7 @@ class PassageEmbedding(BaseEmbedding):
 
     def embed_alone(self, sentences: list[str]) -> np.ndarray:
         """Sentences embedded alone, as documents without a title."""
-        return self._encode_by_length([self.prompts.get("document", "") + s for s in sentences], prompt=None,
-                                      progress=False)
+        return self._encode_by_length(sentences, prompt="document", progress=False)
 
     def embed_late(self, passages: list[Passage], sentences: list[list[str]],
                    progress: bool = False) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:

@@ -123,7 +123,7 @@ class _Batches:
             # are the sentences embedded alone
             vectors = self.embedding.embed_passages([every[k][1] for k in new]) if new else empty
             alone = self.embedding.embed_alone([s for _, _, sentences in every for s in sentences])
-            own = np.split(alone, np.cumsum([len(s) for _, _, s in every])[:-1]) if len(alone) else [empty] * len(every)
+            own = np.split(alone, np.cumsum([len(s) for _, _, s in every])[:-1])
         else:
             # one forward pass per passage: its vector and, pooled from its tokens, its sentences'
             passage_rows, pooled, own = (self.embedding.embed_late([p for _, p, _ in every], [s for _, _, s in every])

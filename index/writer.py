@@ -116,8 +116,8 @@ class IndexWriter:
         if embedded:
             self.lexical.replace_documents({w.entry.doc_id: w.passages for w in embedded})
             self.lexical.save()
+        empty = np.zeros((0, 0), np.float32)
         for w in batch:
-            empty = np.zeros((0, 0), np.float32)
             ids, vecs, own = sentence_rows.get(w.entry.doc_id, ([], empty, empty))
             self.sentences.replace_document(w.entry.doc_id, ids, vecs, own)
         for w in batch:
