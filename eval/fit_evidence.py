@@ -2,7 +2,9 @@
 
     python -m eval.fit_evidence [--per-set N] [--out rag/evidence_model.json]
 
-For every dev-half question of the bench sets (XQuAD ru, XQuAD en→ru, JSQuAD), the fresh-dev
+First the answer-type model: every answerable dev-half question's embedding, labelled by the
+kinds of fact (``rag.evidence.ANSWER_TYPES``: date, number) its gold answers state. Then, for
+every dev-half question of the bench sets (XQuAD ru, XQuAD en→ru, JSQuAD), the fresh-dev
 set and the known-facts set, the app's own retrieval runs and every sentence of the context
 passages becomes a training pair: positive when the sentence lies in an evidence document and
 holds one of the gold answers. Each answerable question is asked a second time, over the
@@ -31,8 +33,9 @@ from eval.evalset import answer_matches, load_eval_set
 from eval.runner import eval_settings, merged_corpus
 from eval.splits import select
 from index.ingest import sync
-from rag.evidence import (FEATURES, MODEL_PATH, QUESTION_FEATURES, Candidate, EvidenceModel, Scorers,
-                          answerable_probability, candidates, question_features, score)
+from rag.evidence import (ANSWER_TYPES, FEATURES, MODEL_PATH, QUESTION_FEATURES, AnswerTypes, Candidate,
+                          EvidenceModel, Scorers, answerable_probability, candidates, fact_kinds,
+                          question_features, score)
 from rag.evidence import select as select_quotes
 from rag.options import Filters
 from rag.service import RagService
@@ -60,14 +63,15 @@ class Question:
     y: np.ndarray
 
 
-def question_for(name: str, service, item, docs_filter=None, silent: bool = False) -> Question | None:
+def question_for(name: str, service, item, types: AnswerTypes, docs_filter=None,
+                 silent: bool = False) -> Question | None:
     """The question's candidates and their labels; ``silent``: asked over ``docs_filter``, the
     corpus less the question's evidence documents."""
     settings = service.settings
     filters = Filters(docs=docs_filter) if docs_filter is not None else None
     hits = service.search(item.question, k=settings.top_k, filters=filters)[: settings.evidence_k]
     qvec = np.asarray(service.retriever.embedding.get_query_embedding(item.question))
-    cands = candidates(item.question, qvec, hits, service.retriever.sentences, service.retriever.embedding)
+    cands = candidates(item.question, qvec, hits, service.retriever.sentences, service.retriever.embedding, types)
     gold = {ev.doc for ev in item.evidence}
     labels = [int(not silent and item.answerable and hits[c.n - 1].passage.doc in gold
                   and answer_matches(c.sentence, item.answers)) for c in cands]
@@ -77,30 +81,47 @@ def question_for(name: str, service, item, docs_filter=None, silent: bool = Fals
     return Question(name, kind, np.stack([c.features for c in cands]), np.asarray(labels))
 
 
-def collect(per_set: int, only: str = "", seed: int = 0) -> list[Question]:
+def fit_answer_types(embedding) -> AnswerTypes:
+    """Per kind of fact, a logistic regression from the question's embedding to whether its gold
+    answers state such a fact; every answerable question of the sets' tunable halves."""
+    from sklearn.linear_model import LogisticRegression
+
+    items = [i for _, set_path, _, half in SETS for i in select(load_eval_set(set_path), half) if i.answerable]
+    x = np.asarray([embedding.get_query_embedding(i.question) for i in items])
+    y = np.stack([np.max([fact_kinds(a) for a in i.answers], axis=0) for i in items])
+    fitted = [LogisticRegression(C=1.0, max_iter=2000).fit(x, y[:, k]) for k in range(len(ANSWER_TYPES))]
+    print(f"answer types: {len(items)} questions, " + ", ".join(
+        f"{kind} {int(y[:, k].sum())}" for k, kind in enumerate(ANSWER_TYPES)), file=sys.stderr)
+    return AnswerTypes(np.stack([f.coef_[0] for f in fitted]), np.asarray([f.intercept_[0] for f in fitted]))
+
+
+def collect(per_set: int, only: str = "", seed: int = 0) -> tuple[AnswerTypes, list[Question]]:
     questions: list[Question] = []
     base = Settings()
+    types = None
     for name, set_path, folders, half in SETS:
         if only and name not in only.split(","):
             continue
         settings = eval_settings(base, merged_corpus(base, folders), "none")
         sync(settings, progress=False, log=lambda m: print(m, file=sys.stderr))
         service = RagService(settings)
+        types = types or fit_answer_types(service.retriever.embedding)
         all_docs = [e.doc_id for e in service.retriever.manifest.docs.values()]
         doc_id_of = {doc: e.doc_id for doc, e in service.retriever.manifest.docs.items()}
         items = select(load_eval_set(set_path), half)
         random.Random(seed).shuffle(items)
         before = len(questions)
         for item in items[:per_set]:
-            found = [question_for(name, service, item)]
+            found = [question_for(name, service, item, types)]
             if item.answerable:  # the same question over the corpus without its documents
                 gold = {doc_id_of.get(ev.doc) for ev in item.evidence}
-                found.append(question_for(name, service, item, [d for d in all_docs if d not in gold], silent=True))
+                found.append(question_for(name, service, item, types, [d for d in all_docs if d not in gold],
+                                          silent=True))
             questions += [q for q in found if q is not None]
         mine = questions[before:]
         print(f"{name}: {len(mine)} questions ({sum(q.kind == 'silent' for q in mine)} silent), "
               f"{sum(len(q.y) for q in mine)} pairs, {sum(int(q.y.sum()) for q in mine)} positive", file=sys.stderr)
-    return questions
+    return types, questions
 
 
 def _logistic(x: np.ndarray, y: np.ndarray) -> EvidenceModel:
@@ -121,7 +142,7 @@ def ranked_candidates(q: Question, model: EvidenceModel) -> tuple[list[Candidate
     return ranked, [labels[id(c)] for c in ranked]
 
 
-def fit(questions: list[Question]) -> Scorers:
+def fit(types: AnswerTypes, questions: list[Question]) -> Scorers:
     """The sentence scorer on every pair, then the question scorer on each question's best
     candidates: positive when the question is answerable and a sentence that holds the answer
     is among its candidates."""
@@ -131,7 +152,7 @@ def fit(questions: list[Question]) -> Scorers:
         ranked, _ = ranked_candidates(q, sentence)
         qx.append(question_features(ranked))
         qy.append(int(q.kind == "answerable" and q.y.any()))
-    return Scorers(sentence, _logistic(np.stack(qx), np.asarray(qy)))
+    return Scorers(types, sentence, _logistic(np.stack(qx), np.asarray(qy)))
 
 
 def outcomes(questions: list[Question], scorers: Scorers, settings) -> list[tuple[str, str, float, bool]]:
@@ -182,13 +203,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.cache and args.cache.is_file():
         with args.cache.open("rb") as fh:
-            questions = pickle.load(fh)
+            types, questions = pickle.load(fh)
     else:
-        questions = collect(args.per_set, args.sets)
+        types, questions = collect(args.per_set, args.sets)
         if args.cache:
             with args.cache.open("wb") as fh:
-                pickle.dump(questions, fh)
-    scorers = fit(questions)
+                pickle.dump((types, questions), fh)
+    scorers = fit(types, questions)
     counts = {name: sum(q.set == name for q in questions) for name, *_ in SETS}
     pairs, positives = sum(len(q.y) for q in questions), sum(int(q.y.sum()) for q in questions)
     args.out.write_text(scorers.to_json(questions_per_set=counts, pairs=pairs, positives=positives) + "\n",

@@ -8,7 +8,8 @@ title: ``index/sentences.py``) and to its passage, margins and ranks of both
 among the candidates, the share of the question's index terms the sentence and its passage hold
 (same language only), the share of the question's numbers, dates and names (``rag.claims``) that
 the passage's document scope (title, date, text) lacks, how much of the sentence is new to the
-question, its length.
+question, its length, and whether it newly states a date or a number where the question asks for
+one (``AnswerTypes`` reads that from the question's embedding, fitted on gold answers).
 
 1. The sentence scorer, a logistic regression over those features, gives each candidate the
    probability that it holds the answer (fitted on question/sentence pairs of the dev halves:
@@ -41,7 +42,7 @@ import numpy as np
 from index.analyzers import query_tokens, tokenize
 from index.language import detect_language
 from index.sentence_split import split_sentences
-from rag.claims import check_sentence
+from rag.claims import check_sentence, extract_dates, extract_numbers
 
 MODEL_PATH = Path(__file__).with_name("evidence_model.json")
 
@@ -60,7 +61,13 @@ FEATURES = (
     "claims_missing",  # share of the question's numbers, dates and names the document scope lacks
     "novelty",  # share of the sentence's index terms the question does not hold (same language)
     "log_length",  # log of the sentence's length in characters
+    "type_fit",  # how likely the question asks for a kind of fact (date, number) the sentence newly states
+    "type_miss",  # how likely it asks for a kind the sentence does not newly state
 )
+
+# kinds of fact whose presence in a sentence any language's text shows (``rag.claims`` finds them);
+# how likely a question asks for each is read from its embedding (``AnswerTypes``)
+ANSWER_TYPES = ("date", "number")
 
 
 # what the question as a whole looks like, from its best candidates: does the corpus answer it?
@@ -73,6 +80,7 @@ QUESTION_FEATURES = (
     "passage_gap",  # retrieval score of the first passage minus the second's
     "claims_missing",  # claims_missing of the best sentence's passage
     "same_language",  # same_language of the best sentence's passage
+    "type_miss",  # type_miss of the best sentence
 )
 
 
@@ -113,21 +121,49 @@ class EvidenceModel:
 
 
 @dataclass(frozen=True)
-class Scorers:
-    """The two fitted models: which sentence answers, and whether any does."""
+class AnswerTypes:
+    """Per ``ANSWER_TYPES`` kind, a logistic regression over the question's embedding: the
+    probability that its answer states such a fact ("When …?", "How much …?", "何年…", "Сколько …"
+    in any language the model embeds alike). Fitted on the dev halves' questions, each labelled by
+    the kinds of fact its gold answers state (``eval/fit_evidence.py``)."""
 
+    coef: np.ndarray  # (kinds, dimensions)
+    intercept: np.ndarray  # (kinds,)
+
+    def probabilities(self, qvec: np.ndarray) -> np.ndarray:
+        """One probability per kind; none (zeros) for an embedding of another size than the
+        model it was fitted on."""
+        if qvec.shape[-1] != self.coef.shape[1]:
+            return np.zeros(len(self.intercept))
+        return 1.0 / (1.0 + np.exp(-(self.coef @ qvec + self.intercept)))
+
+    def as_dict(self) -> dict:
+        return {"kinds": list(ANSWER_TYPES), "coef": self.coef.tolist(), "intercept": self.intercept.tolist()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "AnswerTypes":
+        if tuple(data["kinds"]) != ANSWER_TYPES:
+            raise ValueError("the answer-type model was fitted on other kinds; re-run eval/fit_evidence.py")
+        return cls(np.asarray(data["coef"]), np.asarray(data["intercept"]))
+
+
+@dataclass(frozen=True)
+class Scorers:
+    """The fitted models: what a question asks for, which sentence answers, and whether any does."""
+
+    types: AnswerTypes
     sentence: EvidenceModel
     question: EvidenceModel
 
     def to_json(self, **extra) -> str:
-        return json.dumps({"sentence": self.sentence.as_dict(FEATURES),
+        return json.dumps({"types": self.types.as_dict(), "sentence": self.sentence.as_dict(FEATURES),
                            "question": self.question.as_dict(QUESTION_FEATURES), **extra}, indent=1)
 
 
 @lru_cache(maxsize=4)
 def load_model(path: Path = MODEL_PATH) -> Scorers:
     data = json.loads(path.read_text(encoding="utf-8"))
-    return Scorers(EvidenceModel.from_dict(data["sentence"], FEATURES),
+    return Scorers(AnswerTypes.from_dict(data["types"]), EvidenceModel.from_dict(data["sentence"], FEATURES),
                    EvidenceModel.from_dict(data["question"], QUESTION_FEATURES))
 
 
@@ -143,6 +179,18 @@ def _claims_missing(question: str, scope) -> float:
     return len(check.unsupported) / len(check.claims) if check.claims else 0.0
 
 
+@lru_cache(maxsize=8192)
+def _facts(text: str, ref_date: str | None) -> tuple[frozenset, frozenset]:
+    """The dates and numbers ``text`` states (a passage's sentences recur from question to question)."""
+    return frozenset(extract_dates(text, ref_date)), frozenset(extract_numbers(text))
+
+
+def fact_kinds(text: str, question: str = "", ref_date: str | None = None) -> np.ndarray:
+    """Per ``ANSWER_TYPES`` kind, whether ``text`` states such a fact that ``question`` does not."""
+    (dates, numbers), (asked_dates, asked_numbers) = _facts(text, ref_date), _facts(question, None)
+    return np.asarray([bool(dates - asked_dates), bool(numbers - asked_numbers)], dtype=np.float64)
+
+
 def _sentence_vectors(passage, sentences: list[str], stored, embedding) -> tuple[np.ndarray, np.ndarray]:
     """The sentences' vectors and own vectors as ingest stored them, or embedded now (titled,
     and alone) where missing."""
@@ -155,8 +203,10 @@ def _sentence_vectors(passage, sentences: list[str], stored, embedding) -> tuple
     return np.asarray(vectors, dtype=np.float32), np.asarray(own, dtype=np.float32)
 
 
-def candidates(question: str, qvec: np.ndarray, hits: list, stored, embedding) -> list[Candidate]:
+def candidates(question: str, qvec: np.ndarray, hits: list, stored, embedding,
+               types: AnswerTypes | None = None) -> list[Candidate]:
     """Every sentence of the ``hits`` (``ScoredPassage``, best first) with its features."""
+    asked = (types or load_model().types).probabilities(qvec)
     qlang = detect_language(question)
     terms = tuple(dict.fromkeys(query_tokens(question)))
     qterms = set(terms)
@@ -177,10 +227,11 @@ def candidates(question: str, qvec: np.ndarray, hits: list, stored, embedding) -
             tokens = set(tokenize(s, p.lang)) if same else set()
             overlap = _share(terms, tokens)
             novelty = (len(tokens - qterms) / len(tokens)) if tokens else 0.0
+            stated = fact_kinds(s, question, p.date or None)
             rows.append((n, i, s, float(sim), float(own_sim), [
                 float(sim >= sims.max()), passage_sim, hit.score - best_score, 1.0 / n, overlap,
                 _share(terms, passage_terms) if same else 0.0, float(same), claims, novelty,
-                math.log(len(s) + 1)]))
+                math.log(len(s) + 1), float(np.max(asked * stated)), float(np.max(asked * (1 - stated)))]))
     if not rows:
         return []
     best_sim = max(r[3] for r in rows)
@@ -214,8 +265,8 @@ def question_features(ranked: list[Candidate]) -> np.ndarray:
     return np.asarray([
         ranked[0].probability, second, max(c.features[col["sentence_sim"]] for c in ranked),
         max(c.features[col["own_sim"]] for c in ranked), best[col["passage_sim"]],
-        -runner_up[0] if runner_up else 1.0, best[col["claims_missing"]], best[col["same_language"]]],
-        dtype=np.float64)
+        -runner_up[0] if runner_up else 1.0, best[col["claims_missing"]], best[col["same_language"]],
+        best[col["type_miss"]]], dtype=np.float64)
 
 
 def answerable_probability(ranked: list[Candidate], model: EvidenceModel | None = None) -> float:

@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     sentence_weight: float = 0.5  # times the best sentence's cosine, added too (0 turns it off)
     # evidence selection (rag/evidence.py): sentences of the best evidence_k passages are scored
     evidence_k: int = 5
-    answer_threshold: float = 0.25  # the question scorer's probability that the corpus answers; below it, abstain
+    answer_threshold: float = 0.28  # the question scorer's probability that the corpus answers; below it, abstain
     quote_ratio: float = 0.8  # further quotes from other passages need this share of the best sentence's probability
     same_passage_ratio: float = 0.3  # ... from the best sentence's own passage (no further citation), this share
     max_quotes: int = 3  # sentences quoted (and given to the LLM) at most

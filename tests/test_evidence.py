@@ -9,8 +9,9 @@ import pytest
 from eval.evalset import EvalItem, Evidence
 from eval.splits import document_half, item_half, select as select_half, withheld, withhold
 from index.document import Passage
-from rag.evidence import (FEATURES, QUESTION_FEATURES, Candidate, EvidenceModel, answerable_probability,
-                          candidates, load_model, one_text, question_features, score, select)
+from rag.evidence import (ANSWER_TYPES, FEATURES, QUESTION_FEATURES, AnswerTypes, Candidate, EvidenceModel,
+                          answerable_probability, candidates, fact_kinds, load_model, one_text, question_features,
+                          score, select)
 from rag.extractive import own_words, quoted_answer
 
 
@@ -102,6 +103,32 @@ def test_the_shipped_models_match_the_features():
     assert scorers.sentence.coef.shape == (len(FEATURES),)
     assert scorers.question.coef.shape == (len(QUESTION_FEATURES),)
     assert np.all(scorers.sentence.scale > 0) and np.all(scorers.question.scale > 0)
+    assert scorers.types.coef.shape[0] == len(ANSWER_TYPES) == len(scorers.types.intercept)
+
+
+def test_fact_kinds_are_the_dates_and_numbers_a_text_states_beyond_the_question():
+    assert fact_kinds("The treaty entered into force on 27 November 2025.").tolist() == [1.0, 0.0]
+    assert fact_kinds("Контракт стоит 2,5 млрд долларов.").tolist() == [0.0, 1.0]
+    assert fact_kinds("総額25億円規模の支援を表明した。").tolist() == [0.0, 1.0]
+    assert fact_kinds("双方は直行便就航に向けた活動を推進することで一致した。").tolist() == [0.0, 0.0]
+    # what the question already says is not new: the 2023 dialogue's sentence states no other date
+    assert fact_kinds("The first dialogue was held in 2023.", "Where was the 2023 dialogue held?").tolist() == [0.0, 0.0]
+    assert fact_kinds("本年8月5日に開催された。", ref_date="2025-12-20").tolist() == [1.0, 0.0]
+
+
+def test_answer_types_read_the_question_not_its_language(seed_service):
+    """The shipped answer-type model, on the real embeddings of questions it was not fitted on:
+    "when" asks for a date, "how much" for a number, "who" for neither, in any language."""
+    types, embed = load_model().types, seed_service.retriever.embedding.get_query_embedding
+    date, number = ANSWER_TYPES.index("date"), ANSWER_TYPES.index("number")
+    asked = {q: types.probabilities(np.asarray(embed(q))) for q in (
+        "When did the museum open to visitors?", "Когда открылся музей для посетителей?", "博物館はいつ開館しましたか？",
+        "How many visitors did the museum have last year?", "Сколько посетителей было у музея в прошлом году?",
+        "Who designed the museum building?", "Кто спроектировал здание музея?", "博物館の建物を設計したのは誰ですか？")}
+    when, how_many, who = list(asked.values())[:3], list(asked.values())[3:5], list(asked.values())[5:]
+    assert min(p[date] for p in when) > 0.4 > max(p[date] for p in how_many + who)
+    assert min(p[number] for p in how_many) > 0.4 > max(p[number] for p in when + who)
+    assert not AnswerTypes(types.coef, types.intercept).probabilities(np.ones(3)).any()  # another model's size
 
 
 class CountingEmbedding:
