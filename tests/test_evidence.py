@@ -166,6 +166,7 @@ def test_candidate_features_are_what_their_names_say_and_nothing_is_embedded_now
     assert len(cands) > 5 and {c.n for c in cands} <= set(range(1, 6))
     assert embedded == []  # both vectors of every sentence were stored at ingest
     sims = np.asarray([c.features[col["sentence_sim"]] for c in cands])
+    asked = load_model().types.probabilities(qvec)
     for c in cands:
         f, p = c.features, hits[c.n - 1].passage
         assert f[col["sentence_sim"]] == pytest.approx(float(retriever.sentences.of_passage(p.id)[c.position] @ qvec))
@@ -179,6 +180,11 @@ def test_candidate_features_are_what_their_names_say_and_nothing_is_embedded_now
         assert c.sentence in p.text
         mine = [d.features[col["sentence_sim"]] for d in cands if d.n == c.n]
         assert f[col["best_in_passage"]] == float(f[col["sentence_sim"]] >= max(mine))
+        stated = fact_kinds(c.sentence, TREATY, p.date or None)
+        assert f[col["type_fit"]] == pytest.approx(np.max(asked * stated))
+        assert f[col["type_miss"]] == pytest.approx(np.max(asked * (1 - stated)))
+    assert asked[ANSWER_TYPES.index("date")] > 0.4  # "when did … enter into force?"
+    assert max(c.features[col["type_fit"]] for c in cands) > 0.4  # the sentence giving the date states it
 
 
 def test_sentences_without_stored_vectors_are_embedded_when_asked(seed_service):
