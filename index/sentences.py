@@ -113,7 +113,7 @@ class SentenceVectors:
         if path.is_file():
             with np.load(path) as data:
                 vectors = data["vectors"]
-                own = data["own"] if "own" in data.files else np.zeros((len(vectors), 0), np.float32)
+                own = data["own"]  # index format 5 on: an older index is rebuilt whole
                 for i, pid in enumerate(data["passage_ids"].tolist()):
                     rows.setdefault(pid, []).append(i)
         by_passage = {pid: (vectors[r], own[r]) for pid, r in rows.items()}

@@ -123,9 +123,9 @@ class EvidenceModel:
 @dataclass(frozen=True)
 class AnswerTypes:
     """Per ``ANSWER_TYPES`` kind, a logistic regression over the question's embedding: the
-    probability that its answer states such a fact ("When …?", "How much …?", "何年…", "Сколько …"
-    in any language the model embeds alike). Fitted on the dev halves' questions, each labelled by
-    the kinds of fact its gold answers state (``eval/fit_evidence.py``)."""
+    probability that its answer states such a fact, read from the embedding alone (which places
+    a question's meaning alike in any language; no words are listed). Fitted on the dev halves'
+    questions, each labelled by the kinds of fact its gold answers state (``eval/fit_evidence.py``)."""
 
     coef: np.ndarray  # (kinds, dimensions)
     intercept: np.ndarray  # (kinds,)
