@@ -87,7 +87,7 @@ def fit_answer_types(embedding) -> AnswerTypes:
     from sklearn.linear_model import LogisticRegression
 
     items = [i for _, set_path, _, half in SETS for i in select(load_eval_set(set_path), half) if i.answerable]
-    x = np.asarray([embedding.get_query_embedding(i.question) for i in items])
+    x = embedding.embed_queries([i.question for i in items])
     y = np.stack([np.max([fact_kinds(a) for a in i.answers], axis=0) for i in items])
     fitted = [LogisticRegression(C=1.0, max_iter=2000).fit(x, y[:, k]) for k in range(len(ANSWER_TYPES))]
     print(f"answer types: {len(items)} questions, " + ", ".join(

@@ -49,6 +49,7 @@ class ItemOutcome:
     quotes: int = 0  # source sentences the answer quotes
     list_items: int = 0  # a list question's items as its evidence documents write them (0: not a list question)
     list_found: int = 0  # ... of those, how many the answer holds (0 when it abstained)
+    unsure: bool = False  # answered, but marked as possibly not answering (``sure_threshold``)
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,14 @@ def quotes_per_answer(outcomes: Iterable[ItemOutcome]) -> Ratio:
     return Ratio(sum(o.quotes for o in items), len(items))
 
 
+def right_when(outcomes: Iterable[ItemOutcome], unsure: bool) -> Ratio:
+    """Of the answers marked unsure (``unsure``) or not: those that hold an accepted answer
+    (an answer to an unanswerable question holds none). Read together, the two say whether the
+    mark tells a reader which answers to doubt."""
+    items = [o for o in outcomes if not o.abstained and o.unsure == unsure]
+    return Ratio(sum(o.answerable and answer_matches(o.answer, o.answers) for o in items), len(items))
+
+
 def summarize(outcomes: Iterable[ItemOutcome]) -> dict[str, object]:
     """Counts and every metric (as ``{"num", "den", "value"}``), JSON-serialisable."""
     items = list(outcomes)
@@ -182,6 +191,8 @@ def summarize(outcomes: Iterable[ItemOutcome]) -> dict[str, object]:
     metrics["answer_language"] = answer_language_rate(items)
     metrics["quote_only"] = quote_only_rate(items)
     metrics["quotes_per_answer"] = quotes_per_answer(items)
+    metrics["right_when_sure"] = right_when(items, unsure=False)
+    metrics["right_when_unsure"] = right_when(items, unsure=True)
     counts: dict[str, object] = {
         "n": len(items),
         "n_answerable": n_answerable,

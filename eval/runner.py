@@ -32,8 +32,11 @@ from rag.extractive import own_words
 
 RETRIEVAL_KEYS = ("recall@1", "recall@5", "recall@20", "mrr@10")
 ANSWER_KEYS = ("answer_accuracy", "citation_precision", "citation_recall", "list_completeness", "abstention",
-               "wrong_abstention", "answer_language", "quote_only", "quotes_per_answer")
-DESCRIPTIVE_KEYS = ("quote_only", "quotes_per_answer")  # what the answers look like, neither better nor worse
+               "wrong_abstention", "answer_language", "quote_only", "quotes_per_answer", "right_when_sure",
+               "right_when_unsure")
+# what the answers look like, neither better nor worse (how often the unsure mark is right is a
+# calibration figure: it moves with ``sure_threshold``)
+DESCRIPTIVE_KEYS = ("quote_only", "quotes_per_answer", "right_when_sure", "right_when_unsure")
 
 
 def merged_corpus(base, folders: list[Path]) -> Path:
@@ -123,6 +126,7 @@ def outcome_for(item: EvalItem, result: dict, locator: EvidenceLocator) -> ItemO
         in_question_language=bool(own) and in_language(own, item.lang), quote_only=not own,
         quotes=len(result.get("quotes", [])),
         list_items=len(items), list_found=sum(i in answer for i in items),
+        unsure=bool(result.get("unsure")),
     )
 
 

@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 COLUMNS = ("answer_accuracy", "citation_precision", "citation_recall", "list_completeness", "abstention",
-           "wrong_abstention", "answer_language", "quote_only", "quotes_per_answer")
+           "wrong_abstention", "answer_language", "quote_only", "quotes_per_answer", "right_when_sure",
+           "right_when_unsure")
 
 
 def _value(summary: dict, key: str) -> str:

@@ -271,6 +271,11 @@ class PassageEmbedding(BaseEmbedding):
         return passage_rows, *([np.asarray(rows, np.float32).reshape(len(rows), dim) for rows in vectors]
                                for vectors in (pooled, own))
 
+    def embed_queries(self, queries: list[str]) -> np.ndarray:
+        """Many questions at once, as ``get_query_embedding`` embeds one (fitting, not asking:
+        a batch pads, so a vector may differ from the one-by-one one in the last digits)."""
+        return self._encode_by_length(queries, prompt="query", progress=False)
+
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         """Raw texts, no prompt added (what an embeddings server is sent)."""
         return self._encode_by_length(texts, prompt=None, progress=False)

@@ -627,21 +627,29 @@ class ClaimCheck:
         return [c for c in self.claims if c not in self.unsupported and c not in self.unverifiable]
 
 
+@lru_cache(maxsize=1024)
+def _mentions(sentence_text: str) -> tuple[tuple, tuple, tuple]:
+    """The dates, numbers and names ``sentence_text`` states (a question is checked against
+    each of its candidate passages: parsed once)."""
+    text = _norm(strip_markers(sentence_text))
+    return tuple(_find_dates(text, None)), tuple(_number_claims(text)), tuple(_find_names(text))
+
+
 def check_sentence(sentence_text: str, cited: list[Passage]) -> ClaimCheck:
     """Check every date, number and name of ``sentence_text`` against the ``cited`` passages."""
-    text = _norm(strip_markers(sentence_text))
+    dates, numbers, names = _mentions(sentence_text)
     facts = [_facts(p.text, p.date) for p in cited]
     known_dates = {d for f in facts for d in f.dates}
     known_numbers = {n for f in facts for n in f.numbers}
     results: list[tuple[str, str]] = []
     spellings: dict[str, str] = {}
-    for mention in _find_dates(text, None):
+    for mention in dates:
         supported = all(_date_supported(v, known_dates) or (v[1] is None and Decimal(v[0]) in known_numbers)
                         for v in mention.values)  # a bare year may also be a count ("2000 participants")
         results.append((mention.surface, "supported" if supported else "unsupported"))
-    for surface, value in _number_claims(text):
+    for surface, value in numbers:
         results.append((surface, "supported" if value in known_numbers else "unsupported"))
-    for name in _find_names(text):
+    for name in names:
         status = _name_status(name, facts)
         if status:
             surface, verdict, shown = status

@@ -21,6 +21,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "出典の記述:",
         "ru": "Из источников:",
     },
+    # an answer the evidence scorer is unsure of (below ``sure_threshold``): said before the quotes,
+    # and as a note beside a generated answer
+    "unsure_lead": {
+        "en": "The sources may not answer this directly; the closest they come:",
+        "ja": "出典はこの質問に直接答えていない可能性があります。最も近い記述:",
+        "ru": "Источники, возможно, не отвечают на вопрос прямо; ближе всего к ответу:",
+    },
 }
 
 

@@ -126,6 +126,7 @@ class RagService:
         chosen = evidence.select(ranked, answerable=answerable, threshold=self.settings.answer_threshold,
                                  ratio=self.settings.quote_ratio, same_passage_ratio=self.settings.same_passage_ratio,
                                  max_quotes=self.settings.max_quotes, passages=[h.passage for h in context])
+        sure = answerable >= self.settings.sure_threshold  # below it, the answer says it may not answer
         scores = {"answerable_probability": round(answerable, 3),
                   "best_sentence_probability": round(ranked[0].probability, 3) if ranked else None}
         outcome: dict[str, Any]
@@ -133,7 +134,7 @@ class RagService:
             outcome = {"answer": message("abstain", lang), "abstained": True, "mode": "abstain", "cited": [],
                        "checks": {"abstain_reason": "the sources are unlikely to answer the question", **scores}}
         else:
-            extractive = quoted_answer(chosen, [h.passage for h in context], lang)
+            extractive = quoted_answer(chosen, [h.passage for h in context], lang, sure=sure)
             extractive["checks"] = scores
             if llm_spec == "none":
                 outcome = extractive
@@ -152,6 +153,7 @@ class RagService:
         result = {
             "question": question, "standalone_question": standalone, "lang": lang,
             "answer": outcome["answer"], "abstained": outcome["abstained"], "mode": outcome["mode"],
+            "unsure": not outcome["abstained"] and not sure,  # an answer the evidence scorer doubts
             "checks": outcome.get("checks", {}), "citations": citations, "passages": passages_out,
             "quotes": outcome.get("quotes", []), "timings": timings,  # quotes: the sentences an extractive answer quotes
         }

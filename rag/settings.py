@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     # evidence selection (rag/evidence.py): sentences of the best evidence_k passages are scored
     evidence_k: int = 5
     answer_threshold: float = 0.28  # the question scorer's probability that the corpus answers; below it, abstain
+    # below this probability (and at least answer_threshold) an answer is marked unsure: on the dev
+    # sets fewer than half of such answers held the gold answer (README, "Quality")
+    sure_threshold: float = 0.6
     quote_ratio: float = 0.8  # further quotes from other passages need this share of the best sentence's probability
     same_passage_ratio: float = 0.3  # ... from the best sentence's own passage (no further citation), this share
     max_quotes: int = 3  # sentences quoted (and given to the LLM) at most

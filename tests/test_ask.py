@@ -48,6 +48,19 @@ def test_result_json_shape(seed_service):
     assert scores == sorted(scores, reverse=True)
 
 
+@pytest.mark.parametrize(("sure_threshold", "unsure"), [(0.0, False), (1.0, True)])
+def test_an_answer_below_the_sure_threshold_says_the_sources_may_not_answer(seed_settings, sure_threshold, unsure):
+    from rag.messages import message
+    from rag.service import RagService
+
+    service = RagService(seed_settings.model_copy(update={"sure_threshold": sure_threshold}))
+    result = service.ask(TREATY["en"], AskOptions(llm="none"))
+    assert not result["abstained"] and result["unsure"] is unsure
+    lead = message("unsure_lead" if unsure else "extractive_lead", "en")
+    assert result["answer"].startswith(lead) and "2025年11月27日" in result["answer"]
+    assert result["checks"]["answerable_probability"] >= seed_settings.answer_threshold
+
+
 def test_unrelated_question_abstains(seed_service):
     result = seed_service.ask("What is the boiling point of liquid nitrogen?", AskOptions(llm="none"))
     assert result["abstained"] and result["citations"] == []

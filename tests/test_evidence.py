@@ -207,6 +207,13 @@ def test_quoted_answer_numbers_only_the_quoted_passages_and_labels_other_languag
     assert own_words(out["answer"]) == ""  # quotes alone: no words of the answer's own
 
 
+def test_an_unsure_quoted_answer_says_the_sources_may_not_answer_it():
+    out = quoted_answer([cand(1, 0, 0.4, "Договор вступил в силу.")], [passage(1, "ru")], "ru", sure=False)
+    assert out["answer"] == ("Источники, возможно, не отвечают на вопрос прямо; ближе всего к ответу: "
+                             "«Договор вступил в силу.» [1]")
+    assert own_words(out["answer"]) == ""  # the lead-in is the app's fixed text, not the answer's words
+
+
 def test_own_words_keep_what_the_answer_says_itself():
     assert own_words("The treaty entered into force on 27 November 2025 [1].") == \
         "The treaty entered into force on 27 November 2025"

@@ -15,6 +15,7 @@ from eval.metrics import (
     answer_language_rate,
     quote_only_rate,
     quotes_per_answer,
+    right_when,
     by_group,
     citation_precision,
     citation_recall,
@@ -49,6 +50,7 @@ def outcome(
     quotes: int = 0,
     list_items: int = 0,
     list_found: int = 0,
+    unsure: bool = False,
 ) -> ItemOutcome:
     """An outcome with the defaults of an answerable English question about a Japanese document."""
     if not answerable:
@@ -57,7 +59,7 @@ def outcome(
         id=id, qlang=qlang, source_langs=source_langs, answerable=answerable, ranked_spans=list(ranked),
         cited_spans=list(cited), answer=answer, abstained=abstained, answers=list(answers),
         evidence_spans=list(evidence), in_question_language=in_language, quote_only=quote_only, quotes=quotes,
-        list_items=list_items, list_found=list_found,
+        list_items=list_items, list_found=list_found, unsure=unsure,
     )
 
 
@@ -174,6 +176,16 @@ def test_quotes_are_counted_per_quote_only_answer():
     items = [outcome(quote_only=True, quotes=1), outcome(quote_only=True, quotes=3),
              outcome(in_language=True, quotes=0), outcome(abstained=True, quote_only=True, quotes=2)]
     assert quotes_per_answer(items) == Ratio(4, 2)
+
+
+def test_answers_are_scored_apart_by_their_unsure_mark():
+    items = [outcome(answer="27 November 2025"), outcome(answer="28 November"),
+             outcome(answer="27 November 2025", unsure=True), outcome(answerable=False, answer="x", unsure=True),
+             outcome(answer="27 November 2025", abstained=True, unsure=False)]
+    assert right_when(items, unsure=False) == Ratio(1, 2)  # the abstention is no answer
+    assert right_when(items, unsure=True) == Ratio(1, 2)  # an answer to an unanswerable question is wrong
+    summary = summarize(items)
+    assert summary["right_when_sure"]["value"] == 0.5 and summary["right_when_unsure"]["den"] == 2
 
 
 def test_summarize_reports_counts_and_raw_numbers():

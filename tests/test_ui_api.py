@@ -112,3 +112,16 @@ def test_a_session_keeps_only_its_last_turns(seed_settings):
         app.close()
     users = _texts(messages)[0::2]
     assert len(messages) == 4 and questions[0] not in users[0] and "договор" in users[0]
+
+
+def test_the_chat_notes_an_unsure_generated_answer_but_not_a_quoted_one():
+    from ui.labels import TEXTS
+    from ui.render import status_note
+
+    labels = TEXTS["en"]
+    assert labels["unsure"] in status_note({"mode": "llm", "unsure": True, "checks": {}}, labels)
+    assert status_note({"mode": "llm", "unsure": False, "checks": {}}, labels) == ""
+    # a quoted answer's lead-in already says so; an abstention says only that it abstained
+    assert status_note({"mode": "extractive", "unsure": True, "checks": {}}, labels) == ""
+    assert labels["unsure"] not in status_note({"mode": "abstain", "abstained": True, "checks": {}}, labels)
+

@@ -57,16 +57,20 @@ def answer_html(answer: str, citations: list[dict]) -> str:
 
 
 def status_note(result: dict, labels: dict[str, str]) -> str:
-    """A visible line saying when the app abstained or fell back to quoting."""
+    """A visible line saying when the app abstained or fell back to quoting; or that the answer
+    may not answer the question (the evidence scorer is unsure), and that sentences were dropped."""
     checks = result.get("checks") or {}
     if result.get("abstained"):
         reason = checks.get("abstain_reason") or checks.get("reason") or ""
         return f'<div class="note abstain">{esc(labels["abstained"])}{": " + esc(reason) if reason else ""}</div>'
     if checks.get("fallback"):
         return f'<div class="note fallback">{esc(labels["fallback"])}: {esc(checks["fallback"])}</div>'
+    notes = []
+    if result.get("unsure") and result.get("mode") == "llm":  # a quoted answer's lead-in says it itself
+        notes.append(f'<div class="note unsure">{esc(labels["unsure"])}</div>')
     if checks.get("dropped"):
-        return f'<div class="note dropped">{esc(labels["dropped"])}: {len(checks["dropped"])}</div>'
-    return ""
+        notes.append(f'<div class="note dropped">{esc(labels["dropped"])}: {len(checks["dropped"])}</div>')
+    return "".join(notes)
 
 
 def _quoted_sentences(answer: str) -> list[str]:
