@@ -27,7 +27,8 @@ def quoted_answer(chosen: list, passages: list, lang: str, *, sure: bool = True)
         source_lang = numbered[n - 1].lang
         label = f" ({language_name(source_lang, lang)})" if source_lang and source_lang != lang else ""
         parts.append(f"«{c.sentence}» [{n}]{label}")
-    return {"answer": f"{message('extractive_lead' if sure else 'unsure_lead', lang)} " + " ".join(parts), "abstained": False,
+    lead = message("extractive_lead" if sure else "unsure_lead", lang)
+    return {"answer": f"{lead} " + " ".join(parts), "abstained": False,
             "mode": "extractive", "cited": list(range(1, len(numbered) + 1)), "numbered": numbered,
             "quotes": [c.sentence for c in chosen]}
 

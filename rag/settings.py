@@ -90,7 +90,7 @@ class Settings(BaseSettings):
     # below this probability (and at least answer_threshold) an answer is marked unsure: on the dev
     # sets fewer than half of such answers held the gold answer (README, "Quality")
     sure_threshold: float = 0.6
-    quote_ratio: float = 0.8  # further quotes from other passages need this share of the best sentence's probability
+    quote_ratio: float = 0.9  # further quotes from other passages need this share of the best sentence's probability
     same_passage_ratio: float = 0.3  # ... from the best sentence's own passage (no further citation), this share
     max_quotes: int = 3  # sentences quoted (and given to the LLM) at most
 
