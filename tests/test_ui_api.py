@@ -124,4 +124,3 @@ def test_the_chat_notes_an_unsure_generated_answer_but_not_a_quoted_one():
     # a quoted answer's lead-in already says so; an abstention says only that it abstained
     assert status_note({"mode": "extractive", "unsure": True, "checks": {}}, labels) == ""
     assert labels["unsure"] not in status_note({"mode": "abstain", "abstained": True, "checks": {}}, labels)
-
