@@ -112,7 +112,9 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         _show(result["answer"], end="")
     print("\n")
     if result["mode"] == "llm" and result.get("unsure"):  # a quoted answer's lead-in says it itself
-        print("(the sources may not answer this directly: check the cited passages)")
+        from rag.messages import message
+
+        print(f"({message('unsure_note', result['lang'])})")
     if result["mode"] == "llm" and result["checks"].get("dropped"):
         print("(sentences dropped by the checks: " + str(len(result["checks"]["dropped"])) + ")")
     for c in result["citations"]:

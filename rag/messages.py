@@ -22,11 +22,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Из источников:",
     },
     # an answer the evidence scorer is unsure of (below ``sure_threshold``): said before the quotes,
-    # and as a note beside a generated answer
+    # and as a note beside a generated answer (the chat's and the CLI's)
     "unsure_lead": {
         "en": "The sources may not answer this directly; the closest they come:",
         "ja": "出典はこの質問に直接答えていない可能性があります。最も近い記述:",
         "ru": "Источники, возможно, не отвечают на вопрос прямо; ближе всего к ответу:",
+    },
+    "unsure_note": {
+        "en": "The sources may not answer this directly: check the cited passages",
+        "ja": "出典はこの質問に直接答えていない可能性があります。引用元の段落を確認してください",
+        "ru": "Источники, возможно, не отвечают на вопрос прямо: проверьте цитируемые фрагменты",
     },
 }
 

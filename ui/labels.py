@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import gradio as gr
 
+from rag.messages import MESSAGES
+
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "chat": "Chat", "sources": "Sources", "send": "Ask", "new_chat": "New chat",
@@ -20,7 +22,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "busy": "The language model is busy with {ahead} earlier question(s); yours is in line…",
         "abstained": "The corpus does not answer this", "fallback": "Fell back to quoting the sources",
         "dropped": "Sentences dropped because their sources did not support them",
-        "unsure": "The sources may not answer this directly: check the cited passages",
+        "unsure": MESSAGES["unsure_note"]["en"],
         "not_cited": "retrieved, not cited", "no_sources": "No sources.",
         "unknown_id": "Unknown passage ID", "reference": "Reference",
     },
@@ -34,7 +36,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "busy": "言語モデルは先の質問{ahead}件に回答中です。順番をお待ちください…",
         "abstained": "コーパスにはこの質問への答えがありません", "fallback": "出典の引用に切り替えました",
         "dropped": "出典に裏付けられない文を削除しました",
-        "unsure": "出典はこの質問に直接答えていない可能性があります。引用元の段落を確認してください",
+        "unsure": MESSAGES["unsure_note"]["ja"],
         "not_cited": "検索結果(引用なし)",
         "no_sources": "出典はありません。", "unknown_id": "不明な段落ID", "reference": "参照",
     },
@@ -49,7 +51,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "busy": "Языковая модель занята: вопросов перед вашим — {ahead}; ваш в очереди…",
         "abstained": "В корпусе нет ответа на этот вопрос", "fallback": "Ответ заменён цитатами из источников",
         "dropped": "Удалены предложения, не подтверждённые источниками",
-        "unsure": "Источники, возможно, не отвечают на вопрос прямо: проверьте цитируемые фрагменты",
+        "unsure": MESSAGES["unsure_note"]["ru"],
         "not_cited": "найдено, не цитируется",
         "no_sources": "Нет источников.", "unknown_id": "Неизвестный ID фрагмента", "reference": "Ссылка",
     },
