@@ -123,7 +123,9 @@ def outcome_for(item: EvalItem, result: dict, locator: EvidenceLocator) -> ItemO
         answerable=item.answerable, ranked_spans=_spans(result.get("passages", [])),
         cited_spans=_spans(result.get("citations", [])), answer=result.get("answer", ""),
         abstained=bool(result.get("abstained", False)), answers=list(item.answers), evidence_spans=evidence,
-        in_question_language=bool(own) and in_language(own, item.lang), quote_only=not own,
+        in_question_language=bool(own) and in_language(
+            own, item.lang, [c["text"] for c in result.get("citations", []) if c.get("lang") == item.lang]),
+        quote_only=not own,
         quotes=len(result.get("quotes", [])),
         list_items=len(items), list_found=sum(i in answer for i in items),
         unsure=bool(result.get("unsure")),

@@ -12,6 +12,8 @@ letters keeps the caller's default.
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable
 from functools import cache
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -51,14 +53,27 @@ _KANA = re.compile(rf"[{KANA}]")
 _QUOTED = re.compile(r"\[[0-9, ]+\]|«[^«»]*(?:«[^«»]*»[^«»]*)*»|「[^「」]*(?:「[^「」]*」[^「」]*)*」|\([^()]*\)|（[^（）]*）")
 
 
-def in_language(text: str, lang: str) -> bool:
+def in_language(text: str, lang: str, sources: Iterable[str] = ()) -> bool:
     """Is ``text`` written in ``lang``? Quotes, asides in parentheses and [n] markers are
     ignored; Japanese needs kana (Han alone may well be Chinese, which a local model sometimes
-    answers in)."""
+    answers in), unless the text is a piece copied word for word from one of ``sources`` (texts
+    written in ``lang``): "2025年12月20日", "筑波大学" or "WCO" taken from a Japanese passage is
+    Japanese for its reader, whatever a detector makes of a few characters."""
     plain = _QUOTED.sub("", text)
+    if _copied_from(plain, sources):
+        return True
     if lang == "ja" and not _KANA.search(plain):
         return False
     return detect_language(plain, default=lang) == lang
+
+
+_EDGES = " \t\n.,;:!?。、．，！？"
+
+
+def _copied_from(text: str, sources: Iterable[str]) -> bool:
+    """Whether ``text`` (NFKC, without the punctuation around it) lies word for word in one of ``sources``."""
+    piece = unicodedata.normalize("NFKC", text).strip(_EDGES)
+    return bool(_LETTER.search(piece)) and any(piece in unicodedata.normalize("NFKC", s) for s in sources)
 
 
 _WORD = re.compile(r"[^\W_]+")

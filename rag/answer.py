@@ -1,7 +1,7 @@
 """Generated answers: prompt the LLM, stream its text, then check it before it counts.
 
 Checks, in order: the model may decline (NO_ANSWER); the answer must be in the question's
-language; every sentence must carry a valid [n] marker (markers that point nowhere are
+language (or copied word for word from a passage written in it); every sentence must carry a valid [n] marker (markers that point nowhere are
 removed) and no word that mixes scripts unless its source has it ("этапフェазе":
 ``index.language.garbled_words``); every number, date and name in a sentence must appear in
 the passages it cites (a name transliterated from another script gets the source's spelling
@@ -82,7 +82,7 @@ def check_answer(text: str, question: str, lang: str, passages: list[Passage],
     if not raw or raw.strip(" .。").upper().startswith(NO_ANSWER):  # not an echo of the instructions
         return {"answer": message("abstain", lang), "abstained": True, "mode": "abstain", "cited": [],
                 "checks": {"model_declined": True, "raw": raw}}
-    if not in_language(raw, lang):
+    if not in_language(raw, lang, [p.text for p in passages if p.lang == lang]):
         out = fallback(f"answer not in the question's language ({lang})")
         out["checks"]["raw"] = raw
         return out

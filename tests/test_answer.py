@@ -94,6 +94,13 @@ def test_wrong_language_falls_back_and_decline_abstains():
     chinese = "该条约于2025年11月27日生效[1]。"  # Han only: not Japanese
     assert not in_language(chinese, "ja") and in_language("条約は2025年11月27日に発効しました[1]。", "ja")
     assert check_answer(chinese, "条約はいつ発効しましたか？", "ja", [TREATY_PASSAGE], _fallback)["mode"] == "extractive"
+    # Han alone, copied word for word from the Japanese passage, is Japanese for its reader
+    copied = check_answer("2025年11月27日[1]", "条約はいつ発効しましたか？", "ja", [TREATY_PASSAGE], _fallback)
+    assert copied["mode"] == "llm" and copied["answer"].startswith("2025年11月27日")
+    # ... but not for a Russian reader, however faithfully copied
+    assert check_answer("2025年11月27日[1]", "Когда вступил в силу договор?", "ru", [TREATY_PASSAGE],
+                        _fallback)["mode"] == "extractive"
+    assert not in_language("该条约生效", "ja", [TREATY_PASSAGE.text])
     out = check_answer("NO_ANSWER", QUESTION, "en", [TREATY_PASSAGE], _fallback)
     assert out["abstained"] and out["cited"] == []
     # a model that echoes its instructions ("…reply only NO_ANSWER") has not declined: it failed
