@@ -178,9 +178,11 @@ def _japanese_dates(text: str, ref_year: int | None) -> list[_DateMention]:
     return mentions
 
 
-def _find_dates(text: str, ref_date: str | None) -> list[_DateMention]:
+@lru_cache(maxsize=4096)
+def _find_dates(text: str, ref_date: str | None) -> tuple[_DateMention, ...]:
     """Date mentions in ``text`` (NFKC): Japanese ones first, then the patterns (earliest
-    winning overlaps), resolved in order."""
+    winning overlaps), resolved in order. Cached: a sentence's numbers and names are found
+    around its dates, and a passage's sentences recur from question to question."""
     ref_year = int(ref_date[:4]) if ref_date and ref_date[:4].isdigit() else None
     japanese = _japanese_dates(text, ref_year) if _JAPANESE.search(text) else []
     taken: list[tuple[int, int]] = [(m.start, m.end) for m in japanese]
@@ -206,7 +208,7 @@ def _find_dates(text: str, ref_date: str | None) -> list[_DateMention]:
         values = [v for v in values if _valid(v)]
         if values:
             mentions.append(_DateMention(match.start(), match.end(), match.group(), tuple(values)))
-    return sorted(mentions, key=lambda m: m.start)
+    return tuple(sorted(mentions, key=lambda m: m.start))
 
 
 def extract_dates(text: str, ref_date: str | None = None) -> list[Date]:
@@ -632,7 +634,7 @@ def _mentions(sentence_text: str) -> tuple[tuple, tuple, tuple]:
     """The dates, numbers and names ``sentence_text`` states (a question is checked against
     each of its candidate passages: parsed once)."""
     text = _norm(strip_markers(sentence_text))
-    return tuple(_find_dates(text, None)), tuple(_number_claims(text)), tuple(_find_names(text))
+    return _find_dates(text, None), tuple(_number_claims(text)), tuple(_find_names(text))
 
 
 def check_sentence(sentence_text: str, cited: list[Passage]) -> ClaimCheck:
