@@ -111,15 +111,25 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     if result["mode"] != "llm":
         _show(result["answer"], end="")
     print("\n")
-    if result["mode"] == "llm" and result.get("unsure"):  # a quoted answer's lead-in says it itself
-        from rag.messages import message
-
-        print(f"({message('unsure_note', result['lang'])})")
-    if result["mode"] == "llm" and result["checks"].get("dropped"):
-        print("(sentences dropped by the checks: " + str(len(result["checks"]["dropped"])) + ")")
+    for note in answer_notes(result):
+        print(f"({note})")
     for c in result["citations"]:
         _show(f"[{c['n']}] {c['id']} — {c['title']}, {c['date']}, ¶{c['id'].split('#p')[-1]}")
     return 0
+
+
+def answer_notes(result: dict) -> list[str]:
+    """What the plain output says under a generated answer: that the evidence scorer doubts the
+    sources answer (a quoted answer's lead-in says it itself), and how many sentences the
+    checks dropped."""
+    from rag.messages import message
+
+    if result.get("mode") != "llm":
+        return []
+    notes = [message("unsure_note", result["lang"])] if result.get("unsure") else []
+    if (result.get("checks") or {}).get("dropped"):
+        notes.append(f"sentences dropped by the checks: {len(result['checks']['dropped'])}")
+    return notes
 
 
 def _cmd_cite(args: argparse.Namespace) -> int:

@@ -62,3 +62,15 @@ def test_cli_ask_with_nothing_to_index_names_rag_ingest(tmp_path):
     asked = run_rag(tmp_path, "ask", "--llm", "none", "What was agreed?")
     assert asked.returncode == 2 and asked.stdout == ""
     assert "no document could be indexed" in asked.stderr and "rag ingest" in asked.stderr
+
+
+def test_cli_notes_under_a_generated_answer_say_it_may_not_answer_and_what_was_dropped():
+    from rag.cli import answer_notes
+    from rag.messages import message
+
+    unsure = {"mode": "llm", "lang": "ru", "unsure": True, "checks": {"dropped": [{"sentence": "x"}]}}
+    assert answer_notes(unsure) == [message("unsure_note", "ru"), "sentences dropped by the checks: 1"]
+    assert answer_notes({**unsure, "unsure": False, "checks": {}}) == []
+    # a quoted answer opens with its own lead-in; an abstention is no answer
+    assert answer_notes({**unsure, "mode": "extractive"}) == []
+    assert answer_notes({**unsure, "mode": "abstain"}) == []
