@@ -27,9 +27,10 @@ class DocEntry:
 
 
 # what passages and their indexed texts are made of; a manifest of another format is re-indexed
-INDEX_FORMAT = 5  # 2: list items carry their lead-in; 3: sentences are embedded with their passage's title;
+INDEX_FORMAT = 6  # 2: list items carry their lead-in; 3: sentences are embedded with their passage's title;
 # 4: sentences (and long paragraphs' cuts) come from index.sentence_split; 5: sentences' own vectors
-# (pooled from the passage's pass without the title) are stored beside them
+# (pooled from the passage's pass without the title) are stored beside them; 6: a first line that is
+# only a date ("May 27, 2024", "平成27年11月2日") dates the document (index/readers.py)
 
 
 @dataclass

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import datetime
+import functools
 import hashlib
 import io
 import re
@@ -162,6 +163,7 @@ def _layout(text: str, plain_title: bool) -> _Layout:
         layout.meta.setdefault("date", iso)
         layout.body_start = date.end()
     elif "title" not in layout.meta:
+        _take_date_line(text, layout)
         _take_title_line(text, layout, plain_title)
     source = _SOURCE_LINE.search(text, layout.body_start)
     if source:
@@ -208,6 +210,20 @@ def _front_matter(text: str) -> _Layout | None:
         elif key == "date" and (iso := parse_date(value)):
             meta["date"] = iso
     return _Layout(match.end(), len(text), meta)
+
+
+def _take_date_line(text: str, layout: _Layout) -> None:
+    """A first line that is a date and nothing else ("May 27, 2024", "平成27年11月2日") dates the
+    document. (It stays its title line too: taking the next short line instead gave section
+    headings such as "1. 訪問の概要" as titles, measured in the README.)"""
+    start = len(text) - len(text[layout.body_start:].lstrip())
+    line_end = text.find("\n", start)
+    line = unicodedata.normalize("NFKC", text[start:line_end if line_end >= 0 else len(text)]).strip()
+    span = _date_span(line)
+    if not span or re.search(r"[^\W_]", line[:span[0]] + line[span[1]:]):
+        return
+    if iso := parse_date(line):
+        layout.meta.setdefault("date", iso)
 
 
 def _take_title_line(text: str, layout: _Layout, plain_title: bool) -> None:
@@ -266,8 +282,13 @@ _DATE_FORMS = (
 )
 
 
+# a Japanese era year (平成27年, 令和元年): ja-timex converts it (``_era_date``)
+_ERA_DATE = re.compile(r"(?:明治|大正|昭和|平成|令和)\s*(?:元|\d{1,2})\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?")
+
+
 def parse_date(text: str) -> str:
-    """ISO ``YYYY-MM-DD`` of the first date written in ``text`` (numeric, 年月日, ru/en month names)."""
+    """ISO ``YYYY-MM-DD`` of the first date written in ``text`` (numeric, 年月日, ru/en month
+    names, Japanese era years); "" when it gives none, or no day."""
     text = unicodedata.normalize("NFKC", text)
     for pattern, order in _DATE_FORMS:
         for match in pattern.finditer(text):
@@ -277,6 +298,29 @@ def parse_date(text: str) -> str:
                 return datetime.date(int(parts["y"]), month, int(parts["d"])).isoformat()
             except ValueError:
                 continue
+    era = _ERA_DATE.search(text)
+    return _era_date(era.group()) if era else ""
+
+
+def _date_span(text: str) -> tuple[int, int] | None:
+    """Where the first date ``parse_date`` would read (a day, a month or an era year) lies in ``text`` (NFKC)."""
+    spans = [m.span() for pattern, _ in _DATE_FORMS for m in pattern.finditer(text)]
+    spans += [m.span() for m in _ERA_DATE.finditer(text)]
+    return min(spans) if spans else None
+
+
+@functools.cache
+def _timex():
+    from ja_timex import TimexParser
+
+    return TimexParser(reference=None)
+
+
+def _era_date(text: str) -> str:
+    """ISO date of a Japanese era date such as 平成27年11月2日 (ja-timex converts the era); "" without a day."""
+    for timex in _timex().parse(text):
+        if timex.type == "DATE" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", timex.value or ""):
+            return timex.value
     return ""
 
 

@@ -114,7 +114,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     for note in answer_notes(result):
         print(f"({note})")
     for c in result["citations"]:
-        _show(f"[{c['n']}] {c['id']} — {c['title']}, {c['date']}, ¶{c['id'].split('#p')[-1]}")
+        _show(f"[{c['n']}] {c['id']} — {c['title']}, {c['date'] or 'n.d.'}, ¶{c['id'].split('#p')[-1]}")
     return 0
 
 

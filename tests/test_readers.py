@@ -77,6 +77,19 @@ def test_short_first_line_followed_by_blank_line_is_the_title(tmp_path):
     assert doc.lang == "en"
 
 
+@pytest.mark.parametrize("first_line, date", [
+    ("May 27, 2024", "2024-05-27"),
+    ("平成27年11月2日", "2015-11-02"),
+    ("平成13年5月", ""),  # a month, no day: no date
+    ("Seoul, May 27, 2024", ""),  # more than a date: a title line only
+])
+def test_a_first_line_that_is_only_a_date_dates_the_document(tmp_path, first_line, date):
+    path = write(tmp_path, "d.txt", f"{first_line}\n\nThe summit was held in Seoul. It lasted an hour.\n\nMore.\n")
+    doc = read_document(path, tmp_path)
+    assert (doc.date, doc.title) == (date, first_line)
+    assert body(doc).strip().startswith("The summit was held")
+
+
 def test_without_title_line_the_first_sentence_is_the_title(tmp_path):
     path = write(tmp_path, "t.txt", "This text starts right away. It has no title.\n\nMore text here.\n")
     doc = read_document(path, tmp_path)
@@ -253,6 +266,9 @@ def test_seed_copy_reads_the_same(tmp_path):
     ("17.09.2025", "2025-09-17"),
     ("no date here", ""),
     ("2025-13-40", ""),
+    ("平成27年11月2日", "2015-11-02"),  # Japanese era years, converted by ja-timex
+    ("令和元年5月1日", "2019-05-01"),
+    ("平成13年5月", ""),  # no day
 ])
 def test_parse_date(text, iso):
     assert parse_date(text) == iso
