@@ -61,6 +61,7 @@ class Question:
     kind: str  # answerable | unanswerable | silent (answerable, its documents filtered out)
     x: np.ndarray
     y: np.ndarray
+    passages: list | None = None  # the context passages the candidates' ``n`` number (a list's lead-in and items are one text)
 
 
 def question_for(name: str, service, item, types: AnswerTypes, docs_filter=None,
@@ -78,7 +79,7 @@ def question_for(name: str, service, item, types: AnswerTypes, docs_filter=None,
     if not cands:
         return None
     kind = "silent" if silent else ("answerable" if item.answerable else "unanswerable")
-    return Question(name, kind, np.stack([c.features for c in cands]), np.asarray(labels))
+    return Question(name, kind, np.stack([c.features for c in cands]), np.asarray(labels), [h.passage for h in hits])
 
 
 def fit_answer_types(embedding) -> AnswerTypes:
@@ -163,7 +164,8 @@ def outcomes(questions: list[Question], scorers: Scorers, settings) -> list[tupl
         ranked, labels = ranked_candidates(q, scorers.sentence)
         label_of = dict(zip(map(id, ranked), labels))
         quoted = select_quotes(ranked, answerable=1.0, threshold=0.0, ratio=settings.quote_ratio,
-                               same_passage_ratio=settings.same_passage_ratio, max_quotes=settings.max_quotes)
+                               same_passage_ratio=settings.same_passage_ratio, max_quotes=settings.max_quotes,
+                               passages=getattr(q, "passages", None))  # caches from before stop 30 hold none
         out.append((q.set, q.kind, answerable_probability(ranked, scorers.question),
                     any(label_of[id(c)] for c in quoted)))
     return out
