@@ -61,7 +61,7 @@ class Question:
     kind: str  # answerable | unanswerable | silent (answerable, its documents filtered out)
     x: np.ndarray
     y: np.ndarray
-    passages: list | None = None  # the context passages the candidates' ``n`` number (a list's lead-in and items are one text)
+    passages: list | None = None  # the passages the candidates' ``n`` number (a list is one text with its lead-in)
 
 
 def question_for(name: str, service, item, types: AnswerTypes, docs_filter=None,
@@ -79,7 +79,8 @@ def question_for(name: str, service, item, types: AnswerTypes, docs_filter=None,
     if not cands:
         return None
     kind = "silent" if silent else ("answerable" if item.answerable else "unanswerable")
-    return Question(name, kind, np.stack([c.features for c in cands]), np.asarray(labels), [h.passage for h in hits])
+    return Question(name, kind, np.stack([c.features for c in cands]), np.asarray(labels),
+                    [h.passage for h in hits])
 
 
 def fit_answer_types(embedding) -> AnswerTypes:

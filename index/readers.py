@@ -283,7 +283,8 @@ _DATE_FORMS = (
 
 
 # a Japanese era year (平成27年, 令和元年): ja-timex converts it (``_era_date``)
-_ERA_DATE = re.compile(r"(?:明治|大正|昭和|平成|令和)\s*(?:元|\d{1,2})\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?")
+_ERA_DATE = re.compile(r"(?:明治|大正|昭和|平成|令和)\s*(?:元|\d{1,2})\s*年"
+                       r"(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?")
 
 
 def parse_date(text: str) -> str:

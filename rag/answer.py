@@ -1,8 +1,9 @@
 """Generated answers: prompt the LLM, stream its text, then check it before it counts.
 
 Checks, in order: the model may decline (NO_ANSWER); the answer must be in the question's
-language (or copied word for word from a passage written in it); every sentence must carry a valid [n] marker (markers that point nowhere are
-removed) and no word that mixes scripts unless its source has it ("этапフェазе":
+language (or copied word for word from a passage written in it); every sentence must carry a
+valid [n] marker (markers that point nowhere are removed) and no word that mixes scripts unless
+its source has it ("этапフェазе":
 ``index.language.garbled_words``); every number, date and name in a sentence must appear in
 the passages it cites (a name transliterated from another script gets the source's spelling
 beside it), and the sentence must state one such fact that the question does not and that the quoted evidence
