@@ -216,9 +216,7 @@ def _take_date_line(text: str, layout: _Layout) -> None:
     """A first line that is a date and nothing else ("May 27, 2024", "平成27年11月2日") dates the
     document. (It stays its title line too: taking the next short line instead gave section
     headings such as "1. 訪問の概要" as titles, measured in the README.)"""
-    start = len(text) - len(text[layout.body_start:].lstrip())
-    line_end = text.find("\n", start)
-    line = unicodedata.normalize("NFKC", text[start:line_end if line_end >= 0 else len(text)]).strip()
+    line = unicodedata.normalize("NFKC", _first_line(text, layout.body_start)[0])
     span = _date_span(line)
     if not span or re.search(r"[^\W_]", line[:span[0]] + line[span[1]:]):
         return
@@ -228,11 +226,9 @@ def _take_date_line(text: str, layout: _Layout) -> None:
 
 def _take_title_line(text: str, layout: _Layout, plain_title: bool) -> None:
     """A first ``# `` heading, or (``plain_title``) a short first line followed by a blank line, is the title."""
-    start = len(text) - len(text[layout.body_start:].lstrip())
-    line_end = text.find("\n", start)
+    line, line_end = _first_line(text, layout.body_start)
     if line_end < 0:
         return
-    line = text[start:line_end].strip()
     heading = _MD_HEADING.fullmatch(line)
     if heading and len(heading.group(1)) == 1:
         layout.meta["title"] = heading.group(2)
@@ -242,6 +238,13 @@ def _take_title_line(text: str, layout: _Layout, plain_title: bool) -> None:
     else:
         return
     layout.body_start = line_end + 1
+
+
+def _first_line(text: str, start: int) -> tuple[str, int]:
+    """The first non-blank line from ``start`` (stripped) and where it ends (-1: at the end of the text)."""
+    begin = len(text) - len(text[start:].lstrip())
+    line_end = text.find("\n", begin)
+    return text[begin:line_end if line_end >= 0 else len(text)].strip(), line_end
 
 
 def _nth_line_end(text: str, n: int) -> int:

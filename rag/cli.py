@@ -122,14 +122,10 @@ def answer_notes(result: dict) -> list[str]:
     """What the plain output says under a generated answer: that the evidence scorer doubts the
     sources answer (a quoted answer's lead-in says it itself), and how many sentences the
     checks dropped."""
-    from rag.messages import message
+    from rag.messages import message, note_keys
 
-    if result.get("mode") != "llm":
-        return []
-    notes = [message("unsure_note", result["lang"])] if result.get("unsure") else []
-    if (result.get("checks") or {}).get("dropped"):
-        notes.append(f"sentences dropped by the checks: {len(result['checks']['dropped'])}")
-    return notes
+    return [message("unsure_note", result["lang"]) if key == "unsure"
+            else f"sentences dropped by the checks: {len(result['checks']['dropped'])}" for key in note_keys(result)]
 
 
 def _cmd_cite(args: argparse.Namespace) -> int:

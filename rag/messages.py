@@ -55,3 +55,13 @@ def message(key: str, lang: str) -> str:
     """The message in ``lang``, English when that language has none."""
     texts = MESSAGES[key]
     return texts.get(lang, texts["en"])
+
+
+def note_keys(result: dict) -> list[str]:
+    """The notes that go under a generated answer, as keys the chat and the CLI each word:
+    ``unsure`` when the evidence scorer doubts the sources answer (a quoted answer's lead-in
+    says it itself), ``dropped`` when the checks dropped sentences of it."""
+    if result.get("mode") != "llm":
+        return []
+    keys = ["unsure"] if result.get("unsure") else []
+    return keys + (["dropped"] if (result.get("checks") or {}).get("dropped") else [])

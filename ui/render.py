@@ -12,6 +12,7 @@ import re
 from urllib.parse import quote
 
 from rag.display import plain
+from rag.messages import note_keys
 
 # HTML's special characters and Markdown's active ones, each to a character reference, in one
 # pass: escaping HTML first and Markdown after turned the "#" of "&#x27;" into "&#35;", so every
@@ -65,12 +66,9 @@ def status_note(result: dict, labels: dict[str, str]) -> str:
         return f'<div class="note abstain">{esc(labels["abstained"])}{": " + esc(reason) if reason else ""}</div>'
     if checks.get("fallback"):
         return f'<div class="note fallback">{esc(labels["fallback"])}: {esc(checks["fallback"])}</div>'
-    notes = []
-    if result.get("unsure") and result.get("mode") == "llm":  # a quoted answer's lead-in says it itself
-        notes.append(f'<div class="note unsure">{esc(labels["unsure"])}</div>')
-    if checks.get("dropped"):
-        notes.append(f'<div class="note dropped">{esc(labels["dropped"])}: {len(checks["dropped"])}</div>')
-    return "".join(notes)
+    return "".join(f'<div class="note unsure">{esc(labels["unsure"])}</div>' if key == "unsure"
+                   else f'<div class="note dropped">{esc(labels["dropped"])}: {len(checks["dropped"])}</div>'
+                   for key in note_keys(result))
 
 
 def _quoted_sentences(answer: str) -> list[str]:
