@@ -76,6 +76,10 @@ class RandomEmbedding:
     def document_text(self, passage) -> str:
         return passage.text
 
+    def vector_key(self, passage, sentences, pooling: str) -> str:
+        """A key no other passage has: every passage counts as embedded (the copies' texts repeat)."""
+        return f"random-{self._rng.integers(1 << 62)}"
+
     def sentence_text(self, passage, sentence: str) -> str:
         return sentence
 

@@ -18,6 +18,7 @@ put in front of the texts here, and the vectors are normalised here as the local
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -33,6 +34,7 @@ from pydantic import PrivateAttr
 from tqdm.auto import tqdm
 
 from index.document import Passage
+from index.manifest import VECTORS_VERSION
 
 _DTYPES = {"bfloat16": torch.bfloat16, "float32": torch.float32, "float16": torch.float16}
 _LOCK = threading.Lock()
@@ -183,8 +185,12 @@ class PassageEmbedding(BaseEmbedding):
 
     @property
     def prompts(self) -> dict[str, str]:
+        """The model's named prompts, read from its folder (the model need not be loaded to know
+        what text it embeds); a local model's own if its folder names none."""
         if self._prompts is None:
-            self._prompts = _folder_prompts(self.model_path) if self.embed_url else dict(self._st().prompts or {})
+            self._prompts = _folder_prompts(self.model_path)
+            if not self._prompts and not self.embed_url:
+                self._prompts = dict(self._st().prompts or {})
         return self._prompts
 
     @property
@@ -203,6 +209,14 @@ class PassageEmbedding(BaseEmbedding):
         if not self.has_prompts:
             return sentence
         return f"title: {_title_slot(passage)} | text: {sentence}"
+
+    def vector_key(self, passage: Passage, sentences: list[str], pooling: str) -> str:
+        """What a passage's vectors and its sentences' are computed from, hashed: its embedded
+        text, its sentences' and how they are made (``pooling``, server or local model, the
+        model, ``VECTORS_VERSION``). Equal keys, equal vectors: ingest reuses stored ones."""
+        made = [VECTORS_VERSION, self.model_name, pooling, "server" if self.embed_url else "local",
+                self.document_text(passage), [self.sentence_text(passage, s) for s in sentences]]
+        return hashlib.sha256(json.dumps(made, ensure_ascii=False).encode()).hexdigest()
 
     def _encode(self, texts: list[str], *, prompt: str | None, progress: bool = False) -> np.ndarray:
         """Encode with the model's named prompt (``query``/``document``), or none when the

@@ -3,8 +3,10 @@
 Each file is compared with the manifest: one whose size and modification time are those
 recorded is unchanged without being read (as git and rsync decide); any other is hashed, and
 one whose sha256 is the recorded one is unchanged too (its new time is recorded). Unchanged
-files are skipped without loading the embedding model, changed or new files are read, split and
-embedded, removed files lose their passages. Files are read and split in a child process
+files are skipped without loading the embedding model, changed or new files are read and split,
+and their passages embedded unless the index holds vectors for the same text already (a vector
+key: ``PassageEmbedding.vector_key``), removed files lose their passages. Documents indexed at an
+older ``INDEX_FORMAT`` are read again the same way. Files are read and split in a child process
 (``index/reader_process.py``) that is stopped when a file takes longer than ``max_parse_s`` or
 more memory than ``max_parse_mb``. Whatever goes wrong with one file (it cannot be read, decoded
 or parsed, a parser gives up, recurses too deep, hangs or swells) is caught at that file,
@@ -48,6 +50,7 @@ class SyncReport:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason): tried, could not be indexed
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason): not tried
     passages_embedded: int = 0
+    passages_reused: int = 0  # unchanged texts whose stored vectors were kept (none embedded again)
     embed_seconds: float = 0.0
     sentences_embedded: int = 0
     sentence_seconds: float = 0.0
@@ -65,6 +68,8 @@ class SyncReport:
                 f"{self.passages_embedded} passages embedded")
         if self.passages_embedded:
             text += f" in {self.embed_seconds:.1f} s ({rate:.1f} passages/s)"
+        if self.passages_reused:
+            text += f", {self.passages_reused} kept (text unchanged)"
         if self.sentences_embedded:
             text += f", {self.sentences_embedded} sentences " + (
                 f"in {self.sentence_seconds:.1f} s" if self.sentence_seconds else "(pooled in the passages' pass)")
@@ -112,45 +117,78 @@ class _Batches:
         if self.embedding is None:
             from index.embed import make_embedding
 
-            self.embedding = (self.embedding_factory or make_embedding)(self.settings).load()
+            self.embedding = (self.embedding_factory or make_embedding)(self.settings)
         report = self.report
-        t0 = time.perf_counter()
         every = [(w, p, split_sentences(p.text)) for w in self.batch for p in w.passages]
         new = [k for k, (w, _, _) in enumerate(every) if w.embed_passages]
-        empty = np.zeros((0, 0), np.float32)
-        if self.settings.embed_url:
-            # a server returns one vector per text, never its tokens: the sentences' own vectors
-            # are the sentences embedded alone
-            vectors = self.embedding.embed_passages([every[k][1] for k in new]) if new else empty
-            alone = self.embedding.embed_alone([s for _, _, sentences in every for s in sentences])
-            own = np.split(alone, np.cumsum([len(s) for _, _, s in every])[:-1])
-        else:
-            # one forward pass per passage: its vector and, pooled from its tokens, its sentences'
-            passage_rows, pooled, own = (self.embedding.embed_late([p for _, p, _ in every], [s for _, _, s in every])
-                                         if every else (empty, [], []))
-            vectors = passage_rows[new]
-        report.embed_seconds += time.perf_counter() - t0
-        if self.pooling != "late":
-            t0 = time.perf_counter()
-            pooled = self._sentence_vectors(every, dict(zip(new, vectors)))
-            report.sentence_seconds += time.perf_counter() - t0
-        report.passages_embedded += len(vectors)
+        keys = [self.embedding.vector_key(p, sentences, self.pooling) for _, p, sentences in every]
+        made = self._stored(every, keys)
+        report.passages_reused += len(made)
+        made.update(self._embed(every, [k for k in range(len(every)) if k not in made]))
+        vectors = np.stack([made[k][0] for k in new]) if new else np.zeros((0, 0), np.float32)
         by_doc: dict[str, tuple[list[str], list[np.ndarray], list[np.ndarray]]] = {}
-        for (w, p, sentences), rows, own_rows in zip(every, pooled, own):
+        for k, (w, p, sentences) in enumerate(every):
             ids, arrays, own_arrays = by_doc.setdefault(w.entry.doc_id, ([], [], []))
             ids.extend([p.id] * len(sentences))
-            arrays.append(rows)
-            own_arrays.append(own_rows)
+            arrays.append(made[k][1])
+            own_arrays.append(made[k][2])
+        empty = np.zeros((0, 0), np.float32)
         sentence_rows = {doc_id: (ids, *(np.concatenate(a) if ids else empty for a in (arrays, own_arrays)))
                          for doc_id, (ids, arrays, own_arrays) in by_doc.items()}
-        report.sentences_embedded += sum(len(s) for _, _, s in every)
-        self.writer.commit(self.batch, vectors, sentence_rows)
+        self.writer.commit(self.batch, vectors, sentence_rows, [keys[k] for k in new])
         for w in self.batch:
             if w.embed_passages:
                 (report.updated if w.doc in self.indexed_before else report.added).append(w.doc)
         self.bar.update(len(self.batch))
-        self.bar.set_postfix(passages=report.passages_embedded, sentences=report.sentences_embedded)
+        self.bar.set_postfix(passages=report.passages_embedded, kept=report.passages_reused,
+                             sentences=report.sentences_embedded)
         self.batch = []
+
+    def _stored(self, every: list, keys: list[str]) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """The vectors the index already holds for passages of ``every`` whose text is unchanged
+        (an equal vector key, in any document: an edited document's other paragraphs, an index
+        of an older format whose texts are the same, a file moved): passage ``k`` → its vector,
+        its sentences' and their own vectors."""
+        found = self.writer.store.vectors_by_key([keys[k] for k, (w, _, _) in enumerate(every) if w.embed_passages])
+        stored = {}
+        for k, (w, _, sentences) in enumerate(every):
+            hit = found.get(keys[k]) if w.embed_passages else None
+            if hit is None:
+                continue
+            pid, vector = hit
+            rows, own = self.writer.sentences.of_passage(pid), self.writer.sentences.own_of_passage(pid)
+            if rows is not None and own is not None and len(rows) == len(own) == len(sentences):
+                stored[k] = (vector, rows, own)
+        return stored
+
+    def _embed(self, every: list, todo: list[int]) -> dict[int, tuple[np.ndarray | None, np.ndarray, np.ndarray]]:
+        """Passages ``todo`` of ``every`` embedded now: passage ``k`` → its vector (None when only
+        its sentences' were missing), its sentences' vectors and their own vectors."""
+        if not todo:
+            return {}
+        report, embedding = self.report, self.embedding.load()
+        items = [every[k] for k in todo]
+        t0 = time.perf_counter()
+        if self.settings.embed_url:
+            # a server returns one vector per text, never its tokens: the sentences' own vectors
+            # are the sentences embedded alone
+            wanted = [i for i, (w, _, _) in enumerate(items) if w.embed_passages]
+            rows = embedding.embed_passages([items[i][1] for i in wanted]) if wanted else None
+            vectors = {i: rows[j] for j, i in enumerate(wanted)}
+            alone = embedding.embed_alone([s for _, _, sentences in items for s in sentences])
+            own = np.split(alone, np.cumsum([len(s) for _, _, s in items])[:-1])
+        else:
+            # one forward pass per passage: its vector and, pooled from its tokens, its sentences'
+            rows, pooled, own = embedding.embed_late([p for _, p, _ in items], [s for _, _, s in items])
+            vectors = {i: rows[i] for i, (w, _, _) in enumerate(items) if w.embed_passages}
+        report.embed_seconds += time.perf_counter() - t0
+        if self.pooling != "late":
+            t0 = time.perf_counter()
+            pooled = self._sentence_vectors(items, vectors)
+            report.sentence_seconds += time.perf_counter() - t0
+        report.passages_embedded += len(vectors)
+        report.sentences_embedded += sum(len(s) for _, _, s in items)
+        return {k: (vectors.get(i), pooled[i], own[i]) for i, k in enumerate(todo)}
 
     def _sentence_vectors(self, every: list, passage_rows: dict[int, np.ndarray]) -> list[np.ndarray]:
         """Each passage's sentences encoded on their own; a passage that is one sentence takes its
@@ -208,13 +246,18 @@ def sync(
             writer = IndexWriter(settings, manifest)
             writer.recover(log)
         pooling = sentence_pooling(settings)
-        if manifest.docs and (manifest.format, manifest.sentences) != (INDEX_FORMAT, pooling):
-            # passages or sentence vectors are made differently now: every document is indexed again
-            log(f"the index was built by an older release or with other sentence vectors (format "
-                f"{manifest.format}, {manifest.sentences} sentences; now {INDEX_FORMAT}, {pooling}): rebuilding it")
+        if manifest.docs and manifest.sentences != pooling:
+            # sentence vectors are made differently now: every document is embedded again
+            log(f"the index holds {manifest.sentences} sentence vectors, {pooling} ones are asked for: rebuilding it")
             writer = writer or IndexWriter(settings, manifest)
             writer.remove(list(manifest.docs))
-        manifest.format, manifest.sentences = INDEX_FORMAT, pooling
+        manifest.sentences = pooling
+        # documents indexed by an older release (their passages may be made differently now) are
+        # read again, whatever their scope; the vectors of texts that did not change are kept
+        stale = {doc for doc, e in manifest.docs.items() if e.format != INDEX_FORMAT}
+        if stale:
+            log(f"{len(stale)} document(s) were indexed by an older release (index format "
+                f"{min(manifest.docs[d].format for d in stale)}, now {INDEX_FORMAT}): indexing them again")
 
         found = discover(corpus_root, [p for p in scope or [] if p.exists()] if scope else None)
         report.skipped.extend(found.skipped)
@@ -224,21 +267,24 @@ def sync(
             target = corpus_root / doc
             return scope is None or any(s == target or s in target.parents for s in scope)
 
-        removed = [doc for doc in manifest.docs if doc not in present and in_scope(doc)]
+        for doc in sorted(stale - set(present)):
+            if (corpus_root / doc).is_file():
+                present[doc] = corpus_root / doc
+        removed = [doc for doc in manifest.docs if doc not in present and (in_scope(doc) or doc in stale)]
         todo: list[tuple[str, Path, FileStamp]] = []
         restamped = False  # unchanged files whose size or time changed: the manifest records the new ones
         for doc, path in present.items():
             entry = manifest.docs.get(doc)
             try:
                 stat = path.stat()  # before the bytes are read: a write after it shows at the next sync
-                if entry and (entry.size, entry.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+                if doc not in stale and entry and (entry.size, entry.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
                     report.unchanged += 1
                     continue
                 stamp = FileStamp(_sha256(path), stat.st_size, stat.st_mtime_ns)
             except OSError as exc:
                 report.failed.append((doc, failure_reason(exc)))
                 continue
-            if entry and entry.sha256 == stamp.sha256:
+            if doc not in stale and entry and entry.sha256 == stamp.sha256:
                 report.unchanged += 1
                 entry.size, entry.mtime_ns, restamped = stamp.size, stamp.mtime_ns, True
             else:
@@ -253,9 +299,14 @@ def sync(
         if todo or removed or backfill:
             writer = writer or IndexWriter(settings, manifest)
             (settings.data_dir / "sentences.npz").unlink(missing_ok=True)  # earlier releases' one-file layout
-            if removed:
-                writer.remove(removed)
-                report.removed.extend(removed)
+            # a file gone is removed last, so that a file moved or renamed keeps its vectors
+            # (``_Batches._stored``); first when another file takes its document ID ("a.txt" → "a.md")
+            claimed = {doc_id_for(f, corpus_root)[0] for f in present.values()}
+            first = [doc for doc in removed if manifest.docs[doc].doc_id in claimed]
+            if first:
+                writer.remove(first)
+                report.removed.extend(first)
+            removed = [doc for doc in removed if doc not in first]
             with tqdm(total=len(todo) + len(backfill), desc="index", unit="doc", disable=not progress) as bar:
                 batches = _Batches(settings, writer, report, indexed_before, embedding_factory, bar, pooling)
                 limits = Limits(max_file_mb=settings.max_file_mb, max_unpacked_mb=settings.max_unpacked_mb,
@@ -267,6 +318,12 @@ def sync(
                     entry = manifest.docs[doc]
                     batches.add(Work(doc, writer.store.get(entry.passages), entry, embed_passages=False))
                 batches.commit()
+            # an old release's document that cannot be read now leaves too
+            removed += [doc for doc in sorted(stale) if doc not in removed and doc in manifest.docs
+                        and manifest.docs[doc].format != INDEX_FORMAT]
+            if removed:
+                writer.remove(removed)
+                report.removed.extend(removed)
     finally:
         if writer is not None:
             writer.close()

@@ -14,6 +14,17 @@ from pathlib import Path
 from typing import Any
 
 
+# what passages and their indexed texts are made of; a document indexed at another format is indexed again
+INDEX_FORMAT = 6  # 2: list items carry their lead-in; 3: sentences are embedded with their passage's title;
+# 4: sentences (and long paragraphs' cuts) come from index.sentence_split; 5: sentences' own vectors
+# (pooled from the passage's pass without the title) are stored beside them; 6: a first line that is
+# only a date ("May 27, 2024", "平成27年11月2日") dates the document (index/readers.py)
+
+# how vectors are computed from the texts embedded (pooling, own vectors, normalisation): vectors
+# stored under another version are never reused for an unchanged text (``PassageEmbedding.vector_key``)
+VECTORS_VERSION = 1
+
+
 @dataclass
 class DocEntry:
     """What the manifest knows of one indexed document."""
@@ -24,20 +35,13 @@ class DocEntry:
     metadata: dict[str, str] = field(default_factory=dict)
     size: int = 0  # the file's size and modification time when it was last hashed (0: not recorded)
     mtime_ns: int = 0
-
-
-# what passages and their indexed texts are made of; a manifest of another format is re-indexed
-INDEX_FORMAT = 6  # 2: list items carry their lead-in; 3: sentences are embedded with their passage's title;
-# 4: sentences (and long paragraphs' cuts) come from index.sentence_split; 5: sentences' own vectors
-# (pooled from the passage's pass without the title) are stored beside them; 6: a first line that is
-# only a date ("May 27, 2024", "平成27年11月2日") dates the document (index/readers.py)
+    format: int = INDEX_FORMAT  # the format it was indexed at: an entry of another is indexed again
 
 
 @dataclass
 class Manifest:
     embed_model: str = ""
     docs: dict[str, DocEntry] = field(default_factory=dict)  # keyed by `doc` (relative path)
-    format: int = INDEX_FORMAT
     sentences: str = "separate"  # how sentence vectors were made (index/sentences.sentence_pooling)
 
     @classmethod
@@ -45,9 +49,10 @@ class Manifest:
         if not path.is_file():
             return cls()
         data = json.loads(path.read_text(encoding="utf-8"))
-        docs = {doc: DocEntry(**entry) for doc, entry in data.get("docs", {}).items()}
-        return cls(embed_model=data.get("embed_model", ""), docs=docs, format=data.get("format", 1),
-                   sentences=data.get("sentences", "separate"))
+        # entries written before each recorded its format have the one the whole index recorded
+        fmt = data.get("format", 1)
+        docs = {doc: DocEntry(**{"format": fmt, **entry}) for doc, entry in data.get("docs", {}).items()}
+        return cls(embed_model=data.get("embed_model", ""), docs=docs, sentences=data.get("sentences", "separate"))
 
     def listing(self) -> list[dict[str, Any]]:
         """One row per document, by file name: what the app and ``/documents`` show."""
@@ -55,7 +60,7 @@ class Manifest:
                 for doc, e in sorted(self.docs.items())]
 
     def save(self, path: Path) -> None:
-        data = {"embed_model": self.embed_model, "format": self.format, "sentences": self.sentences,
+        data = {"embed_model": self.embed_model, "sentences": self.sentences,
                 "docs": {doc: entry.__dict__ for doc, entry in sorted(self.docs.items())}}
         atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=1))
 

@@ -25,10 +25,12 @@ class StoreError(RuntimeError):
     """The index cannot be opened or written as asked; the message says why."""
 
 
-def passage_to_node(passage: Passage, embedding: list[float]) -> TextNode:
+def passage_to_node(passage: Passage, embedding: list[float], vector_key: str = "") -> TextNode:
     metadata = {key: getattr(passage, key) for key in _PASSAGE_META}
     metadata["doc_id"] = passage.doc_id
     metadata["date_num"] = date_number(passage.date)
+    if vector_key:  # what its vectors were computed from (``PassageEmbedding.vector_key``)
+        metadata["vector_key"] = vector_key
     node = TextNode(id_=passage.id, text=passage.text, metadata=metadata, embedding=embedding)
     node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=passage.doc_id)
     return node
@@ -68,10 +70,23 @@ class PassageStore:
             )
         self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
 
-    def add(self, passages: list[Passage], embeddings: np.ndarray) -> None:
-        nodes = [passage_to_node(p, e.tolist()) for p, e in zip(passages, embeddings)]
+    def add(self, passages: list[Passage], embeddings: np.ndarray, vector_keys: list[str] | None = None) -> None:
+        keys = vector_keys or [""] * len(passages)
+        nodes = [passage_to_node(p, e.tolist(), k) for p, e, k in zip(passages, embeddings, keys)]
         if nodes:
             self.vector_store.add(nodes)
+
+    def vectors_by_key(self, keys: list[str]) -> dict[str, tuple[str, np.ndarray]]:
+        """For each vector key some stored passage has (in any document), that passage's ID and
+        vector; keys no passage has are left out."""
+        found: dict[str, tuple[str, np.ndarray]] = {}
+        wanted = sorted(set(k for k in keys if k))
+        for start in range(0, len(wanted), 256):
+            got = self.collection.get(where={"vector_key": {"$in": wanted[start:start + 256]}},
+                                      include=["metadatas", "embeddings"])
+            for pid, meta, vector in zip(got["ids"], got["metadatas"], got["embeddings"]):
+                found.setdefault(meta["vector_key"], (pid, np.asarray(vector, dtype=np.float32)))
+        return found
 
     def delete_ids(self, ids: list[str]) -> None:
         if ids:

@@ -101,9 +101,10 @@ class IndexWriter:
         self.journal.end()
 
     def commit(self, batch: list[Work], vectors: np.ndarray,
-               sentence_rows: dict[str, tuple[list[str], np.ndarray, np.ndarray]]) -> None:
+               sentence_rows: dict[str, tuple[list[str], np.ndarray, np.ndarray]], vector_keys: list[str]) -> None:
         """Write a batch to every store, then the manifest. ``vectors``: one row per passage of
-        the documents to embed, in batch order; ``sentence_rows``: doc ID → (passage ID of each
+        the documents to embed, in batch order, and ``vector_keys`` what each was computed from
+        (``PassageEmbedding.vector_key``); ``sentence_rows``: doc ID → (passage ID of each
         sentence, sentence vectors, their ``own`` vectors: ``index.sentences``)."""
         self.journal.begin({w.entry.doc_id: w.entry.sha256 for w in batch})
         embedded = [w for w in batch if w.embed_passages]
@@ -111,7 +112,8 @@ class IndexWriter:
         for w in embedded:
             old = self.manifest.docs.get(w.doc)
             self.store.delete_ids(sorted(set(old.passages if old else []) | set(w.entry.passages)))
-            self.store.add(w.passages, vectors[offset:offset + len(w.passages)])
+            self.store.add(w.passages, vectors[offset:offset + len(w.passages)],
+                           vector_keys[offset:offset + len(w.passages)])
             offset += len(w.passages)
         if embedded:
             self.lexical.replace_documents({w.entry.doc_id: w.passages for w in embedded})

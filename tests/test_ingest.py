@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 
+import numpy as np
 import pytest
 
 from index.ingest import sync
@@ -77,8 +78,22 @@ def test_ids_are_stable_across_rebuilds(indexed_settings, tmp_path):
     assert {d: e.passages for d, e in first.docs.items()} == {d: e.passages for d, e in second.docs.items()}
 
 
-def test_editing_one_paragraph_reembeds_only_that_file(indexed_settings):
+def _vectors(settings, passage_ids):
+    """Each passage's stored vector and its sentences' (titled and own), by passage ID."""
+    store, sentences = PassageStore(settings), SentenceVectors.load(settings.sentences_dir)
+    return {p.id: (np.asarray(v), sentences.of_passage(p.id), sentences.own_of_passage(p.id))
+            for p, v in store.get_with_vectors(passage_ids)}
+
+
+def _same(a, b) -> bool:
+    """The same vectors (Chroma hands back a cosine collection's vectors normalised once more:
+    equal to within a float32 rounding)."""
+    return all(x.shape == y.shape and np.allclose(x, y, rtol=0, atol=1e-6) for x, y in zip(a, b))
+
+
+def test_editing_one_paragraph_reembeds_only_that_paragraph(indexed_settings):
     path = indexed_settings.corpus_dir / RU
+    before = _vectors(indexed_settings, Manifest.load(indexed_settings.manifest_path).docs[RU].passages)
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("Также на встрече присутствовали послы всех стран-участниц.",
                                  "На встрече присутствовали послы всех стран-участниц и наблюдатели."),
@@ -86,11 +101,50 @@ def test_editing_one_paragraph_reembeds_only_that_file(indexed_settings):
     report = quiet(indexed_settings)
     manifest = Manifest.load(indexed_settings.manifest_path)
     assert report.updated == [RU] and report.added == [] and report.unchanged == 1
-    assert report.passages_embedded == len(manifest.docs[RU].passages)
+    n = len(manifest.docs[RU].passages)
+    assert report.passages_embedded == 1 and report.passages_reused == n - 1
     store = PassageStore(indexed_settings)
-    texts = [p.text for p in store.get(manifest.docs[RU].passages)]
-    assert any("наблюдатели" in t for t in texts)
+    edited = [p.id for p in store.get(manifest.docs[RU].passages) if "наблюдатели" in p.text]
+    assert len(edited) == 1
+    after = _vectors(indexed_settings, manifest.docs[RU].passages)
+    assert not _same(after[edited[0]], before[edited[0]])  # the edited paragraph: new vectors
+    assert all(_same(after[pid], before[pid]) for pid in after if pid != edited[0])
     assert store.count() == sum(len(e.passages) for e in manifest.docs.values())
+    _consistent(indexed_settings)
+
+
+def test_a_new_title_reembeds_every_paragraph_it_heads(indexed_settings):
+    path = indexed_settings.corpus_dir / JA
+    text = path.read_text(encoding="utf-8")
+    title = next(line for line in text.splitlines() if line.startswith("[文書名]"))
+    path.write_text(text.replace(title, title + "(改訂)"), encoding="utf-8")
+    report = quiet(indexed_settings)
+    n = len(Manifest.load(indexed_settings.manifest_path).docs[JA].passages)
+    assert report.updated == [JA] and report.passages_embedded == n and report.passages_reused == 0
+
+
+def test_a_moved_file_keeps_its_vectors(indexed_settings):
+    before = Manifest.load(indexed_settings.manifest_path).docs[RU]
+    old = _vectors(indexed_settings, before.passages)
+    (indexed_settings.corpus_dir / "moved").mkdir()
+    (indexed_settings.corpus_dir / RU).rename(indexed_settings.corpus_dir / "moved" / RU)
+    report = quiet(indexed_settings)
+    assert report.added == [f"moved/{RU}"] and report.removed == [RU]
+    assert report.passages_embedded == 0 and report.passages_reused == len(before.passages)
+    manifest = _consistent(indexed_settings)
+    moved = manifest.docs[f"moved/{RU}"].passages
+    assert [_same(v, old[pid.replace("moved/", "")]) for pid, v in _vectors(indexed_settings, moved).items()] \
+        == [True] * len(moved)
+
+
+def test_a_file_that_takes_a_removed_files_document_id_replaces_it(indexed_settings):
+    n = len(Manifest.load(indexed_settings.manifest_path).docs[RU].passages)
+    md = RU.removesuffix(".txt") + ".md"
+    (indexed_settings.corpus_dir / RU).rename(indexed_settings.corpus_dir / md)  # "a.txt" → "a.md": one ID
+    report = quiet(indexed_settings)
+    assert report.added == [md] and report.removed == [RU] and report.failed == []
+    manifest = _consistent(indexed_settings)
+    assert len(manifest.docs[md].passages) == n and RU not in manifest.docs
 
 
 def test_deleting_a_file_removes_its_passages(indexed_settings):
@@ -159,21 +213,52 @@ def test_missing_sentence_vectors_are_rebuilt_without_reembedding_passages(index
     assert SentenceVectors.load(indexed_settings.sentences_dir).count() == full
 
 
-@pytest.mark.parametrize("field, other", [
-    ("format", INDEX_FORMAT - 1),  # as written by a release whose passages were built differently
-    ("sentences", "late"),  # sentence vectors pooled from the passage's pass, not encoded on their own
-])
-def test_an_index_of_an_older_format_or_other_sentence_vectors_is_rebuilt(indexed_settings, field, other):
-    data = json.loads(indexed_settings.manifest_path.read_text(encoding="utf-8"))
+def _written_by_an_older_release(settings, **change) -> int:
+    """Rewrite the manifest as an older release would have (``change``: top-level fields; each
+    entry's own format dropped); the number of passages it names."""
+    data = json.loads(settings.manifest_path.read_text(encoding="utf-8"))
     assert data["sentences"] == "separate"
-    n = sum(len(e["passages"]) for e in data["docs"].values())
-    data[field] = other
-    indexed_settings.manifest_path.write_text(json.dumps(data), encoding="utf-8")
+    for entry in data["docs"].values():
+        entry.pop("format")
+    settings.manifest_path.write_text(json.dumps({**data, **change}), encoding="utf-8")
+    return sum(len(e["passages"]) for e in data["docs"].values())
+
+
+def test_an_index_of_other_sentence_vectors_is_rebuilt(indexed_settings):
+    n = _written_by_an_older_release(indexed_settings, format=INDEX_FORMAT, sentences="late")
     report = quiet(indexed_settings)
-    assert sorted(report.updated) == [JA, RU] and report.passages_embedded == n
-    rebuilt = Manifest.load(indexed_settings.manifest_path)
-    assert (rebuilt.format, rebuilt.sentences) == (INDEX_FORMAT, "separate")
+    assert sorted(report.updated) == [JA, RU] and report.passages_embedded == n and report.passages_reused == 0
+    assert Manifest.load(indexed_settings.manifest_path).sentences == "separate"
     assert PassageStore(indexed_settings).count() == n
+
+
+def test_an_older_format_is_indexed_again_keeping_the_vectors_of_unchanged_texts(indexed_settings):
+    before = Manifest.load(indexed_settings.manifest_path)
+    old = _vectors(indexed_settings, [pid for e in before.docs.values() for pid in e.passages])
+    n = _written_by_an_older_release(indexed_settings, format=INDEX_FORMAT - 1)
+    assert {e.format for e in Manifest.load(indexed_settings.manifest_path).docs.values()} == {INDEX_FORMAT - 1}
+    report = quiet(indexed_settings, [indexed_settings.corpus_dir / JA])  # a sync of one file still redoes both
+    assert sorted(report.updated) == [JA, RU] and report.passages_embedded == 0 and report.passages_reused == n
+    rebuilt = _consistent(indexed_settings)
+    assert {e.format for e in rebuilt.docs.values()} == {INDEX_FORMAT}
+    assert all(_same(v, old[pid]) for pid, v in _vectors(indexed_settings, list(old)).items())
+
+
+def test_vectors_made_another_way_are_not_kept(indexed_settings, monkeypatch):
+    import index.embed
+
+    n = _written_by_an_older_release(indexed_settings, format=INDEX_FORMAT - 1)
+    monkeypatch.setattr(index.embed, "VECTORS_VERSION", index.embed.VECTORS_VERSION + 1)
+    report = quiet(indexed_settings)
+    assert report.passages_embedded == n and report.passages_reused == 0
+
+
+def test_an_older_releases_document_that_cannot_be_read_now_leaves_the_index(indexed_settings):
+    _written_by_an_older_release(indexed_settings, format=INDEX_FORMAT - 1)
+    (indexed_settings.corpus_dir / RU).write_bytes(b"")  # no text paragraphs
+    report = quiet(indexed_settings)
+    assert [doc for doc, _ in report.failed] == [RU] and report.removed == [RU]
+    assert set(_consistent(indexed_settings).docs) == {JA}
 
 
 def _consistent(settings) -> Manifest:
