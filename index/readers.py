@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import codecs
 import datetime
-import functools
 import hashlib
 import io
 import re
@@ -313,16 +312,12 @@ def _date_span(text: str) -> tuple[int, int] | None:
     return min(spans) if spans else None
 
 
-@functools.cache
-def _timex():
-    from ja_timex import TimexParser
-
-    return TimexParser(reference=None)
-
-
 def _era_date(text: str) -> str:
     """ISO date of a Japanese era date such as 平成27年11月2日 (ja-timex converts the era); "" without a day."""
-    for timex in _timex().parse(text):
+    from ja_timex import TimexParser
+
+    # a parser per call, as rag/claims.py does: one costs a microsecond, and its parse keeps state
+    for timex in TimexParser(reference=None).parse(text):
         if timex.type == "DATE" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", timex.value or ""):
             return timex.value
     return ""
