@@ -165,6 +165,14 @@ def test_ingest_and_ask_on_a_chroma_server_and_an_embeddings_server(tmp_path, in
     port = int(chroma_url.rsplit(":", 1)[1])
     assert chromadb.HttpClient(host="127.0.0.1", port=port).get_collection(settings.collection).count() == passages
 
+    # one paragraph edited: the others keep the vectors the server made (looked up on the Chroma server)
+    path = tmp_path / "corpus" / DOCUMENT
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "Также на встрече присутствовали послы всех стран-участниц.",
+        "На встрече присутствовали послы всех стран-участниц и наблюдатели."), encoding="utf-8")
+    again = sync(settings, progress=False, log=lambda _msg: None)
+    assert again.updated == [DOCUMENT] and (again.passages_embedded, again.passages_reused) == (1, passages - 1)
+
     service = RagService(settings)
     result = service.ask(CHAIR, AskOptions(llm="none"))
     assert not result["abstained"] and "Муто" in result["answer"]
