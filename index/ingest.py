@@ -121,7 +121,9 @@ class _Batches:
         report = self.report
         every = [(w, p, split_sentences(p.text)) for w in self.batch for p in w.passages]
         new = [k for k, (w, _, _) in enumerate(every) if w.embed_passages]
-        keys = [self.embedding.vector_key(p, sentences, self.pooling) for _, p, sentences in every]
+        # what the vectors of each passage to embed are computed from; a backfilled one (its
+        # sentences' vectors missing) keeps its passage vector and needs none
+        keys = {k: self.embedding.vector_key(every[k][1], every[k][2], self.pooling) for k in new}
         made = self._stored(every, keys)
         report.passages_reused += len(made)
         made.update(self._embed(every, [k for k in range(len(every)) if k not in made]))
@@ -144,18 +146,18 @@ class _Batches:
                              sentences=report.sentences_embedded)
         self.batch = []
 
-    def _stored(self, every: list, keys: list[str]) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    def _stored(self, every: list, keys: dict[int, str]) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """The vectors the index already holds for passages of ``every`` whose text is unchanged
         (an equal vector key, in any document: an edited document's other paragraphs, an index
         of an older format whose texts are the same, a file moved): passage ``k`` → its vector,
         its sentences' and their own vectors."""
-        found = self.writer.store.vectors_by_key([keys[k] for k, (w, _, _) in enumerate(every) if w.embed_passages])
+        found = self.writer.store.vectors_by_key(list(keys.values()))
         stored = {}
-        for k, (w, _, sentences) in enumerate(every):
-            hit = found.get(keys[k]) if w.embed_passages else None
-            if hit is None:
+        for k, key in keys.items():
+            if key not in found:
                 continue
-            pid, vector = hit
+            pid, vector = found[key]
+            sentences = every[k][2]
             rows, own = self.writer.sentences.of_passage(pid), self.writer.sentences.own_of_passage(pid)
             if rows is not None and own is not None and len(rows) == len(own) == len(sentences):
                 stored[k] = (vector, rows, own)
