@@ -164,6 +164,8 @@ def _layout(text: str, plain_title: bool) -> _Layout:
     elif "title" not in layout.meta:
         _take_date_line(text, layout)
         _take_title_line(text, layout, plain_title)
+        if "title" in layout.meta:
+            _take_date_line(text, layout)  # a press release's dateline under its title
     source = _SOURCE_LINE.search(text, layout.body_start)
     if source:
         layout.meta.setdefault("source", source.group(1))
@@ -174,6 +176,8 @@ def _layout(text: str, plain_title: bool) -> _Layout:
         heading = _MD_HEADING.search(text, layout.body_start, layout.body_end)
         if heading and len(heading.group(1)) == 1:
             layout.meta["title"] = heading.group(2)
+    if "date" not in layout.meta and (iso := parse_date(layout.meta.get("title", ""))):
+        layout.meta["date"] = iso  # nothing else dates it: a title that ends "…, Moscow, 14 January 2019"
     return layout
 
 
@@ -214,7 +218,8 @@ def _front_matter(text: str) -> _Layout | None:
 def _take_date_line(text: str, layout: _Layout) -> None:
     """A first line that is a date and nothing else ("May 27, 2024", "平成27年11月2日") dates the
     document. (It stays its title line too: taking the next short line instead gave section
-    headings such as "1. 訪問の概要" as titles, measured in the README.)"""
+    headings such as "1. 訪問の概要" as titles, measured in the README.) So does such a line right
+    under the title, which stays in the body: the line is read, never taken out of the text."""
     line = unicodedata.normalize("NFKC", _first_line(text, layout.body_start)[0])
     span = _date_span(line)
     if not span or re.search(r"[^\W_]", line[:span[0]] + line[span[1]:]):

@@ -81,13 +81,29 @@ def test_short_first_line_followed_by_blank_line_is_the_title(tmp_path):
     ("May 27, 2024", "2024-05-27"),
     ("平成27年11月2日", "2015-11-02"),
     ("平成13年5月", ""),  # a month, no day: no date
-    ("Seoul, May 27, 2024", ""),  # more than a date: a title line only
+    ("Seoul, May 27, 2024", "2024-05-27"),  # more than a date: the title line, whose date dates it
 ])
 def test_a_first_line_that_is_only_a_date_dates_the_document(tmp_path, first_line, date):
     path = write(tmp_path, "d.txt", f"{first_line}\n\nThe summit was held in Seoul. It lasted an hour.\n\nMore.\n")
     doc = read_document(path, tmp_path)
     assert (doc.date, doc.title) == (date, first_line)
     assert body(doc).strip().startswith("The summit was held")
+
+
+@pytest.mark.parametrize("name, text, title, date", [
+    ("a.txt", "Japan-Kazakhstan Meeting\n\nMay 1, 2017\n\nOn May 1 the ministers met.\n", "Japan-Kazakhstan Meeting",
+     "2017-05-01"),
+    ("b.md", "# 日・キルギス首脳会談\n\n令和5年11月20日\n\n11月20日、首脳会談を行いました。\n", "日・キルギス首脳会談",
+     "2023-11-20"),
+    ("c.md", "# Выступление министра, Улан-Батор, 5 июля 2022 года\n\nУважаемые дамы и господа!\n",
+     "Выступление министра, Улан-Батор, 5 июля 2022 года", "2022-07-05"),  # no dateline: the title's date
+    ("d.md", "# Talks of 3 May 2001\n\nJune 9, 2024\n\nText.\n", "Talks of 3 May 2001", "2024-06-09"),
+    ("e.txt", "Japan-Mongolia Summit\n\nSeoul, June 9, 2000\n\nText.\n", "Japan-Mongolia Summit", ""),
+])
+def test_a_dateline_under_the_title_or_the_titles_own_date_dates_the_document(tmp_path, name, text, title, date):
+    doc = read_document(write(tmp_path, name, text), tmp_path)
+    assert (doc.title, doc.date) == (title, date)
+    assert body(doc).strip() == text.split("\n", 1)[1].strip()  # the dateline stays in the text
 
 
 def test_without_title_line_the_first_sentence_is_the_title(tmp_path):
