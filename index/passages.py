@@ -28,13 +28,18 @@ def ingest_file(path: Path, corpus_root: Path, max_chars: int = DEFAULT_MAX_CHAR
 
 
 def outside_body(doc: Document, paragraphs: list[Paragraph]) -> tuple[list[Paragraph], list[Paragraph]]:
-    """The text around the body, made citable: a header block of several lines becomes
-    paragraph 0 and a trailing source line the paragraph after the last. Staff ask what these
-    say ("who issued this?"), and an answer drawn from them needs a span to point at."""
+    """The text around the body, made citable: a header block of several lines, or the title
+    line, becomes paragraph 0 and a trailing source line the paragraph after the last. Staff ask
+    what these say ("who issued this?", "where was the press conference?" when the title says),
+    and an answer drawn from them needs a span to point at."""
     header: list[Paragraph] = []
     trailer: list[Paragraph] = []
     head_start, head_end = trim(doc.text, 0, doc.body_start)
-    if "\n" in doc.text[head_start:head_end]:
+    head = doc.text[head_start:head_end]
+    title_line = bool(doc.title) and "\n" not in head and head.lstrip("#").strip() == doc.title
+    if title_line:
+        head_start = head_end - len(doc.title)  # a "# " heading's marks are not the title's text
+    if "\n" in head or title_line:
         header.append(Paragraph(n=0, text=doc.text[head_start:head_end], start=head_start, end=head_end))
     tail_start, tail_end = trim(doc.text, doc.body_end, len(doc.text))
     if tail_end > tail_start:

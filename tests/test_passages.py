@@ -92,8 +92,27 @@ def test_sentence_longer_than_the_limit_is_cut_at_spaces(tmp_path):
     (tmp_path / "w.txt").write_text(f"Title\n\n{words} end.\n", encoding="utf-8")
     doc, passages = ingest_file(tmp_path / "w.txt", tmp_path, max_chars=100)
     assert_spans_hold(doc, passages, 100)
+    assert passages.pop(0).id == "w#p0"  # the title line
     assert " ".join(p.text for p in passages) == f"{words} end."
     assert passages[0].id == "w#p1.1" and len(passages) > 3
+
+
+@pytest.mark.parametrize("name, text, title", [
+    ("a.md", "# Talks in Ulaanbaatar, 5 July 2022\n\nFirst paragraph.\n", "Talks in Ulaanbaatar, 5 July 2022"),
+    ("b.txt", "Japan-Mongolia Summit\n\nJune 9, 2000\n\nOn June 7 the two met.\n", "Japan-Mongolia Summit"),
+])
+def test_the_title_line_is_paragraph_0_and_citable(tmp_path, name, text, title):
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    doc, passages = ingest_file(tmp_path / name, tmp_path)
+    head = passages[0]
+    assert (head.n, head.text, doc.text[head.start:head.end]) == (0, title, title)  # no "# " marks
+    assert [p.n for p in passages] == list(range(len(passages)))
+
+
+def test_a_leading_date_token_is_not_a_title_paragraph(tmp_path):
+    (tmp_path / "d.txt").write_text("date 2025-09-17 Talks were held. Both agreed.\n", encoding="utf-8")
+    doc, passages = ingest_file(tmp_path / "d.txt", tmp_path)
+    assert doc.date == "2025-09-17" and [p.n for p in passages] == [1]
 
 
 def test_ids_are_stable_across_rereading(tmp_path):
