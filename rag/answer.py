@@ -6,12 +6,13 @@ valid [n] marker (markers that point nowhere are removed) and no word that mixes
 its source has it ("этапフェазе":
 ``index.language.garbled_words``); every number, date and name in a sentence must appear in
 the passages it cites (a name transliterated from another script gets the source's spelling
-beside it), and the sentence must state one such fact that the question does not and that the quoted evidence
-sentence holds (the sentence the evidence step found to answer the question: a 1.5B
-model reading a whole passage sometimes answers from its neighbour sentence, or gives the
-year where an anniversary was asked). Sentences that fail are dropped; when none survives or the
-language is wrong, the answer falls back to the extractive one; when the model declines, the
-answer is an abstention. The result says which happened.
+beside it; a day and month, the year the source gives them), and the sentence must state one
+such fact that the question does not and that the quoted evidence sentence holds (the sentence
+the evidence step found to answer the question: a 1.5B model reading a whole passage sometimes
+answers from its neighbour sentence, or gives the year where an anniversary was asked).
+Sentences that fail are dropped; when none survives or the language is wrong, the answer falls
+back to the extractive one; when the model declines, the answer is an abstention. The result
+says which happened.
 """
 
 from __future__ import annotations
@@ -102,6 +103,9 @@ def check_answer(text: str, question: str, lang: str, passages: list[Passage],
         unchecked = [name for name in check.unverifiable if new_to(name, question)]  # the question's own are given
         if not check.ok:
             dropped.append({"sentence": sentence.text, "reason": "unsupported: " + ", ".join(check.unsupported)})
+        elif check.yearless:
+            dropped.append({"sentence": sentence.text, "reason": "a date without the year its source gives: "
+                            + ", ".join(check.yearless)})
         elif unchecked:
             dropped.append({"sentence": sentence.text, "reason": "cannot be checked against the cited source: "
                             + ", ".join(unchecked)})

@@ -623,6 +623,7 @@ class ClaimCheck:
     unverifiable: list[str]  # names no cited passage could show (other script, no transliteration)
     claims: list[str]  # every claim checked, in order
     spellings: dict[str, str] = field(default_factory=dict)  # transliterated name → the source's spelling
+    yearless: list[str] = field(default_factory=list)  # dates given without the year their source states
 
     @property
     def supported(self) -> list[str]:
@@ -662,7 +663,17 @@ def check_sentence(sentence_text: str, cited: list[Passage]) -> ClaimCheck:
     unsupported = list(dict.fromkeys(s for s, status in results if status == "unsupported"))
     unverifiable = list(dict.fromkeys(s for s, status in results if status == "unverifiable"))
     return ClaimCheck(ok=not unsupported, claims=claims, unsupported=unsupported, unverifiable=unverifiable,
-                      spellings=spellings)
+                      spellings=spellings, yearless=_yearless(dates, known_dates))
+
+
+def _yearless(dates: tuple[_DateMention, ...], known: set[Date]) -> list[str]:
+    """Day-and-month dates of a sentence that names no year at all, where a cited passage gives
+    that day with its year: "16 сентября" for "16 сентября 2025 года" cannot tell a reader of a
+    decades-long archive which year it was. ("from August 5 to August 8, 2025" names one.)"""
+    if any(v[0] is not None for m in dates for v in m.values):
+        return []
+    return [m.surface.rstrip(".,") for m in dates
+            if any(v[2] is not None and k[0] is not None and k[1:] == v[1:] for v in m.values for k in known)]
 
 
 def new_to(claim: str, question: str) -> bool:

@@ -38,6 +38,16 @@ def test_wrong_date_is_dropped_and_falls_back():
     assert out["checks"]["dropped"][0]["reason"].startswith("unsupported")
 
 
+def test_a_day_and_month_without_the_year_the_source_gives_falls_back():
+    out = check_answer("The treaty entered into force on 27 November [1].", QUESTION, "en", [TREATY_PASSAGE], _fallback)
+    assert out["mode"] == "extractive"
+    assert out["checks"]["dropped"][0]["reason"] == "a date without the year its source gives: 27 November"
+    # one year named in the sentence dates it ("from 5 to 8 August, 2025" reads its first end yearless)
+    ranged = check_answer("It was in force from 27 November to 28 November 2025 [1].", QUESTION, "en",
+                          [replace(TREATY_PASSAGE, text=TREATY_PASSAGE.text + "11月28日も。")], _fallback)
+    assert ranged["mode"] == "llm"
+
+
 def test_uncited_sentence_and_invalid_marker_are_removed():
     text = "The treaty entered into force on 27 November 2025 [1]. It was a great success. See also [7]."
     out = check_answer(text, QUESTION, "en", [TREATY_PASSAGE], _fallback)

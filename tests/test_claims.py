@@ -244,3 +244,15 @@ def test_romanisation_gives_the_same_spellings_from_many_threads_at_once():
     assert ("australia" in alone[0]) and alone[4] == ("london",)
     with ThreadPoolExecutor(8) as pool:
         assert list(pool.map(_romanisations, words)) == alone
+
+
+@pytest.mark.parametrize("sentence, source, date, yearless", [
+    ("16 сентября [1]", "16 сентября 2025 года в Токио состоялся диалог.", "", ["16 сентября"]),
+    ("16 сентября 2025 года [1]", "16 сентября 2025 года в Токио состоялся диалог.", "", []),
+    ("It ran from August 5 to August 8, 2025 [1].", "本年8月5日から8日に開催された。", "2025-12-20", []),
+    ("8月5日から8日に開催された[1]", "本年8月5日から8日に開催された。", "2025-12-20", ["8月5日から8日"]),
+    ("On May 13 [1]", "The summit was held on May 13.", "", []),  # the source gives no year either
+])
+def test_a_day_and_month_without_the_year_its_source_gives_is_flagged(sentence, source, date, yearless):
+    check = check_sentence(sentence, [passage(source, date, "en")])
+    assert check.ok and check.yearless == yearless
