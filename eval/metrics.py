@@ -11,10 +11,17 @@ can state thresholds as counts of questions. Conventions:
 - citation precision is micro-averaged: supporting citations over all citations of answerable items;
 - answer language is over every item answered (not abstained) in words of its own, answerable or
   not; quote-only answers are counted apart, with the sentences they quote.
+
+A share of questions also carries its 95 % Wilson score interval (``low``, ``high``): how far
+the figure could move by the luck of which questions were asked. A held-out half of 7
+unanswerable questions cannot tell 0.71 from 0.85; one of 2,000 can. (For citation precision,
+whose units are citations, several per answer and not independent, the interval is narrower
+than the truth.)
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Hashable, Iterable, Sequence, Set
 from dataclasses import dataclass
 from typing import TypeVar
@@ -63,8 +70,21 @@ class Ratio:
     def value(self) -> float | None:
         return self.num / self.den if self.den else None
 
+    def interval(self, z: float = 1.96) -> tuple[float, float] | None:
+        """The Wilson score interval of a share (95 % for the default ``z``); None for what is
+        not a count out of ``den`` (an empty ratio, MRR's sum of reciprocal ranks, a mean)."""
+        if not self.den or self.num != int(self.num) or not 0 <= self.num <= self.den:
+            return None
+        p, n = self.num / self.den, self.den
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        return max(0.0, centre - half), min(1.0, centre + half)
+
     def as_dict(self) -> dict[str, float | int | None]:
-        return {"num": self.num, "den": self.den, "value": self.value}
+        out: dict[str, float | int | None] = {"num": self.num, "den": self.den, "value": self.value}
+        if (bounds := self.interval()) is not None:
+            out["low"], out["high"] = round(bounds[0], 4), round(bounds[1], 4)
+        return out
 
 
 def supports(span: Span, evidence_spans: Iterable[Span]) -> bool:

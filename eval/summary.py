@@ -1,7 +1,9 @@
 """One report of every eval run: ``python -m eval.summary eval/reports/*.json > summary.md``.
 
 Each row names its set, the half it ran on and whether the code was tuned on it, so that no
-figure is read as held-out when it is not.
+figure is read as held-out when it is not. A share of questions shows its counts and its 95 %
+interval (``eval.metrics.Ratio.interval``): a target inside the interval of a figure that misses
+it is missed by an amount the set is too small to tell from chance.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ def _value(summary: dict, key: str) -> str:
     entry = summary.get(key) or {}
     if entry.get("value") is None:
         return "–"
-    return f"{entry['value']:.3f} ({entry['num']:g}/{entry['den']})"
+    counts = f"{entry['num']:g}/{entry['den']}"
+    if "low" in entry:
+        counts += f", {entry['low']:.2f}–{entry['high']:.2f}"
+    return f"{entry['value']:.3f} ({counts})"
 
 
 def rows(paths: list[Path]) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import pytest
@@ -116,6 +117,40 @@ def test_ratio_without_denominator_has_no_value():
     assert recall_at_k([outcome(answerable=False)], 1) == Ratio(0, 0)
 
 
+def _counts(entry: dict) -> dict:
+    """A metric's entry without its interval (``test_share_carries_its_wilson_interval``)."""
+    return {k: v for k, v in entry.items() if k not in ("low", "high")}
+
+
+def test_share_carries_its_wilson_interval():
+    low, high = Ratio(5, 7).interval()  # worked by hand: centre 0.638, half-width 0.279
+    assert (low, high) == (pytest.approx(0.359, abs=1e-3), pytest.approx(0.918, abs=1e-3))
+    assert Ratio(0, 10).interval() == (0.0, pytest.approx(0.278, abs=1e-3))
+    assert Ratio(10, 10).interval() == (pytest.approx(0.722, abs=1e-3), 1.0)
+    # the same share of more questions is known more narrowly
+    wide, narrow = Ratio(6, 8).interval(), Ratio(1500, 2000).interval()
+    assert narrow[1] - narrow[0] < (wide[1] - wide[0]) / 10
+    assert Ratio(1500, 2000).as_dict() == {"num": 1500, "den": 2000, "value": 0.75,
+                                          "low": pytest.approx(0.7307, abs=1e-4), "high": pytest.approx(0.7684, abs=1e-4)}
+
+
+def test_what_is_not_a_share_has_no_interval():
+    assert Ratio(0, 0).interval() is None
+    assert Ratio(1.5, 3).interval() is None  # MRR: a sum of reciprocal ranks
+    assert Ratio(7, 3).interval() is None  # quotes per answer: a mean
+    assert "low" not in Ratio(1.5, 3).as_dict()
+
+
+def test_summary_row_shows_counts_and_interval(tmp_path):
+    from eval.summary import rows
+
+    run = {"set": "sets/x.jsonl", "split": "heldout", "tuned_on": False, "llm": "none", "answers": {"overall": {
+        "n": 7, "abstention": Ratio(5, 7).as_dict(), "quotes_per_answer": Ratio(7, 3).as_dict()}}}
+    (tmp_path / "run.json").write_text(json.dumps(run), encoding="utf-8")
+    [row] = rows([tmp_path / "run.json"])
+    assert "0.714 (5/7, 0.36–0.92)" in row and "2.333 (7/3)" in row and "**held out**" in row
+
+
 def test_answer_accuracy_normalises_and_counts_abstentions_as_wrong():
     items = [
         outcome("a", answer="It entered into force on 27  NOVEMBER 2025 [1]."),
@@ -196,15 +231,15 @@ def test_summarize_reports_counts_and_raw_numbers():
     ]
     summary = summarize(items)
     assert summary["n"] == 3 and summary["n_answerable"] == 2 and summary["n_unanswerable"] == 1
-    assert summary["recall@1"] == {"num": 1, "den": 2, "value": 0.5}
-    assert summary["recall@5"] == {"num": 2, "den": 2, "value": 1.0}
+    assert _counts(summary["recall@1"]) == {"num": 1, "den": 2, "value": 0.5}
+    assert _counts(summary["recall@5"]) == {"num": 2, "den": 2, "value": 1.0}
     assert summary["recall@20"]["num"] == 2
     assert summary["mrr@10"] == {"num": 1.5, "den": 2, "value": 0.75}
-    assert summary["answer_accuracy"] == {"num": 1, "den": 2, "value": 0.5}
-    assert summary["citation_precision"] == {"num": 1, "den": 2, "value": 0.5}
-    assert summary["citation_recall"] == {"num": 1, "den": 2, "value": 0.5}
-    assert summary["abstention"] == {"num": 1, "den": 1, "value": 1.0}
-    assert summary["wrong_abstention"] == {"num": 1, "den": 2, "value": 0.5}
+    assert _counts(summary["answer_accuracy"]) == {"num": 1, "den": 2, "value": 0.5}
+    assert _counts(summary["citation_precision"]) == {"num": 1, "den": 2, "value": 0.5}
+    assert _counts(summary["citation_recall"]) == {"num": 1, "den": 2, "value": 0.5}
+    assert _counts(summary["abstention"]) == {"num": 1, "den": 1, "value": 1.0}
+    assert _counts(summary["wrong_abstention"]) == {"num": 1, "den": 2, "value": 0.5}
 
 
 def test_summarize_of_nothing():
@@ -234,8 +269,8 @@ def test_by_group_per_language_pair_counts_multi_source_items_in_each_pair():
     ]
     groups = by_group(items, lang_pairs)
     assert list(groups) == [("en", "ja"), ("en", "ru"), ("ru", "ru")]
-    assert groups[("en", "ja")]["recall@1"] == {"num": 1, "den": 2, "value": 0.5}
-    assert groups[("en", "ru")]["recall@1"] == {"num": 0, "den": 1, "value": 0.0}
+    assert _counts(groups[("en", "ja")]["recall@1"]) == {"num": 1, "den": 2, "value": 0.5}
+    assert _counts(groups[("en", "ru")]["recall@1"]) == {"num": 0, "den": 1, "value": 0.0}
     assert groups[("ru", "ru")]["n"] == 1
 
 
@@ -246,5 +281,5 @@ def test_list_completeness_is_the_share_of_list_items_answered_over_list_questio
         outcome("3"),  # not a list question: left out
         outcome("4", answerable=False),
     ]
-    assert summarize(items)["list_completeness"] == {"num": 3, "den": 6, "value": 0.5}
+    assert _counts(summarize(items)["list_completeness"]) == {"num": 3, "den": 6, "value": 0.5}
     assert summarize([outcome("3")])["list_completeness"]["value"] is None
