@@ -16,6 +16,14 @@ The sentence scorer is fitted on every pair, the question scorer on each questio
 candidates (``rag/evidence.py``); both go, with the counts they were fitted on, to the model
 file, and a table of what each ``answer_threshold`` would give per set is printed for
 calibration. The held-out halves are never read here.
+
+    python -m eval.fit_evidence --cache FILE --folds 5
+
+estimates instead how the scorers do on dev questions they were not fitted on, the way every
+feature and scorer experiment in the README was measured: the questions are split into folds
+(a question and its silent twin always together), the scorers fitted on all folds but one and
+the table printed from each question's out-of-fold outcome; nothing is written. (The
+answer-type model, whose outputs are features, is fitted on every dev question once.)
 """
 
 from __future__ import annotations
@@ -62,6 +70,7 @@ class Question:
     x: np.ndarray
     y: np.ndarray
     passages: list | None = None  # the passages the candidates' ``n`` number (a list is one text with its lead-in)
+    id: str = ""  # the eval item's ID, shared by a question and its silent twin (caches before stop 34: none)
 
 
 def question_for(name: str, service, item, types: AnswerTypes, docs_filter=None,
@@ -80,7 +89,7 @@ def question_for(name: str, service, item, types: AnswerTypes, docs_filter=None,
         return None
     kind = "silent" if silent else ("answerable" if item.answerable else "unanswerable")
     return Question(name, kind, np.stack([c.features for c in cands]), np.asarray(labels),
-                    [h.passage for h in hits])
+                    [h.passage for h in hits], item.id)
 
 
 def fit_answer_types(embedding) -> AnswerTypes:
@@ -172,6 +181,25 @@ def outcomes(questions: list[Question], scorers: Scorers, settings) -> list[tupl
     return out
 
 
+def cross_validate(types: AnswerTypes, questions: list[Question], folds: int, settings,
+                   seed: int = 0) -> list[tuple[str, str, float, bool]]:
+    """Each question's outcome (as ``outcomes``) under scorers fitted on the other folds: a
+    question and its silent twin (the same set and ID) always fall in one fold."""
+    if folds < 2:
+        raise ValueError("cross-validation needs at least 2 folds")
+    if not all(q.id for q in questions):
+        raise ValueError("these candidates carry no question IDs (a cache from before stop 34): collect them again")
+    keys = sorted({(q.set, q.id) for q in questions})
+    order = np.random.RandomState(seed).permutation(len(keys))
+    fold_of = {keys[i]: rank % folds for rank, i in enumerate(order)}
+    results = []
+    for fold in range(folds):
+        train = [q for q in questions if fold_of[(q.set, q.id)] != fold]
+        test = [q for q in questions if fold_of[(q.set, q.id)] == fold]
+        results += outcomes(test, fit(types, train), settings)
+    return results
+
+
 def calibrate(results: list[tuple[str, str, float, bool]]) -> None:
     """Print, per threshold and set: answerable questions answered with a quote that holds the
     answer, answerable questions abstained on, silent questions abstained on, and the set's own
@@ -202,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     parser.add_argument("--cache", type=Path, help="keep the collected candidates in this file and reuse them "
                         "(refit without re-running retrieval; delete it when the features or the index change)")
+    parser.add_argument("--folds", type=int, default=0, help="cross-validate by question over this many folds "
+                        "and print the out-of-fold table instead of writing the model")
     parser.add_argument("--sets", default="", help="only these sets (comma-separated names: xquad-ru, xquad-en2ru, jsquad, fresh-dev, known-facts)")
     args = parser.parse_args(argv)
     if args.cache and args.cache.is_file():
@@ -212,6 +242,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.cache:
             with args.cache.open("wb") as fh:
                 pickle.dump((types, questions), fh)
+    if args.folds:
+        print(f"out of fold ({args.folds}-fold by question, {len(questions)} questions with their silent twins):")
+        calibrate(cross_validate(types, questions, args.folds, Settings()))
+        return 0
     scorers = fit(types, questions)
     counts = {name: sum(q.set == name for q in questions) for name, *_ in SETS}
     pairs, positives = sum(len(q.y) for q in questions), sum(int(q.y.sum()) for q in questions)

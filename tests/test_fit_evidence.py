@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from eval.fit_evidence import Question, outcomes
+from eval.fit_evidence import Question, cross_validate, outcomes
 from index.document import Passage
 from rag.evidence import FEATURES, QUESTION_FEATURES, AnswerTypes, EvidenceModel, Scorers
 from rag.settings import Settings
@@ -42,3 +43,46 @@ def test_a_list_item_is_quoted_with_its_lead_in_when_the_passages_are_known():
     without = Question("s", "answerable", x, np.asarray([0, 1]))
     (_, _, _, quoted_answer), (_, _, _, missed) = outcomes([with_passages, without], _scorers(), settings)
     assert quoted_answer and not missed
+
+
+def _questions(n: int, seed: int = 0) -> list[Question]:
+    """``n`` answerable questions of two sets, each with its silent twin: three candidates whose
+    answer sentence (the first, when answerable) is the most similar, give or take noise."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        for kind in ("answerable", "silent"):
+            x = np.stack([_row(1, rng.normal(1.0 if kind == "answerable" else 0.0)) for _ in range(3)])
+            x[:, FEATURES.index("passage_sim")] = rng.normal(0.6 if kind == "answerable" else 0.3, 0.1, 3)
+            y = np.asarray([1, 0, 0] if kind == "answerable" else [0, 0, 0])
+            out.append(Question("ab"[i % 2], kind, x, y, id=f"q{i}"))
+    return out
+
+
+def test_cross_validation_keeps_each_question_and_its_twin_out_of_their_own_fit(monkeypatch):
+    import eval.fit_evidence as fe
+
+    questions = _questions(30)
+    fitted_on: list[set] = []
+    real_fit = fe.fit
+
+    def recording_fit(types, train):
+        fitted_on.append({(q.set, q.id) for q in train})
+        return real_fit(types, train)
+
+    monkeypatch.setattr(fe, "fit", recording_fit)
+    results = fe.cross_validate(_scorers().types, questions, 5, Settings())
+    assert len(fitted_on) == 5 and len(results) == len(questions)
+    # every question is left out of exactly one fit, together with its silent twin
+    for key in {(q.set, q.id) for q in questions}:
+        assert sum(key not in keys for keys in fitted_on) == 1
+    # the out-of-fold question scorer still tells answerable questions from silent ones
+    answerable = [p for _, kind, p, _ in results if kind == "answerable"]
+    silent = [p for _, kind, p, _ in results if kind == "silent"]
+    assert np.mean(answerable) > np.mean(silent) + 0.2
+
+
+def test_cross_validation_refuses_candidates_without_question_ids():
+    old_cache = [Question(q.set, q.kind, q.x, q.y) for q in _questions(6)]
+    with pytest.raises(ValueError, match="collect them again"):
+        cross_validate(_scorers().types, old_cache, 2, Settings())
