@@ -19,8 +19,8 @@ calibration. The held-out halves are never read here.
 
     python -m eval.fit_evidence --cache FILE --folds 5
 
-estimates instead how the scorers do on dev questions they were not fitted on, the way every
-feature and scorer experiment in the README was measured: the questions are split into folds
+estimates instead how the scorers do on dev questions they were not fitted on (what a feature
+or scorer experiment should be judged by; earlier stops wrote a probe each time): the questions are split into folds
 (a question and its silent twin always together), the scorers fitted on all folds but one and
 the table printed from each question's out-of-fold outcome; nothing is written. (The
 answer-type model, whose outputs are features, is fitted on every dev question once.)
