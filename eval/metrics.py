@@ -21,10 +21,11 @@ than the truth.)
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Hashable, Iterable, Sequence, Set
 from dataclasses import dataclass
 from typing import TypeVar
+
+from scipy.stats import binomtest
 
 from eval.evalset import answer_matches
 
@@ -70,15 +71,13 @@ class Ratio:
     def value(self) -> float | None:
         return self.num / self.den if self.den else None
 
-    def interval(self, z: float = 1.96) -> tuple[float, float] | None:
-        """The Wilson score interval of a share (95 % for the default ``z``); None for what is
-        not a count out of ``den`` (an empty ratio, MRR's sum of reciprocal ranks, a mean)."""
+    def interval(self, confidence: float = 0.95) -> tuple[float, float] | None:
+        """The Wilson score interval of a share (scipy's); None for what is not a count out of
+        ``den`` (an empty ratio, MRR's sum of reciprocal ranks, a mean)."""
         if not self.den or self.num != int(self.num) or not 0 <= self.num <= self.den:
             return None
-        p, n = self.num / self.den, self.den
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-        return max(0.0, centre - half), min(1.0, centre + half)
+        ci = binomtest(int(self.num), self.den).proportion_ci(confidence_level=confidence, method="wilson")
+        return float(ci.low), float(ci.high)
 
     def as_dict(self) -> dict[str, float | int | None]:
         out: dict[str, float | int | None] = {"num": self.num, "den": self.den, "value": self.value}
