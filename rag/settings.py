@@ -80,13 +80,13 @@ class Settings(BaseSettings):
     # retrieval and answering
     top_k: int = 20
     candidate_pool: int = 50  # candidates taken from each side before fusion
-    lexical_weight: float = 0.15  # BM25 bonus (normalised to [0, 1]) added to the dense cosine
+    lexical_weight: float = 0.3  # BM25 bonus (normalised to [0, 1]) added to the dense cosine
     # the bonus is scaled by (share of the query's IDF mass the lexical index knows) ** this power
     lexical_coverage_power: float = 2.0
     sentence_weight: float = 0.5  # times the best sentence's cosine, added too (0 turns it off)
     # evidence selection (rag/evidence.py): sentences of the best evidence_k passages are scored
     evidence_k: int = 5
-    answer_threshold: float = 0.28  # the question scorer's probability that the corpus answers; below it, abstain
+    answer_threshold: float = 0.32  # the question scorer's probability that the corpus answers; below it, abstain
     # below this probability (and at least answer_threshold) an answer is marked unsure: on the dev
     # sets fewer than half of such answers held the gold answer (README, "Quality")
     sure_threshold: float = 0.6
