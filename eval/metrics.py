@@ -22,7 +22,7 @@ than the truth.)
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Sequence, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from scipy.stats import binomtest
@@ -62,19 +62,21 @@ class ItemOutcome:
 
 @dataclass(frozen=True)
 class Ratio:
-    """``num / den`` with both parts kept; ``value`` is None when there is nothing to divide."""
+    """``num / den`` with both parts kept; ``value`` is None when there is nothing to divide.
+    ``share``: ``num`` counts items out of ``den`` (False for a mean, such as MRR or quotes per
+    answer, which has no binomial interval even when its sum happens to be whole)."""
 
     num: float
     den: int
+    share: bool = field(default=True, compare=False)  # equal counts are equal ratios
 
     @property
     def value(self) -> float | None:
         return self.num / self.den if self.den else None
 
     def interval(self, confidence: float = 0.95) -> tuple[float, float] | None:
-        """The Wilson score interval of a share (scipy's); None for what is not a count out of
-        ``den`` (an empty ratio, MRR's sum of reciprocal ranks, a mean)."""
-        if not self.den or self.num != int(self.num) or not 0 <= self.num <= self.den:
+        """The Wilson score interval of a share (scipy's); None for an empty ratio or a mean."""
+        if not self.share or not self.den or self.num != int(self.num) or not 0 <= self.num <= self.den:
             return None
         ci = binomtest(int(self.num), self.den).proportion_ci(confidence_level=confidence, method="wilson")
         return float(ci.low), float(ci.high)
@@ -124,7 +126,7 @@ def mrr_at_k(outcomes: Iterable[ItemOutcome], k: int = MRR_K) -> Ratio:
     """Mean over answerable items of 1/rank of the first supporting passage (0 beyond rank ``k``)."""
     items = _answerable(outcomes)
     ranks = [first_support_rank(o) for o in items]
-    return Ratio(sum(1 / rank for rank in ranks if rank is not None and rank <= k), len(items))
+    return Ratio(sum(1 / rank for rank in ranks if rank is not None and rank <= k), len(items), share=False)
 
 
 def answer_accuracy(outcomes: Iterable[ItemOutcome]) -> Ratio:
@@ -184,7 +186,7 @@ def quotes_per_answer(outcomes: Iterable[ItemOutcome]) -> Ratio:
     """Sentences quoted per quote-only answer: how much a reader is given to read (more
     quotes make ``answer_accuracy`` easier to reach, so the two are read together)."""
     items = [o for o in outcomes if not o.abstained and o.quote_only]
-    return Ratio(sum(o.quotes for o in items), len(items))
+    return Ratio(sum(o.quotes for o in items), len(items), share=False)
 
 
 def right_when(outcomes: Iterable[ItemOutcome], unsure: bool) -> Ratio:

@@ -139,6 +139,17 @@ def test_what_is_not_a_share_has_no_interval():
     assert Ratio(1.5, 3).interval() is None  # MRR: a sum of reciprocal ranks
     assert Ratio(7, 3).interval() is None  # quotes per answer: a mean
     assert "low" not in Ratio(1.5, 3).as_dict()
+    # a mean whose sum happens to be whole and not above its count is still no share
+    assert Ratio(34.0, 36, share=False).interval() is None
+    assert Ratio(19, 19, share=False).interval() is None
+
+
+def test_mrr_and_quotes_per_answer_carry_no_interval():
+    items = [outcome("a", ranked=[HIT], quotes=1, quote_only=True),
+             outcome("b", ranked=[HIT], quotes=1, quote_only=True)]
+    summary = summarize(items)
+    assert summary["mrr@10"]["num"] == 2 and "low" not in summary["mrr@10"]
+    assert summary["quotes_per_answer"] == {"num": 2, "den": 2, "value": 1.0}
 
 
 def test_summary_row_shows_counts_and_interval(tmp_path):
