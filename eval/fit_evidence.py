@@ -3,7 +3,9 @@
     python -m eval.fit_evidence [--per-set N] [--out rag/evidence_model.json]
 
 First the answer-type model: every answerable dev-half question's embedding, labelled by the
-kinds of fact (``rag.evidence.ANSWER_TYPES``: date, number) its gold answers state. Then, for
+kinds of fact (``rag.evidence.ANSWER_TYPES``: date, number) its gold answers state, with a
+floor per kind (``answer_type_floors``: a generated answer that states only facts of kinds
+below their floors is off the question, ``rag/answer.py``). Then, for
 every dev-half question of the bench sets (XQuAD ru, XQuAD en→ru, JSQuAD), the fresh-dev
 set and the known-facts set, the app's own retrieval runs and every sentence of the context
 passages becomes a training pair: positive when the sentence lies in an evidence document and
@@ -61,6 +63,11 @@ SETS = (  # (name, eval set, corpus folders, the half that may be tuned on)
 )
 
 
+# the share of questions asking for a kind of fact whose probability may fall below its floor
+# (their generated answers that state only such facts are then checked as off the question)
+TYPE_FLOOR_QUANTILE = 0.05
+
+
 @dataclass
 class Question:
     """The candidates of one question as the scorer sees them."""
@@ -98,12 +105,28 @@ def fit_answer_types(embedding) -> AnswerTypes:
     from sklearn.linear_model import LogisticRegression
 
     items = [i for _, set_path, _, half in SETS for i in select(load_eval_set(set_path), half) if i.answerable]
-    x = embedding.embed_queries([i.question for i in items])
+    x = np.asarray(embedding.embed_queries([i.question for i in items]))
     y = np.stack([np.max([fact_kinds(a) for a in i.answers], axis=0) for i in items])
     fitted = [LogisticRegression(C=1.0, max_iter=2000).fit(x, y[:, k]) for k in range(len(ANSWER_TYPES))]
+    floor = answer_type_floors(x, y)
     print(f"answer types: {len(items)} questions, " + ", ".join(
-        f"{kind} {int(y[:, k].sum())}" for k, kind in enumerate(ANSWER_TYPES)), file=sys.stderr)
-    return AnswerTypes(np.stack([f.coef_[0] for f in fitted]), np.asarray([f.intercept_[0] for f in fitted]))
+        f"{kind} {int(y[:, k].sum())} (floor {floor[k]:.3f})" for k, kind in enumerate(ANSWER_TYPES)),
+        file=sys.stderr)
+    return AnswerTypes(np.stack([f.coef_[0] for f in fitted]), np.asarray([f.intercept_[0] for f in fitted]), floor)
+
+
+def answer_type_floors(x: np.ndarray, y: np.ndarray, folds: int = 5) -> np.ndarray:
+    """Per kind, the probability that all but ``TYPE_FLOOR_QUANTILE`` of the questions whose
+    answers state such a fact reach when scored by a model fitted without them (``folds``-fold):
+    below it, a question is taken not to ask for that kind."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import KFold
+
+    oof = np.zeros(y.shape)
+    for train, test in KFold(folds, shuffle=True, random_state=0).split(x):
+        for k in range(y.shape[1]):
+            oof[test, k] = LogisticRegression(C=1.0, max_iter=2000).fit(x[train], y[train, k]).predict_proba(x[test])[:, 1]
+    return np.asarray([np.quantile(oof[y[:, k] == 1, k], TYPE_FLOOR_QUANTILE) for k in range(y.shape[1])])
 
 
 def collect(per_set: int, only: str = "", seed: int = 0) -> tuple[AnswerTypes, list[Question]]:

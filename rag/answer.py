@@ -9,7 +9,9 @@ the passages it cites (a name transliterated from another script gets the source
 beside it; a day and month, the year the source gives them), and the sentence must state one
 such fact that the question does not and that the quoted evidence sentence holds (the sentence
 the evidence step found to answer the question: a 1.5B model reading a whole passage sometimes
-answers from its neighbour sentence, or gives the year where an anniversary was asked).
+answers from its neighbour sentence, or gives the year where an anniversary was asked), and
+its new facts must not all be of a kind the question does not ask for (a date where a place
+was asked: the answer-type model of ``rag/evidence.py`` reads that from the question).
 Sentences that fail are dropped; when none survives or the language is wrong, the answer falls
 back to the extractive one; when the model declines, the answer is an abstention. The result
 says which happened.
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 def generate_answer(
     question: str, lang: str, passages: list[Passage], llm_spec: str, settings,
     *, fallback: Callable[[str], dict], timings: dict, started: float, evidence: list[str] | None = None,
+    unasked: frozenset[str] = frozenset(),
 ) -> Generator[dict[str, Any], None, dict[str, Any]]:
     """Yield ``waiting`` events while the LLM is busy with other requests, ``token`` events while
     it writes; return the checked outcome."""
@@ -63,11 +66,12 @@ def generate_answer(
             log.warning("the LLM failed (%s); the answer quotes the sources instead", exc)
             return fallback(f"the LLM failed: {type(exc).__name__}")
     timings["generation_s"] = round(time.perf_counter() - started, 3)
-    return check_answer(text, question, lang, passages, fallback, evidence)
+    return check_answer(text, question, lang, passages, fallback, evidence, unasked)
 
 
 def check_answer(text: str, question: str, lang: str, passages: list[Passage],
-                 fallback: Callable[[str], dict], evidence: list[str] | None = None) -> dict:
+                 fallback: Callable[[str], dict], evidence: list[str] | None = None,
+                 unasked: frozenset[str] = frozenset()) -> dict:
     """Turn the raw model text into an outcome: checked answer, abstention, or fallback.
 
     A sentence is kept when it cites a passage, every date, number and name in it appears in
@@ -76,6 +80,9 @@ def check_answer(text: str, question: str, lang: str, passages: list[Passage],
     least one such checked fact that the question did not already hold: a small model's
     answers that merely restate the question ("the two sides met [1]") go. With ``evidence``
     (the quoted sentences that answer the question), that fact must also be one they state.
+    With ``unasked`` (kinds of fact, "date" or "number", the question does not ask for), the
+    sentence's new facts must not all be of those kinds: "in November 2018" does not answer
+    "which summit?".
     The model is also the judge of whether the sources answer at all: when it declines, the
     answer is an abstention, however sure the evidence scorer was (overruling it when the scorer
     was 0.8 sure or more answered no question right on the dev sets: see the README).
@@ -109,8 +116,11 @@ def check_answer(text: str, question: str, lang: str, passages: list[Passage],
         elif unchecked:
             dropped.append({"sentence": sentence.text, "reason": "cannot be checked against the cited source: "
                             + ", ".join(unchecked)})
-        elif not any(new_to(claim, question) for claim in check.supported):
+        elif not (new := [claim for claim in check.supported if new_to(claim, question)]):
             dropped.append({"sentence": sentence.text, "reason": "states no checked fact beyond the question"})
+        elif all(check.kinds[claim] in unasked for claim in new):
+            dropped.append({"sentence": sentence.text, "reason": "states only facts of a kind the question does "
+                            "not ask for: " + ", ".join(new)})
         elif evidence and not _restates_evidence(sentence.text, check.supported, question, evidence, passages):
             dropped.append({"sentence": sentence.text, "reason": "states no fact of the quoted evidence sentence"})
         else:

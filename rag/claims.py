@@ -624,6 +624,7 @@ class ClaimCheck:
     claims: list[str]  # every claim checked, in order
     spellings: dict[str, str] = field(default_factory=dict)  # transliterated name → the source's spelling
     yearless: list[str] = field(default_factory=list)  # dates given without the year their source states
+    kinds: dict[str, str] = field(default_factory=dict)  # claim → "date", "number" or "name"
 
     @property
     def supported(self) -> list[str]:
@@ -644,26 +645,28 @@ def check_sentence(sentence_text: str, cited: list[Passage]) -> ClaimCheck:
     facts = [_facts(p.text, p.date) for p in cited]
     known_dates = {d for f in facts for d in f.dates}
     known_numbers = {n for f in facts for n in f.numbers}
-    results: list[tuple[str, str]] = []
+    results: list[tuple[str, str, str]] = []  # (surface, verdict, kind)
     spellings: dict[str, str] = {}
     for mention in dates:
         supported = all(_date_supported(v, known_dates) or (v[1] is None and Decimal(v[0]) in known_numbers)
                         for v in mention.values)  # a bare year may also be a count ("2000 participants")
-        results.append((mention.surface, "supported" if supported else "unsupported"))
+        results.append((mention.surface, "supported" if supported else "unsupported", "date"))
     for surface, value in numbers:
-        results.append((surface, "supported" if value in known_numbers else "unsupported"))
+        results.append((surface, "supported" if value in known_numbers else "unsupported", "number"))
     for name in names:
         status = _name_status(name, facts)
         if status:
             surface, verdict, shown = status
-            results.append((surface, verdict))
+            results.append((surface, verdict, "name"))
             if shown:
                 spellings[surface] = shown
-    claims = list(dict.fromkeys(surface for surface, _ in results))
-    unsupported = list(dict.fromkeys(s for s, status in results if status == "unsupported"))
-    unverifiable = list(dict.fromkeys(s for s, status in results if status == "unverifiable"))
-    return ClaimCheck(ok=not unsupported, claims=claims, unsupported=unsupported, unverifiable=unverifiable,
-                      spellings=spellings, yearless=_yearless(dates, known_dates))
+    kinds: dict[str, str] = {}
+    for surface, _, kind in results:
+        kinds.setdefault(surface, kind)
+    unsupported = list(dict.fromkeys(s for s, status, _ in results if status == "unsupported"))
+    unverifiable = list(dict.fromkeys(s for s, status, _ in results if status == "unverifiable"))
+    return ClaimCheck(ok=not unsupported, claims=list(kinds), unsupported=unsupported, unverifiable=unverifiable,
+                      spellings=spellings, yearless=_yearless(dates, known_dates), kinds=kinds)
 
 
 def _yearless(dates: tuple[_DateMention, ...], known: set[Date]) -> list[str]:

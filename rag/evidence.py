@@ -129,6 +129,9 @@ class AnswerTypes:
 
     coef: np.ndarray  # (kinds, dimensions)
     intercept: np.ndarray  # (kinds,)
+    # per kind, the probability that all but a few of the dev questions whose answers state such
+    # a fact reach (out of fold): below it a question is taken not to ask for that kind
+    floor: np.ndarray | None = None
 
     def probabilities(self, qvec: np.ndarray) -> np.ndarray:
         """One probability per kind; none (zeros) for an embedding of another size than the
@@ -137,14 +140,23 @@ class AnswerTypes:
             return np.zeros(len(self.intercept))
         return 1.0 / (1.0 + np.exp(-(self.coef @ qvec + self.intercept)))
 
+    def unasked(self, qvec: np.ndarray) -> frozenset[str]:
+        """The kinds the question does not ask for: probability below the kind's ``floor``
+        (none without floors, or for an embedding of another size)."""
+        if self.floor is None or qvec.shape[-1] != self.coef.shape[1]:
+            return frozenset()
+        return frozenset(k for k, p, f in zip(ANSWER_TYPES, self.probabilities(qvec), self.floor) if p < f)
+
     def as_dict(self) -> dict:
-        return {"kinds": list(ANSWER_TYPES), "coef": self.coef.tolist(), "intercept": self.intercept.tolist()}
+        floor = {} if self.floor is None else {"floor": self.floor.tolist()}
+        return {"kinds": list(ANSWER_TYPES), "coef": self.coef.tolist(), "intercept": self.intercept.tolist(), **floor}
 
     @classmethod
     def from_dict(cls, data: dict) -> "AnswerTypes":
         if tuple(data["kinds"]) != ANSWER_TYPES:
             raise ValueError("the answer-type model was fitted on other kinds; re-run eval/fit_evidence.py")
-        return cls(np.asarray(data["coef"]), np.asarray(data["intercept"]))
+        floor = np.asarray(data["floor"]) if "floor" in data else None
+        return cls(np.asarray(data["coef"]), np.asarray(data["intercept"]), floor)
 
 
 @dataclass(frozen=True)

@@ -117,7 +117,7 @@ class RagService:
         # the corpus more likely answers wins, the first on a tie
         found = [self._evidence_for(query, top_k, options.filters)
                  for query in follow_up_queries(question, options.history)]
-        standalone, hits, ranked, answerable = max(found, key=lambda f: f[3])
+        standalone, hits, ranked, answerable, unasked = max(found, key=lambda f: f[3])
         passages_out = [passage_json(h.passage, h.score) for h in hits]
         timings = {"sources_s": round(time.perf_counter() - t0, 3)}
         yield {"type": "sources", "passages": passages_out, "question": standalone}
@@ -141,7 +141,7 @@ class RagService:
             else:  # the LLM reads only the passages the quotes come from: a lean prompt, no distractors
                 outcome = yield from generate_answer(
                     standalone, lang, extractive["numbered"], llm_spec, self.settings, timings=timings,
-                    started=t0, evidence=extractive["quotes"],
+                    started=t0, evidence=extractive["quotes"], unasked=unasked,
                     fallback=lambda reason: {**extractive, "checks": {**extractive["checks"], "fallback": reason}},
                 )
         timings["total_s"] = round(time.perf_counter() - t0, 3)
@@ -160,14 +160,14 @@ class RagService:
         yield {"type": "final", "result": result}
 
     def _evidence_for(self, query: str, top_k: int, filters: Filters | None):
-        """``query``'s passages (best first), its scored candidate sentences and the probability
-        that they answer it."""
+        """``query``'s passages (best first), its scored candidate sentences, the probability
+        that they answer it and the kinds of fact it does not ask for."""
         hits = self.search(query, k=top_k, filters=filters)
         with self._compute:  # never held across a yield: a stalled consumer would stall everyone
             qvec = np.asarray(self.retriever.embedding.get_query_embedding(query))
             ranked = evidence.score(evidence.candidates(query, qvec, hits[: self.settings.evidence_k],
                                                         self.retriever.sentences, self.retriever.embedding))
-        return query, hits, ranked, evidence.answerable_probability(ranked)
+        return query, hits, ranked, evidence.answerable_probability(ranked), evidence.load_model().types.unasked(qvec)
 
     # ---- citation lookup and documents ------------------------------------------------------
     def cite(self, passage_id: str, neighbours: int = 1) -> dict[str, Any]:

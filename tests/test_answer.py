@@ -133,6 +133,20 @@ def test_a_fact_from_another_sentence_than_the_quoted_evidence_falls_back():
     assert right["mode"] == "llm"
 
 
+def test_a_sentence_stating_only_a_kind_of_fact_the_question_does_not_ask_for_falls_back():
+    """A date where a treaty's name was asked: checked, cited, new, and no answer."""
+    passage = replace(TREATY_PASSAGE, text="「所得に対する租税に関する条約」が2025年11月27日に発効した。")
+    question = "Which treaty between Japan and Turkmenistan entered into force?"
+    date_only = "It entered into force on 27 November 2025 [1]."
+    off = check_answer(date_only, question, "en", [passage], _fallback, unasked=frozenset({"date", "number"}))
+    assert off["mode"] == "extractive"
+    assert off["checks"]["dropped"][0]["reason"] == ("states only facts of a kind the question does not ask for: "
+                                                     "27 November 2025")
+    assert check_answer(date_only, question, "en", [passage], _fallback, unasked=frozenset({"number"}))["mode"] == "llm"
+    named = "「所得に対する租税に関する条約」 entered into force on 27 November 2025 [1]."  # a new name: on the question
+    assert check_answer(named, question, "en", [passage], _fallback, unasked=frozenset({"date", "number"}))["mode"] == "llm"
+
+
 def test_a_decline_stands_however_sure_the_evidence_scorer_is():
     evidence = ["…が2025年11月27日に発効した…"]
     judged = check_answer("NO_ANSWER", QUESTION, "en", [TREATY_PASSAGE], _fallback, evidence)

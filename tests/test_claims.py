@@ -256,3 +256,12 @@ def test_romanisation_gives_the_same_spellings_from_many_threads_at_once():
 def test_a_day_and_month_without_the_year_its_source_gives_is_flagged(sentence, source, date, yearless):
     check = check_sentence(sentence, [passage(source, date, "en")])
     assert check.ok and check.yearless == yearless
+
+
+def test_each_claim_says_its_kind():
+    passage = Passage(id="d#p1", doc_id="d", doc="d.txt", n=1, start=0, end=10, lang="en", date="",
+                      text="On 5 May 2024 Japan and Mongolia signed 12 agreements in Ulaanbaatar.")
+    check = check_sentence("They signed 12 agreements in Ulaanbaatar on 5 May 2024 [1].", [passage])
+    assert check.kinds == {"12": "number", "Ulaanbaatar": "name", "5 May 2024": "date"}
+    assert check.claims == list(check.kinds) and check.ok
+

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eval.fit_evidence import Question, cross_validate, outcomes
+from eval.fit_evidence import TYPE_FLOOR_QUANTILE, Question, answer_type_floors, cross_validate, outcomes
 from index.document import Passage
 from rag.evidence import FEATURES, QUESTION_FEATURES, AnswerTypes, EvidenceModel, Scorers
 from rag.settings import Settings
@@ -86,3 +86,19 @@ def test_cross_validation_refuses_candidates_without_question_ids():
     old_cache = [Question(q.set, q.kind, q.x, q.y) for q in _questions(6)]
     with pytest.raises(ValueError, match="collect them again"):
         cross_validate(_scorers().types, old_cache, 2, Settings())
+
+
+def test_answer_type_floors_are_what_questions_of_a_kind_reach_out_of_fold():
+    """Two kinds: the first read from the first dimension, the second from nothing (noise).
+    A floor is the low quantile of the out-of-fold probabilities of that kind's questions."""
+    rng = np.random.RandomState(0)
+    x = rng.normal(size=(400, 3))
+    y = np.stack([(x[:, 0] > 0.5).astype(float), (rng.uniform(size=400) < 0.3).astype(float)], axis=1)
+    floor = answer_type_floors(x, y)
+    assert floor.shape == (2,) and 0.0 < floor[1] < 0.3 < floor[0] < 1.0
+    # no lower than the share of a kind's questions it lets fall below: in-sample probabilities
+    # of the first kind's questions, which sit above the out-of-fold ones, hardly fall below it
+    from sklearn.linear_model import LogisticRegression
+    p = LogisticRegression(C=1.0, max_iter=2000).fit(x, y[:, 0]).predict_proba(x)[:, 1]
+    assert np.mean(p[y[:, 0] == 1] < floor[0]) <= 2 * TYPE_FLOOR_QUANTILE
+
