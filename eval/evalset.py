@@ -6,6 +6,7 @@ spans, and matches generated answers against an item's accepted answer strings.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import unicodedata
@@ -60,17 +61,25 @@ def quote_span(text: str, quote: str) -> tuple[int, int] | None:
 
     An exact occurrence wins; otherwise both strings are compared NFKC-normalised with all
     whitespace removed (a quote copied across a line break or from full-width characters still
-    matches), and the match is mapped back to offsets in the original ``text``.
+    matches), and the match is mapped back to offsets in the original ``text``. A quote copied
+    from a web page's source (``Tokyo &amp; <b>Osaka</b>``) is last compared by what a browser
+    shows of it: HTML documents' offsets point into their extracted text.
     """
     start = text.find(quote)
     if quote and start >= 0:
         return start, start + len(quote)
     squeezed_text, origin = _squeeze(text)
-    squeezed_quote, _ = _squeeze(quote)
-    found = squeezed_text.find(squeezed_quote) if squeezed_quote else -1
-    if found < 0:
-        return None
-    return origin[found], origin[found + len(squeezed_quote) - 1] + 1
+    for variant in dict.fromkeys((quote, _visible(quote))):
+        squeezed_quote, _ = _squeeze(variant)
+        found = squeezed_text.find(squeezed_quote) if squeezed_quote else -1
+        if found >= 0:
+            return origin[found], origin[found + len(squeezed_quote) - 1] + 1
+    return None
+
+
+def _visible(markup: str) -> str:
+    """What a browser shows of an HTML fragment: tags dropped, character references decoded."""
+    return html.unescape(re.sub(r"<[^<>]*>", "", markup))
 
 
 def _squeeze(text: str) -> tuple[str, list[int]]:
@@ -90,7 +99,7 @@ def load_eval_set(path: str | Path) -> list[EvalItem]:
     items: list[EvalItem] = []
     errors: list[str] = []
     first_line_of: dict[str, int] = {}
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    lines = Path(path).read_text(encoding="utf-8-sig").splitlines()  # a byte-order mark is no JSON
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue

@@ -58,6 +58,9 @@ class ItemOutcome:
     list_items: int = 0  # a list question's items as its evidence documents write them (0: not a list question)
     list_found: int = 0  # ... of those, how many the answer holds (0 when it abstained)
     unsure: bool = False  # answered, but marked as possibly not answering (``sure_threshold``)
+    # the evidence quotes were found in the corpus (not: a quote the documents do not hold, a
+    # document missing or unreadable); retrieval and citation figures leave the item out then
+    evidence_located: bool = True
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,11 @@ def _answerable(outcomes: Iterable[ItemOutcome]) -> list[ItemOutcome]:
     return [o for o in outcomes if o.answerable]
 
 
+def _located(outcomes: Iterable[ItemOutcome]) -> list[ItemOutcome]:
+    """Answerable items whose evidence was found: what retrieval and citations can be judged on."""
+    return [o for o in outcomes if o.answerable and o.evidence_located]
+
+
 def _unanswerable(outcomes: Iterable[ItemOutcome]) -> list[ItemOutcome]:
     return [o for o in outcomes if not o.answerable]
 
@@ -118,13 +126,13 @@ def _within(rank: int | None, k: int) -> bool:
 
 def recall_at_k(outcomes: Iterable[ItemOutcome], k: int) -> Ratio:
     """Answerable items with a supporting passage among the first ``k`` retrieved."""
-    items = _answerable(outcomes)
+    items = _located(outcomes)
     return Ratio(sum(_within(first_support_rank(o), k) for o in items), len(items))
 
 
 def mrr_at_k(outcomes: Iterable[ItemOutcome], k: int = MRR_K) -> Ratio:
     """Mean over answerable items of 1/rank of the first supporting passage (0 beyond rank ``k``)."""
-    items = _answerable(outcomes)
+    items = _located(outcomes)
     ranks = [first_support_rank(o) for o in items]
     return Ratio(sum(1 / rank for rank in ranks if rank is not None and rank <= k), len(items), share=False)
 
@@ -137,13 +145,13 @@ def answer_accuracy(outcomes: Iterable[ItemOutcome]) -> Ratio:
 
 def citation_precision(outcomes: Iterable[ItemOutcome]) -> Ratio:
     """Micro-average over answerable items: supporting citations / all citations."""
-    cited = [(span, o.evidence_spans) for o in _answerable(outcomes) for span in o.cited_spans]
+    cited = [(span, o.evidence_spans) for o in _located(outcomes) for span in o.cited_spans]
     return Ratio(sum(supports(span, evidence) for span, evidence in cited), len(cited))
 
 
 def citation_recall(outcomes: Iterable[ItemOutcome]) -> Ratio:
     """Answerable items with at least one supporting citation."""
-    items = _answerable(outcomes)
+    items = _located(outcomes)
     return Ratio(sum(any(supports(span, o.evidence_spans) for span in o.cited_spans) for o in items), len(items))
 
 

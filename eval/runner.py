@@ -3,7 +3,10 @@
 The set's corpus is indexed into its own cached index under ``<data_dir>/eval/`` (never the
 user's), by the same incremental sync as `rag ingest`. Every question goes through
 ``RagService.ask`` exactly as in the chat; evidence quotes are located in the documents'
-decoded text, and a passage supports an item when its span overlaps a quote's span.
+decoded text, and a passage supports an item when its span overlaps a quote's span. An item
+whose quotes cannot be located (the document holds no such text, or is missing or unreadable)
+is named before the first question is asked and left out of the retrieval and citation
+figures; its answer still counts.
 Output: a Markdown table on stdout, and optionally a JSON file with every figure and, per
 item, the full `rag ask --json` result so anyone can re-grade the run.
 """
@@ -16,6 +19,7 @@ import shutil
 import statistics
 import sys
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -27,7 +31,7 @@ from eval.evalset import EvalItem, load_eval_set, normalize_answer, quote_span
 from eval.metrics import ItemOutcome, by_group, lang_pairs, question_lang, summarize
 from index.ingest import sync
 from index.language import in_language
-from index.readers import read_document
+from index.readers import ReaderError, read_document
 from rag.extractive import own_words
 
 RETRIEVAL_KEYS = ("recall@1", "recall@5", "recall@20", "mrr@10")
@@ -42,7 +46,8 @@ DESCRIPTIVE_KEYS = ("quote_only", "quotes_per_answer", "right_when_sure", "right
 def merged_corpus(base, folders: list[Path]) -> Path:
     """One folder holding the files of several corpus folders (copied under ``<data_dir>/eval/``,
     refreshed when a source file changes), so that an eval set can run over, say, the seed
-    documents and a dev set's documents together. File names must not clash."""
+    documents and a dev set's documents together. Files keep their paths below their folder
+    (an item's ``doc`` names it so, as in a single corpus folder); paths must not clash."""
     folders = [f.resolve() for f in folders]
     if len(folders) == 1:
         return folders[0]
@@ -51,17 +56,22 @@ def merged_corpus(base, folders: list[Path]) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     wanted: dict[str, Path] = {}
     for folder in folders:
-        for f in sorted(folder.iterdir()):
+        for f in sorted(folder.rglob("*")):
             if f.is_file():
-                if f.name in wanted:
-                    raise ValueError(f"{f.name} is in more than one corpus folder: {wanted[f.name].parent}, {folder}")
-                wanted[f.name] = f
-    for f in target.iterdir():
-        if f.name not in wanted:
+                name = f.relative_to(folder).as_posix()
+                if name in wanted:
+                    raise ValueError(f"{name} is in more than one corpus folder: {wanted[name]}, {f}")
+                wanted[name] = f
+    for f in sorted(target.rglob("*"), reverse=True):  # files before the folders that held them
+        name = f.relative_to(target).as_posix()
+        if f.is_file() and name not in wanted:
             f.unlink()
+        elif f.is_dir() and not any(f.iterdir()):
+            f.rmdir()
     for name, src in wanted.items():
         dst = target / name
         if not dst.is_file() or dst.read_bytes() != src.read_bytes():
+            dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dst)
     return target
 
@@ -82,28 +92,54 @@ class EvidenceLocator:
     languages: dict[str, str]
 
     def __post_init__(self) -> None:
-        self._texts: dict[str, str] = {}
+        self._texts: dict[str, str | ReaderError | OSError] = {}
+        self._names: dict[str, str] = {}
 
-    def text(self, doc: str) -> str:
+    def name(self, doc: str) -> str:
+        """The corpus path ``doc`` names: itself, or, when no file lies there, the one file of
+        that name anywhere below the corpus folder (a set may name a file in a subfolder by its
+        bare name)."""
+        if doc not in self._names:
+            found = [] if (self.corpus / doc).is_file() else [
+                p for p in self.corpus.rglob(Path(doc).name) if p.is_file()]
+            self._names[doc] = found[0].relative_to(self.corpus).as_posix() if len(found) == 1 else doc
+        return self._names[doc]
+
+    def text(self, doc: str) -> str | None:
+        """The document's decoded text; None when it is not in the corpus or cannot be read."""
+        doc = self.name(doc)
         if doc not in self._texts:
-            self._texts[doc] = read_document(self.corpus / doc, self.corpus).text
-        return self._texts[doc]
+            try:
+                self._texts[doc] = read_document(self.corpus / doc, self.corpus).text
+            except (ReaderError, OSError) as exc:
+                self._texts[doc] = exc
+        found = self._texts[doc]
+        return found if isinstance(found, str) else None
 
-    def spans(self, item: EvalItem) -> list[tuple[str, int, int]]:
+    def locate(self, item: EvalItem) -> tuple[list[tuple[str, int, int]], str]:
+        """The item's evidence spans, or none and why one of its quotes cannot be found (a
+        quote its document does not hold, a document missing or unreadable): a set written
+        against other copies of the documents still runs, and says which items it cannot judge."""
         out = []
         for ev in item.evidence:
-            span = quote_span(self.text(ev.doc), ev.quote)
+            doc, text = self.name(ev.doc), self.text(ev.doc)
+            if text is None:
+                error = self._texts[doc]
+                missing = not (self.corpus / doc).exists()
+                return [], f"{ev.doc}: " + ("not in the corpus" if missing else getattr(error, "reason", str(error)))
+            span = quote_span(text, ev.quote)
             if span is None:
-                raise ValueError(f"{item.id}: quote not found in {ev.doc}: {ev.quote[:60]!r}")
-            out.append((ev.doc, *span))
-        return out
+                return [], f"quote not found in {ev.doc}: {ev.quote[:60]!r}"
+            out.append((doc, *span))
+        return out, ""
 
     def list_items(self, item: EvalItem) -> list[str]:
         """A list question's items as its evidence documents write them (normalised; a form
         inside another such form is not counted twice); none for other questions."""
         if item.kind != "list" or not item.answerable:
             return []
-        texts = [normalize_answer(self.text(doc)) for doc in dict.fromkeys(ev.doc for ev in item.evidence)]
+        texts = [normalize_answer(t) for doc in dict.fromkeys(ev.doc for ev in item.evidence)
+                 if (t := self.text(doc)) is not None]
         forms = {a for a in map(normalize_answer, item.answers) if a and any(a in t for t in texts)}
         return sorted(a for a in forms if not any(a != b and a in b for b in forms))
 
@@ -113,7 +149,7 @@ def _spans(rows: list[dict]) -> list[tuple[str, int, int]]:
 
 
 def outcome_for(item: EvalItem, result: dict, locator: EvidenceLocator) -> ItemOutcome:
-    evidence = locator.spans(item)
+    evidence, unlocated = locator.locate(item)
     own = own_words(result.get("answer", "")) if not result.get("abstained") else ""
     items = locator.list_items(item)
     answer = normalize_answer(result.get("answer", "")) if not result.get("abstained") else ""
@@ -128,18 +164,30 @@ def outcome_for(item: EvalItem, result: dict, locator: EvidenceLocator) -> ItemO
         quote_only=not own,
         quotes=len(result.get("quotes", [])),
         list_items=len(items), list_found=sum(i in answer for i in items),
-        unsure=bool(result.get("unsure")),
+        unsure=bool(result.get("unsure")), evidence_located=not unlocated,
     )
 
 
 def run_items(items: list[EvalItem], ask: Callable[[EvalItem], dict], locator: EvidenceLocator,
               progress: bool = True, desc: str = "eval") -> tuple[list[ItemOutcome], list[dict]]:
+    """Ask every item. A question that raises is recorded as a wrong answer with its error
+    (``"error"`` in its record, the traceback on stderr) and the run goes on: one bad item
+    costs its own figure, not the hour of figures around it."""
     outcomes, records = [], []
     for item in tqdm(items, desc=desc, unit="q", disable=not progress):
-        result = ask(item)
+        try:
+            result = ask(item)
+        except Exception as exc:  # noqa: BLE001 — reported per item and in the run's summary
+            traceback.print_exc(file=sys.stderr)
+            result = {"answer": "", "abstained": False, "mode": "error", "error": f"{type(exc).__name__}: {exc}",
+                      "citations": [], "passages": []}
         outcomes.append(outcome_for(item, result, locator))
         records.append({"id": item.id, "lang": item.lang, "answerable": item.answerable, **result})
     return outcomes, records
+
+
+def _errors(records: list[dict]) -> dict[str, str]:
+    return {r["id"]: r["error"] for r in records if "error" in r}
 
 
 def report(outcomes: list[ItemOutcome]) -> dict[str, Any]:
@@ -238,9 +286,16 @@ def run_eval(service_factory, settings, set_path: Path, *, llm: str = "none", li
         items = splits.withhold(items)
         kept = [e.doc_id for doc, e in service.retriever.manifest.docs.items() if not splits.withheld(doc)]
         filters = Filters(docs=kept)
+    # said before the first question, not found out after an hour of them
+    unlocated = {item.id: why for item in items if item.answerable and (why := locator.locate(item)[1])}
+    if unlocated:
+        print(f"warning: the evidence of {len(unlocated)} answerable item(s) cannot be located in the corpus; "
+              "their answers count, their retrieval and citations are not judged:\n  "
+              + "\n  ".join(f"{k}: {v}" for k, v in unlocated.items()), file=sys.stderr)
     out: dict[str, Any] = {"set": str(set_path), "corpus": str(settings.corpus_dir), "llm": llm, "split": split,
                            "withheld_documents": withhold_docs, "tuned_on": split != "heldout",
-                           "n_items": len(items), "index": sync_report.summary(), "retrieval": {}}
+                           "n_items": len(items), "index": sync_report.summary(),
+                           "evidence_not_located": unlocated, "retrieval": {}}
 
     for mode in modes:
         if mode == "hybrid" and not retrieval_only:
@@ -253,8 +308,9 @@ def run_eval(service_factory, settings, set_path: Path, *, llm: str = "none", li
             hits = retriever.search(item.question, k=20, filters=filters)
             return {"passages": [passage_json(h.passage, h.score) for h in hits]}
 
-        outcomes, _ = run_items(items, search, locator, progress, desc=f"retrieve ({mode})")
+        outcomes, records = run_items(items, search, locator, progress, desc=f"retrieve ({mode})")
         out["retrieval"][mode] = report(outcomes)
+        out["errors"] = {**out.get("errors", {}), **_errors(records)}
 
     if not retrieval_only:
         def ask(item: EvalItem) -> dict:
@@ -265,6 +321,7 @@ def run_eval(service_factory, settings, set_path: Path, *, llm: str = "none", li
         out["answers"] = report(outcomes)
         out["timings"] = timing_summary(records)
         out["items"] = records
+        out["errors"] = {**out.get("errors", {}), **_errors(records)}
     out["seconds"] = round(time.perf_counter() - t0, 1)
     return out
 
@@ -275,6 +332,9 @@ def print_report(out: dict[str, Any]) -> None:
     withheld = ", a quarter of the documents withheld" if out["withheld_documents"] else ""
     print(f"# eval: {out['set']} ({half}{withheld}; {tuned}; corpus {out['corpus']}, llm={out['llm']}, "
           f"{out['n_items']} questions)\n")
+    if unlocated := out.get("evidence_not_located"):
+        print(f"Evidence not located for {len(unlocated)} answerable item(s) ({', '.join(unlocated)}): "
+              "their answers count; retrieval and citation figures leave them out.\n")
     for mode, rep in out["retrieval"].items():
         print(f"## retrieval: {mode}\n")
         print(markdown_table(rep, RETRIEVAL_KEYS) + "\n")
@@ -283,6 +343,9 @@ def print_report(out: dict[str, Any]) -> None:
         print(markdown_table(out["answers"], ANSWER_KEYS) + "\n")
         if out.get("timings"):
             print("timings: " + ", ".join(f"{k}={v}" for k, v in out["timings"].items()))
+    if errors := out.get("errors"):
+        print(f"\nERRORS: {len(errors)} question(s) raised (counted as wrong answers; tracebacks on stderr):\n"
+              + "\n".join(f"  {k}: {v}" for k, v in errors.items()))
     print(f"\n{out['seconds']} s")
 
 
@@ -301,6 +364,8 @@ def run_from_args(args) -> int:
         Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json_out).write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
         print(f"wrote {args.json_out}")
+    if out.get("errors"):
+        print(f"{len(out['errors'])} question(s) raised an error: see the report", file=sys.stderr)
     summary = gate_summary((out.get("answers") or out["retrieval"][modes[0]])["overall"])
     if args.write_baseline:
         Path(args.write_baseline).write_text(
@@ -313,4 +378,4 @@ def run_from_args(args) -> int:
             print("EVAL GATE FAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
             return 1
         print("eval gate passed")
-    return 0
+    return 1 if out.get("errors") else 0

@@ -39,7 +39,10 @@ def rows(paths: list[Path]) -> list[str]:
         timing = run.get("timings", {})
         speed = f"{timing.get('p50_total_s', '–')} / {timing.get('p50_first_token_s', '–')}"
         name = "/".join(Path(run["set"]).parts[-2:])
-        out.append(f"| {name} | {half} | {tuned} | {run['llm']} | {overall['n']} | "
+        n = str(overall["n"])
+        if unlocated := run.get("evidence_not_located"):  # retrieval and citations not judged on these
+            n += f" ({len(unlocated)} without located evidence)"
+        out.append(f"| {name} | {half} | {tuned} | {run['llm']} | {n} | "
                    + " | ".join(_value(overall, k) for k in COLUMNS) + f" | {speed} |")
     return out
 

@@ -103,6 +103,8 @@ def test_loader_reads_a_valid_set_and_skips_blank_lines(tmp_path):
     assert [item.id for item in loaded] == ["q1", "q2"]
     assert loaded[0].evidence[0].quote == "in 2025" and loaded[0].answers == ("2025",)
     assert loaded[1].answerable is False
+    path.write_text("\ufeff" + json.dumps(GOOD) + "\r\n", encoding="utf-8")  # as a Windows editor saves it
+    assert [item.id for item in load_eval_set(path)] == ["q1"]
 
 
 @pytest.mark.parametrize(
@@ -153,6 +155,46 @@ def test_quote_span_ignores_whitespace_and_width_and_maps_back_to_the_original()
     assert text[start:end] == "ＡＢＣ  12"
 
 
+def test_quote_span_reads_a_quote_copied_from_a_web_pages_source():
+    """An HTML document's offsets point into its extracted text; a quote taken from its source
+    is found by what the page shows."""
+    text = "The summit (Tokyo & Osaka) ended."
+    start, end = quote_span(text, "summit (Tokyo &amp; <b>Osaka</b>)")
+    assert text[start:end] == "summit (Tokyo & Osaka)"
+    assert quote_span(text, "<b>Kyoto</b>") is None
+
+
+def test_items_whose_evidence_cannot_be_located_are_named_and_judged_on_their_answers_only(tmp_path):
+    from eval.metrics import summarize
+    from eval.runner import EvidenceLocator, outcome_for
+
+    (tmp_path / "a.txt").write_text("The treaty entered into force on 27 November 2025.", encoding="utf-8")
+    (tmp_path / "empty.txt").write_text("  \n", encoding="utf-8")
+    locator = EvidenceLocator(tmp_path, {"a.txt": "en"})
+
+    def item(id_: str, doc: str, quote: str) -> EvalItem:
+        return EvalItem(id=id_, lang="en", question="When did the treaty enter into force?",
+                        answers=("27 November 2025",), evidence=(Evidence(doc, quote),), answerable=True)
+
+    good, moved, gone, broken = (item("q1", "a.txt", "27 November 2025"), item("q2", "a.txt", "1 December 2025"),
+                                 item("q3", "b.txt", "27 November"), item("q4", "empty.txt", "27 November"))
+    assert locator.locate(good) == ([("a.txt", 33, 49)], "")
+    assert [locator.locate(i) for i in (moved, gone, broken)] == [
+        ([], "quote not found in a.txt: '1 December 2025'"), ([], "b.txt: not in the corpus"), ([], "empty.txt: empty file")]
+    cited = {"answer": "«…on 27 November 2025» [1]", "abstained": False,
+             "citations": [{"doc": "a.txt", "start": 0, "end": 50}], "passages": [{"doc": "a.txt", "start": 0, "end": 50}]}
+    outcomes = [outcome_for(i, cited, locator) for i in (good, moved, gone, broken)]
+    assert [o.evidence_located for o in outcomes] == [True, False, False, False]
+    # a file in a subfolder named by its bare name is found there, and spans carry its corpus path
+    (tmp_path / "2025").mkdir()
+    (tmp_path / "2025" / "c.txt").write_text("Signed on 1 December 2025.", encoding="utf-8")
+    assert locator.locate(item("q5", "c.txt", "1 December")) == ([("2025/c.txt", 10, 20)], "")
+    summary = summarize(outcomes)
+    assert (summary["answer_accuracy"]["num"], summary["answer_accuracy"]["den"]) == (4, 4)
+    for key in ("citation_precision", "recall@1"):
+        assert (summary[key]["num"], summary[key]["den"]) == (1, 1), key
+
+
 def test_normalize_answer():
     assert normalize_answer("  Ｍｕｔｏ\n\tСан  ") == "muto сан"
     assert normalize_answer("Straße") == "strasse"
@@ -187,3 +229,25 @@ def test_loader_reads_an_items_kind_when_the_set_gives_one(tmp_path):
     loaded = load_eval_set(write_set(tmp_path, json.dumps(GOOD | {"kind": "list"}),
                                      json.dumps(GOOD | {"id": "q2"})))
     assert [item.kind for item in loaded] == ["list", ""]
+
+
+def test_a_question_that_raises_is_recorded_as_a_wrong_answer_and_the_run_goes_on(tmp_path, capsys):
+    from eval.metrics import summarize
+    from eval.runner import EvidenceLocator, run_items
+
+    (tmp_path / "a.txt").write_text("The treaty entered into force on 27 November 2025.", encoding="utf-8")
+    items = [EvalItem(id=f"q{n}", lang="en", question=q, answers=("27 November 2025",),
+                      evidence=(Evidence("a.txt", "27 November 2025"),), answerable=True)
+             for n, q in enumerate(("When did it enter into force?", "\udcff broken"))]
+
+    def ask(item: EvalItem) -> dict:
+        if "\udcff" in item.question:
+            raise UnicodeEncodeError("utf-8", item.question, 0, 1, "surrogates not allowed")
+        return {"answer": "«27 November 2025» [1]", "abstained": False,
+                "citations": [{"doc": "a.txt", "start": 0, "end": 50}], "passages": []}
+
+    outcomes, records = run_items(items, ask, EvidenceLocator(tmp_path, {}), progress=False)
+    assert records[1]["error"].startswith("UnicodeEncodeError") and "error" not in records[0]
+    assert "Traceback" in capsys.readouterr().err
+    accuracy = summarize(outcomes)["answer_accuracy"]
+    assert (accuracy["num"], accuracy["den"]) == (1, 2)

@@ -275,3 +275,11 @@ def test_merged_corpus_copies_several_folders_and_follows_their_changes(tmp_path
     (a / "two.txt").write_text("clash", encoding="utf-8")
     with pytest.raises(ValueError, match="more than one corpus folder"):
         merged_corpus(base, [a, b])
+    # files below a folder keep their path (an item's doc names them so); gone, their folder goes
+    (a / "two.txt").unlink()
+    (b / "2024" / "ru").mkdir(parents=True)
+    (b / "2024" / "ru" / "three.txt").write_text("three", encoding="utf-8")
+    assert (merged_corpus(base, [a, b]) / "2024" / "ru" / "three.txt").read_text() == "three"
+    (b / "2024" / "ru" / "three.txt").unlink()
+    merged_corpus(base, [a, b])
+    assert sorted(f.relative_to(merged).as_posix() for f in merged.rglob("*")) == ["two.txt"]
