@@ -96,7 +96,11 @@ def read_document(path: Path, corpus_root: Path, limits: Limits = Limits()) -> D
     if not text.strip():
         raise ReaderError(path, "no text in the file")
 
-    layout = _layout(text, plain_title=suffix in (".txt", ".pdf"))
+    # a DOCX paragraph is a line of plain text; HTML's title line is the page's own <title>
+    layout = _layout(text, plain_title=suffix in (".txt", ".pdf", ".docx"), known_title=format_meta.get("title", ""))
+    if suffix in (".html", ".htm", ".docx") and layout.meta.get("title"):
+        format_meta.pop("title", None)  # the text's own title (its <h1>, Title style, the line <title> holds) wins:
+        # <title> carries the site's name or is cut short, a DOCX's stored title is often its template's
     meta = layout.meta | {k: v for k, v in format_meta.items() if v}
     body = text[layout.body_start:layout.body_end]
     if not meta.get("title"):
@@ -149,8 +153,9 @@ _MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 _SENTENCE_FINAL = "。．.！？!?"
 
 
-def _layout(text: str, plain_title: bool) -> _Layout:
-    """Body span and metadata of a text; ``plain_title``: a short first line may be the title."""
+def _layout(text: str, plain_title: bool, known_title: str = "") -> _Layout:
+    """Body span and metadata of a text; ``plain_title``: a short first line may be the title;
+    ``known_title``: the title the format gives (HTML ``<title>``), which a first line may repeat."""
     layout = _Layout(0, len(text))
     for parse in (_database_header, _front_matter):
         found = parse(text)
@@ -163,7 +168,7 @@ def _layout(text: str, plain_title: bool) -> _Layout:
         layout.body_start = date.end()
     elif "title" not in layout.meta:
         _take_date_line(text, layout)
-        _take_title_line(text, layout, plain_title)
+        _take_title_line(text, layout, plain_title, known_title)
         if "title" in layout.meta:
             _take_date_line(text, layout)  # a press release's dateline under its title
     source = _SOURCE_LINE.search(text, layout.body_start)
@@ -228,8 +233,10 @@ def _take_date_line(text: str, layout: _Layout) -> None:
         layout.meta.setdefault("date", iso)
 
 
-def _take_title_line(text: str, layout: _Layout, plain_title: bool) -> None:
-    """A first ``# `` heading, or (``plain_title``) a short first line followed by a blank line, is the title."""
+def _take_title_line(text: str, layout: _Layout, plain_title: bool, known_title: str = "") -> None:
+    """A first ``# `` heading, or (``plain_title``) a short first line followed by a blank line,
+    or a first line that the format's own title holds ("Meeting" under <title>Meeting | Ministry
+    </title>), is the title."""
     line, line_end = _first_line(text, layout.body_start)
     if line_end < 0:
         return
@@ -239,9 +246,18 @@ def _take_title_line(text: str, layout: _Layout, plain_title: bool) -> None:
     elif (plain_title and line and len(line) <= _TITLE_LINE_MAX_CHARS and line[-1] not in "。．.,、:;："
           and _BLANK_LINE_THEN_TEXT.match(text, line_end + 1)):
         layout.meta["title"] = line
+    elif _KNOWN_TITLE_MIN_CHARS <= len(line) <= _TITLE_LINE_MAX_CHARS and _folded(line) in _folded(known_title):
+        layout.meta["title"] = line
     else:
         return
     layout.body_start = line_end + 1
+
+
+_KNOWN_TITLE_MIN_CHARS = 8  # shorter first lines ("News") say too little to be a page's title
+
+
+def _folded(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def _first_line(text: str, start: int) -> tuple[str, int]:
@@ -336,6 +352,10 @@ def _month_number(name: str) -> int:
 # --- HTML -----------------------------------------------------------------------------------
 
 _HTML_DROP = frozenset({"script", "style", "noscript", "template", "svg", "head", "iframe", "object"})
+# page furniture, not the document: navigation, side panels, and a footer of the page (one inside
+# an <article> or <main> is the text's own: a source line, a date)
+_HTML_FURNITURE = frozenset({"nav", "aside"})
+_HTML_FURNITURE_ROLES = frozenset({"navigation", "search", "complementary", "contentinfo"})
 _HTML_BLOCKS = frozenset({
     "address", "article", "aside", "blockquote", "caption", "dd", "div", "dl", "dt", "figcaption",
     "figure", "footer", "header", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "li", "main", "nav",
@@ -376,7 +396,7 @@ def _html_blocks(node, blocks: list[str], pending: list[str]) -> None:
 
     for child in node.children:
         if isinstance(child, Tag):
-            if child.name in _HTML_DROP:
+            if child.name in _HTML_DROP or _is_furniture(child):
                 continue
             if child.name == "br":
                 pending.append("\n")
@@ -389,6 +409,14 @@ def _html_blocks(node, blocks: list[str], pending: list[str]) -> None:
                 _html_blocks(child, blocks, pending)
         elif isinstance(child, NavigableString) and not isinstance(child, PreformattedString):
             pending.append(re.sub(r"\s", " ", str(child)))
+
+
+def _is_furniture(tag) -> bool:
+    """Navigation, a side panel, a search box or the page's own footer."""
+    role = str(tag.get("role") or "").strip().lower()
+    if tag.name in _HTML_FURNITURE or role in _HTML_FURNITURE_ROLES:
+        return True
+    return tag.name == "footer" and tag.find_parent(["article", "main"]) is None
 
 
 def _flush_html_block(blocks: list[str], pending: list[str], heading_marks: str) -> None:

@@ -162,12 +162,48 @@ def test_html_text_title_headings_and_no_script(tmp_path):
     <h2>Details</h2><ul><li>Item one</li><li>Item two</li></ul>
     <div>Loose text<p>Nested paragraph.</p></div><!-- a comment --></body></html>"""
     doc = read_document(write(tmp_path, "p.html", html), tmp_path)
-    assert (doc.title, doc.date, doc.source) == ("Page title", "2024-03-05", "Example News")
+    # the page's <h1> is the document's title; <title> is the tab's label (a site name, cut short)
+    assert (doc.title, doc.date, doc.source) == ("Main heading", "2024-03-05", "Example News")
+    assert read_document(write(tmp_path, "t.html", html.replace("<h1>Main heading</h1>", "")), tmp_path).title == "Page title"
     assert "secret" not in doc.text and "alert" not in doc.text and "color" not in doc.text
     assert "comment" not in doc.text
     assert doc.text == ("# Main heading\n\nFirst bold paragraph over two lines.\n\n## Details\n\n"
                         "Item one\n\nItem two\n\nLoose text\n\nNested paragraph.")
     assert body(doc).strip().startswith("First bold paragraph")
+
+
+def test_html_page_furniture_is_dropped_and_a_first_line_its_title_holds_is_the_title_line(tmp_path):
+    html = """<html><head><title>Foreign Ministers' Meeting | Ministry of Foreign Affairs</title></head><body>
+    <header><a href="/">Ministry</a></header>
+    <nav><a href="/">Home</a> | <a href="/press">Press releases</a></nav>
+    <div role="navigation">Breadcrumbs: Home &gt; Press</div>
+    <main><p>Foreign Ministers' Meeting</p><p>May 1, 2017</p>
+    <p>On May 1 the ministers met.</p>
+    <article><p>The talks went well.</p><footer>///Ministry press service, 2 May 2017</footer></article></main>
+    <aside>Related: other meetings</aside><div role="search">Search</div>
+    <footer>Copyright Ministry. All rights reserved.</footer></body></html>"""
+    doc = read_document(write(tmp_path, "m.html", html), tmp_path)
+    for furniture in ("Home", "Breadcrumbs", "Related", "Search", "Copyright"):
+        assert furniture not in doc.text, furniture
+    assert doc.text.startswith("Ministry\n\nForeign Ministers' Meeting\n\nMay 1, 2017")  # a header is kept
+    assert "///Ministry press service" in doc.text and doc.source == "Ministry press service"  # the article's own
+    # the first line is the site's name, not the title: no title line, so no dateline under it
+    assert doc.date == "2017-05-02"  # ... the source line dates it
+    plain = html.replace("<header><a href=\"/\">Ministry</a></header>", "").replace("///Ministry press service, 2 May 2017", "")
+    doc = read_document(write(tmp_path, "n.html", plain), tmp_path)
+    assert doc.title == "Foreign Ministers' Meeting"  # the line, without the site's name <title> adds
+    assert doc.date == "2017-05-01" and body(doc).lstrip().startswith("May 1, 2017")
+
+
+def test_a_docx_short_first_paragraph_is_its_title_line_and_the_date_under_it_dates_it(tmp_path):
+    document = docx.Document()
+    for text in ("Japan-Kazakhstan Foreign Ministers' Meeting", "May 1, 2017", "On May 1 the two ministers met."):
+        document.add_paragraph(text)
+    path = tmp_path / "k.docx"
+    document.save(path)
+    doc = read_document(path, tmp_path)
+    assert (doc.title, doc.date) == ("Japan-Kazakhstan Foreign Ministers' Meeting", "2017-05-01")
+    assert body(doc).lstrip().startswith("May 1, 2017")
 
 
 def test_html_declared_charset_and_h1_title(tmp_path):
