@@ -13,6 +13,7 @@ item, the full `rag ask --json` result so anyone can re-grade the run.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import shutil
@@ -101,7 +102,7 @@ class EvidenceLocator:
         bare name)."""
         if doc not in self._names:
             found = [] if (self.corpus / doc).is_file() else [
-                p for p in self.corpus.rglob(Path(doc).name) if p.is_file()]
+                p for p in self.corpus.rglob(glob.escape(Path(doc).name)) if p.is_file()]
             self._names[doc] = found[0].relative_to(self.corpus).as_posix() if len(found) == 1 else doc
         return self._names[doc]
 

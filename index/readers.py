@@ -9,7 +9,9 @@ point into that extracted text.
 Metadata comes from what a format gives: the 『世界と日本』 database header (``[文書名]``,
 ``[年月日]``, … ``[全文]``), YAML front matter, a leading ``date YYYY-MM-DD`` token, a trailing
 ``///publisher, date`` source line, a title line or ``# `` heading, HTML ``<title>``/``<meta>``,
-DOCX core properties, PDF ``/Title``. A document without a title gets its first sentence.
+DOCX core properties, PDF ``/Title``; a title line the text itself shows wins over an HTML
+``<title>`` or a DOCX's stored one. A document without a title gets its first sentence. An
+HTML page's navigation, side panels and page footer are not read.
 """
 
 from __future__ import annotations

@@ -189,6 +189,8 @@ def test_items_whose_evidence_cannot_be_located_are_named_and_judged_on_their_an
     (tmp_path / "2025").mkdir()
     (tmp_path / "2025" / "c.txt").write_text("Signed on 1 December 2025.", encoding="utf-8")
     assert locator.locate(item("q5", "c.txt", "1 December")) == ([("2025/c.txt", 10, 20)], "")
+    (tmp_path / "2025" / "[1].txt").write_text("Signed on 1 December 2025.", encoding="utf-8")  # not a pattern
+    assert locator.locate(item("q6", "[1].txt", "1 December")) == ([("2025/[1].txt", 10, 20)], "")
     summary = summarize(outcomes)
     assert (summary["answer_accuracy"]["num"], summary["answer_accuracy"]["den"]) == (4, 4)
     for key in ("citation_precision", "recall@1"):
