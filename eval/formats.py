@@ -1,0 +1,108 @@
+"""The same documents as text, HTML and DOCX: does the answer survive the format?
+
+    python -m eval.formats [--split dev] [--llm none] [--out DIR]
+
+Staff will add HTML pages and Word files, while every eval set here is plain text. This writes
+fresh-dev's documents of one half (``--split``: dev by default, the half that may be tuned on)
+as HTML pages (a navigation bar, one ``<p>`` per line, a page footer, the first line cut to 80
+characters as ``<title>``) and as DOCX files (one paragraph per line), beside the other half's
+files and the seed documents as they are, rewrites that half's questions to name the new files,
+and runs each through ``rag eval``. One table, a row per format: what reading the format costs.
+The files go under ``--out`` (by default the eval cache, ``<data_dir>/eval/formats``), never into
+the repository; ``../shared`` is read in place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import shutil
+from pathlib import Path
+
+from eval.evalset import load_eval_set
+from eval.fit_evidence import SEEDS, SHARED
+from eval.runner import eval_settings, merged_corpus, run_eval
+from eval.splits import select
+
+FRESH = SHARED / "fresh-dev"
+FORMATS = ("txt", "html", "docx")
+_PAGE = ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head><body>'
+         '<nav><a href="/">Home</a> | <a href="/press">Press releases</a> | <a href="/contact">Contact</a></nav>'
+         '<main>{body}</main><footer>Copyright Ministry of Foreign Affairs. All rights reserved.</footer></body></html>')
+
+
+def as_html(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    body = "\n".join(f"<p>{html.escape(line)}</p>" for line in lines)
+    return _PAGE.format(title=html.escape(lines[0][:80]), body=body)
+
+
+def write_docx(text: str, path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    for line in text.splitlines():
+        if line.strip():
+            document.add_paragraph(line.strip())
+    document.save(path)
+
+
+def build(fmt: str, split: str, out: Path) -> tuple[Path, Path]:
+    """The corpus folder and eval set of one format: ``split``'s evidence documents written as
+    ``fmt``, every other fresh-dev document as it is; the set holds ``split``'s questions."""
+    items = select(load_eval_set(FRESH / "eval.jsonl"), split)
+    ids = {i.id for i in items}
+    converted = {ev.doc for i in items for ev in i.evidence} if fmt != "txt" else set()
+    corpus = out / fmt / "corpus"
+    shutil.rmtree(corpus, ignore_errors=True)
+    corpus.mkdir(parents=True)
+    renamed: dict[str, str] = {}
+    for src in sorted((FRESH / "corpus").iterdir()):
+        if src.name not in converted:
+            shutil.copyfile(src, corpus / src.name)
+            continue
+        renamed[src.name] = f"{src.stem}.{fmt}"
+        text = src.read_text(encoding="utf-8")
+        if fmt == "html":
+            (corpus / renamed[src.name]).write_text(as_html(text), encoding="utf-8")
+        else:
+            write_docx(text, corpus / renamed[src.name])
+    set_path = out / fmt / "eval.jsonl"
+    with set_path.open("w", encoding="utf-8") as fh:
+        for line in (FRESH / "eval.jsonl").read_text(encoding="utf-8").splitlines():
+            if line.strip() and (row := json.loads(line))["id"] in ids:
+                row["evidence"] = [{**ev, "doc": renamed.get(ev["doc"], ev["doc"])} for ev in row["evidence"]]
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return corpus, set_path
+
+
+def main(argv: list[str] | None = None) -> int:
+    from rag.offline import set_offline_env
+    from rag.service import RagService
+    from rag.settings import Settings
+
+    set_offline_env()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", default="dev", choices=("dev", "heldout", "all"))
+    parser.add_argument("--llm", default="none")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    base = Settings()
+    out = args.out or base.data_dir / "eval" / "formats"
+    keys = ("answer_accuracy", "citation_precision", "abstention", "wrong_abstention")
+    print(f"fresh-dev, {args.split} questions ({'TUNED ON' if args.split != 'heldout' else 'held out'}), "
+          f"llm={args.llm}\n\n| format | " + " | ".join(keys) + " |\n|---|" + "---|" * len(keys))
+    for fmt in FORMATS:
+        corpus, set_path = build(fmt, args.split, out)
+        settings = eval_settings(base, merged_corpus(base, [SEEDS, corpus]), args.llm)
+        # the set holds one half already: its questions are all asked, as they are
+        run = run_eval(RagService, settings, set_path, llm=args.llm, progress=False)
+        overall = run["answers"]["overall"]
+        print(f"| {fmt} | " + " | ".join(f"{overall[k]['value']:.3f} ({overall[k]['num']:g}/{overall[k]['den']})"
+                                         for k in keys) + " |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

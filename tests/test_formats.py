@@ -1,0 +1,63 @@
+"""The format probe's corpora: one half's documents rewritten as HTML and DOCX, still findable."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import eval.formats as formats
+from eval.evalset import load_eval_set
+from eval.runner import EvidenceLocator
+from eval.splits import select
+from index.readers import read_document
+
+DOCS = {
+    "a_meeting.txt": "Foreign Ministers' Meeting\n\nMay 1, 2017\n\nThe ministers agreed to meet again in Tokyo.\n",
+    "b_visit.txt": "State visit\n\nThe president arrived on 3 June 2019 & left on 5 June.\n",
+}
+
+
+@pytest.fixture()
+def fresh(tmp_path, monkeypatch):
+    """A fresh-dev of two documents, with a question on each and an unanswerable one."""
+    root = tmp_path / "fresh-dev"
+    (root / "corpus").mkdir(parents=True)
+    for name, text in DOCS.items():
+        (root / "corpus" / name).write_text(text, encoding="utf-8")
+    rows = [
+        {"id": "f1", "lang": "en", "question": "Where will the ministers meet again?", "answers": ["Tokyo"],
+         "evidence": [{"doc": "a_meeting.txt", "quote": "meet again in Tokyo"}], "answerable": True},
+        {"id": "f2", "lang": "en", "question": "When did the president leave?", "answers": ["5 June"],
+         "evidence": [{"doc": "b_visit.txt", "quote": "3 June 2019 & left on 5 June"}], "answerable": True},
+        {"id": "f3", "lang": "en", "question": "Who hosted the dinner?", "answers": [], "evidence": [],
+         "answerable": False},
+    ]
+    (root / "eval.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    monkeypatch.setattr(formats, "FRESH", root)
+    return root
+
+
+@pytest.mark.parametrize("fmt", ["html", "docx"])
+def test_a_halfs_documents_are_rewritten_in_the_format_and_its_questions_name_them(fresh, tmp_path, fmt):
+    corpus, set_path = formats.build(fmt, "all", tmp_path / "out")
+    assert sorted(p.name for p in corpus.iterdir()) == [f"a_meeting.{fmt}", f"b_visit.{fmt}"]
+    items = load_eval_set(set_path)
+    assert [i.id for i in items] == ["f1", "f2", "f3"]
+    locator = EvidenceLocator(corpus, {})
+    for item in items[:2]:
+        assert item.evidence[0].doc.endswith(f".{fmt}")
+        spans, why = locator.locate(item)
+        assert spans and not why  # the quote is in the text the reader makes of the new file
+    page = read_document(corpus / f"a_meeting.{fmt}", corpus)
+    assert "Home" not in page.text and "Copyright" not in page.text
+    assert (page.title, page.date) == ("Foreign Ministers' Meeting", "2017-05-01")
+
+
+def test_only_the_chosen_half_is_rewritten(fresh, tmp_path):
+    half = select(load_eval_set(fresh / "eval.jsonl"), "dev")
+    corpus, set_path = formats.build("html", "dev", tmp_path / "out")
+    converted = {ev.doc for i in half for ev in i.evidence}
+    names = sorted(p.name for p in corpus.iterdir())
+    assert names == sorted(n.replace(".txt", ".html") if n in converted else n for n in DOCS)
+    assert [i.id for i in load_eval_set(set_path)] == [i.id for i in half]
