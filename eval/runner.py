@@ -95,6 +95,7 @@ class EvidenceLocator:
     def __post_init__(self) -> None:
         self._texts: dict[str, str | ReaderError | OSError] = {}
         self._names: dict[str, str] = {}
+        self._located: dict[tuple, tuple[list[tuple[str, int, int]], str]] = {}  # asked up front, then per outcome
 
     def name(self, doc: str) -> str:
         """The corpus path ``doc`` names: itself, or, when no file lies there, the one file of
@@ -121,8 +122,15 @@ class EvidenceLocator:
         """The item's evidence spans, or none and why one of its quotes cannot be found (a
         quote its document does not hold, a document missing or unreadable): a set written
         against other copies of the documents still runs, and says which items it cannot judge."""
+        key = item.evidence
+        if key not in self._located:
+            self._located[key] = self._locate(item.evidence)
+        spans, why = self._located[key]
+        return list(spans), why
+
+    def _locate(self, evidence) -> tuple[list[tuple[str, int, int]], str]:
         out = []
-        for ev in item.evidence:
+        for ev in evidence:
             doc, text = self.name(ev.doc), self.text(ev.doc)
             if text is None:
                 error = self._texts[doc]
