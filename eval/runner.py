@@ -301,9 +301,15 @@ def run_eval(service_factory, settings, set_path: Path, *, llm: str = "none", li
         print(f"warning: the evidence of {len(unlocated)} answerable item(s) cannot be located in the corpus; "
               "their answers count, their retrieval and citations are not judged:\n  "
               + "\n  ".join(f"{k}: {v}" for k, v in unlocated.items()), file=sys.stderr)
+    # a passage vector search cannot reach is missing from every answer, silently: said up front
+    unreachable = service.retriever.store.unreachable()
+    if unreachable:
+        print(f"warning: vector search cannot reach {len(unreachable)} indexed passage(s) "
+              f"({', '.join(unreachable[:5])}): dense retrieval will miss them", file=sys.stderr)
     out: dict[str, Any] = {"set": str(set_path), "corpus": str(settings.corpus_dir), "llm": llm, "split": split,
                            "withheld_documents": withhold_docs, "tuned_on": split != "heldout",
                            "n_items": len(items), "index": sync_report.summary(),
+                           "unreachable_passages": unreachable,
                            "evidence_not_located": unlocated, "retrieval": {}}
 
     for mode in modes:
@@ -341,6 +347,9 @@ def print_report(out: dict[str, Any]) -> None:
     withheld = ", a quarter of the documents withheld" if out["withheld_documents"] else ""
     print(f"# eval: {out['set']} ({half}{withheld}; {tuned}; corpus {out['corpus']}, llm={out['llm']}, "
           f"{out['n_items']} questions)\n")
+    if unreachable := out.get("unreachable_passages"):
+        print(f"INDEX PROBLEM: vector search could not reach {len(unreachable)} indexed passage(s) "
+              f"({', '.join(unreachable[:5])}): every figure below was measured without them.\n")
     if unlocated := out.get("evidence_not_located"):
         print(f"Evidence not located for {len(unlocated)} answerable item(s) ({', '.join(unlocated)}): "
               "their answers count; retrieval and citation figures leave them out.\n")
@@ -375,6 +384,8 @@ def run_from_args(args) -> int:
         print(f"wrote {args.json_out}")
     if out.get("errors"):
         print(f"{len(out['errors'])} question(s) raised an error: see the report", file=sys.stderr)
+    if out.get("unreachable_passages"):
+        print("the index has passages vector search cannot reach: see the report", file=sys.stderr)
     summary = gate_summary((out.get("answers") or out["retrieval"][modes[0]])["overall"])
     if args.write_baseline:
         Path(args.write_baseline).write_text(
@@ -387,4 +398,4 @@ def run_from_args(args) -> int:
             print("EVAL GATE FAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
             return 1
         print("eval gate passed")
-    return 1 if out.get("errors") else 0
+    return 1 if out.get("errors") or out.get("unreachable_passages") else 0

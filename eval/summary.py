@@ -42,6 +42,8 @@ def rows(paths: list[Path]) -> list[str]:
         n = str(overall["n"])
         if unlocated := run.get("evidence_not_located"):  # retrieval and citations not judged on these
             n += f" ({len(unlocated)} without located evidence)"
+        if unreachable := run.get("unreachable_passages"):  # measured on an index with holes
+            n += f" (index: {len(unreachable)} passages unreachable)"
         out.append(f"| {name} | {half} | {tuned} | {run['llm']} | {n} | "
                    + " | ".join(_value(overall, k) for k in COLUMNS) + f" | {speed} |")
     return out

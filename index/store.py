@@ -100,6 +100,22 @@ class PassageStore:
     def count(self) -> int:
         return self.collection.count()
 
+    def unreachable(self, k: int = 10, page: int = 512) -> list[str]:
+        """Stored passages that a vector search with their own stored vector does not return
+        among its ``k`` nearest: records ``get`` has and ``query`` cannot find. (Seen once on
+        an embedded collection whose passages had been deleted and added again, cf. Chroma
+        issue #7758; a hole like that is silent in retrieval, so the index checks ask.)"""
+        lost: list[str] = []
+        total = self.collection.count()
+        for offset in range(0, total, page):
+            got = self.collection.get(include=["embeddings"], limit=page, offset=offset)
+            if not len(got["ids"]):
+                break
+            found = self.collection.query(query_embeddings=np.asarray(got["embeddings"], dtype=np.float32),
+                                          n_results=min(k, total), include=[])
+            lost += [pid for pid, hits in zip(got["ids"], found["ids"]) if pid not in hits]
+        return lost
+
     def get_with_vectors(self, ids: list[str]) -> list[tuple[Passage, list[float]]]:
         """Passages with their stored embeddings (for scoring candidates the dense side missed)."""
         if not ids:

@@ -130,13 +130,19 @@ class IndexWriter:
 
 def consistency_problems(settings) -> list[str]:
     """What disagrees between the stores and the manifest (empty when Chroma, BM25 and the
-    sentence vectors hold exactly the manifest's passages and no batch is open)."""
+    sentence vectors hold exactly the manifest's passages, vector search reaches every one of
+    them and no batch is open)."""
     manifest = Manifest.load(settings.manifest_path)
     ids = {pid for e in manifest.docs.values() for pid in e.passages}
     problems = []
-    stored = PassageStore(settings).count()
+    store = PassageStore(settings)
+    stored = store.count()
     if stored != len(ids):
         problems.append(f"Chroma holds {stored} passages, the manifest names {len(ids)}")
+    unreachable = store.unreachable()
+    if unreachable:
+        problems.append(f"vector search cannot reach {len(unreachable)} stored passages "
+                        f"(e.g. {', '.join(unreachable[:3])})")
     lexical = set(LexicalIndex.load(settings.lexical_dir).ids())
     if lexical != ids:
         problems.append(f"BM25: {len(lexical - ids)} passages too many, {len(ids - lexical)} missing")

@@ -63,7 +63,18 @@ def _sync(settings, paths: list[Path] | None, progress: bool, out=sys.stdout) ->
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    return _sync(_settings(args), [Path(p) for p in args.paths] or None, progress=not args.quiet)
+    settings = _settings(args)
+    status = _sync(settings, [Path(p) for p in args.paths] or None, progress=not args.quiet)
+    if not args.check:
+        return status
+    from index.writer import consistency_problems
+
+    problems = consistency_problems(settings)
+    for problem in problems:
+        print(f"index check: {problem}", file=sys.stderr)
+    print(f"index check: {'problems found' if problems else 'every store agrees with the manifest'}",
+          file=sys.stderr)
+    return status or (4 if problems else 0)
 
 
 def _ensure_index(settings) -> bool:
@@ -196,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_ingest = sub.add_parser("ingest", help="sync the corpus folder (or some files in it) into the index")
     p_ingest.add_argument("paths", nargs="*", help="files or folders inside the corpus folder")
     p_ingest.add_argument("--quiet", action="store_true", help="no progress bars")
+    p_ingest.add_argument("--check", action="store_true",
+                          help="then check that every store holds the manifest's passages and that vector "
+                               "search reaches each of them (exit 4 when not)")
     p_ingest.set_defaults(func=_cmd_ingest)
 
     p_ask = sub.add_parser("ask", help="answer a question with citations")

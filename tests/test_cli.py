@@ -31,9 +31,10 @@ def test_cli_ask_indexes_first_then_ingest_and_cite(tmp_path):
     result = json.loads(asked.stdout)  # standard output stays the answer alone
     assert "2025年11月27日" in result["answer"] and result["citations"]
 
-    again = run_rag(tmp_path, "ingest", "--quiet")
+    again = run_rag(tmp_path, "ingest", "--quiet", "--check")
     assert again.returncode == 0, again.stderr
     assert "3 unchanged" in again.stdout and "0 passages embedded" in again.stdout
+    assert "index check: every store agrees with the manifest" in again.stderr
 
     cited = run_rag(tmp_path, "cite", "--json", result["citations"][0]["id"])
     assert cited.returncode == 0, cited.stderr

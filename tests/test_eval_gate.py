@@ -50,6 +50,7 @@ def test_degraded_retrieval_fails_the_committed_gate(tmp_path, seed_settings):
     good = eval_settings(base, CORPUS, "none")
     shutil.copytree(seed_settings.data_dir, good.data_dir)  # the same seed documents, indexed once per session
     out = run_eval(RagService, good, KNOWN_FACTS, modes=("hybrid",), retrieval_only=True, progress=False)
+    assert out["unreachable_passages"] == []  # vector search reaches every indexed passage
     assert check_gate(out["retrieval"]["hybrid"]["overall"], retrieval_rules) == []
 
     class TopOne(RagService):

@@ -343,3 +343,26 @@ def test_links_are_followed_inside_the_corpus_only_and_never_index_a_file_twice(
     report = quiet(fresh_settings)
     assert report.added == [] and report.unchanged == 1
     assert [doc for doc, _ in report.skipped] == ["archive/ru.txt", "sub/ja-link.txt"]
+
+
+def test_unreachable_names_stored_passages_their_own_vector_does_not_find():
+    """The paging and comparison of ``PassageStore.unreachable`` over a stand-in collection whose
+    search has lost one record (the real store is checked by ``_consistent`` after every sync)."""
+    vectors = {f"d#p{i}": [float(i == j) for j in range(5)] for i in range(5)}
+
+    class Collection:
+        def count(self):
+            return len(vectors)
+
+        def get(self, include, limit, offset):
+            ids = list(vectors)[offset:offset + limit]
+            return {"ids": ids, "embeddings": [vectors[i] for i in ids]}
+
+        def query(self, query_embeddings, n_results, include):
+            found = [[i for i, v in vectors.items() if v == list(q) and i != "d#p3"][:n_results]
+                     for q in query_embeddings.tolist()]
+            return {"ids": found}
+
+    store = PassageStore.__new__(PassageStore)
+    store.collection = Collection()
+    assert store.unreachable(page=2) == ["d#p3"]
