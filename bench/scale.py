@@ -14,6 +14,8 @@ real model: query latency includes it. Figures:
 - ``query_p50_s``/``query_p90_s``: hybrid retrieval of bench questions (query embedding
   included); ``filtered_query_p50_s``: the same restricted to Russian passages;
 - ``update_one_doc_s``: adding one document to the big index (embedding excluded);
+- ``index_check_s``, ``index_problems``: ``rag ingest --check``'s work on the big index (every
+  store against the manifest, vector search asked for every passage by its own vector);
 - ``warm_up_s``: loading the model and opening the index (BM25 matrix built) in-process;
 - ``serve_ready_s``/``serve_first_answer_s``/``serve_rss_mb``: ``rag serve`` over the index
   until its page answers (it warms up in the background meanwhile), until it has answered a
@@ -228,6 +230,14 @@ def main() -> None:
     report = sync(_settings(corpus, data), progress=False, embedding_factory=RandomEmbedding, log=lambda _m: None)
     figures["update_one_doc_s"] = round(time.perf_counter() - t0, 2)
     print(f"one document added in {figures['update_one_doc_s']} s ({report.summary()})")
+
+    from index.writer import consistency_problems
+
+    t0 = time.perf_counter()
+    problems = consistency_problems(_settings(corpus, data))
+    figures["index_check_s"], figures["index_problems"] = round(time.perf_counter() - t0, 1), len(problems)
+    print(f"index check (`rag ingest --check`, vector search asked for every passage): "
+          f"{figures['index_check_s']} s, {'; '.join(problems) or 'no problems'}")
 
     ready, answered, rss = measure_serve(corpus, data, questions[0])
     figures["serve_ready_s"], figures["serve_first_answer_s"] = round(ready, 1), round(answered, 1)

@@ -302,7 +302,7 @@ def run_eval(service_factory, settings, set_path: Path, *, llm: str = "none", li
               "their answers count, their retrieval and citations are not judged:\n  "
               + "\n  ".join(f"{k}: {v}" for k, v in unlocated.items()), file=sys.stderr)
     # a passage vector search cannot reach is missing from every answer, silently: said up front
-    unreachable = service.retriever.store.unreachable()
+    unreachable = service.retriever.store.unreachable(settings.candidate_pool)
     if unreachable:
         print(f"warning: vector search cannot reach {len(unreachable)} indexed passage(s) "
               f"({', '.join(unreachable[:5])}): dense retrieval will miss them", file=sys.stderr)

@@ -60,7 +60,8 @@ class PassageStore:
         self.client = chroma_client(settings)
         self.collection = self.client.get_or_create_collection(
             settings.collection,
-            metadata={"embed_model": settings.embed_model, "hnsw:space": "cosine"},
+            metadata={"embed_model": settings.embed_model, "hnsw:space": "cosine",
+                      "hnsw:M": settings.hnsw_max_neighbors, "hnsw:construction_ef": settings.hnsw_ef_construction},
         )
         recorded = (self.collection.metadata or {}).get("embed_model")
         if recorded and recorded != settings.embed_model:
@@ -100,11 +101,12 @@ class PassageStore:
     def count(self) -> int:
         return self.collection.count()
 
-    def unreachable(self, k: int = 10, page: int = 512) -> list[str]:
+    def unreachable(self, k: int, page: int = 512) -> list[str]:
         """Stored passages that a vector search with their own stored vector does not return
-        among its ``k`` nearest: records ``get`` has and ``query`` cannot find. (Seen once on
-        an embedded collection whose passages had been deleted and added again, cf. Chroma
-        issue #7758; a hole like that is silent in retrieval, so the index checks ask.)"""
+        among its ``k`` nearest (retrieval's candidate pool): records ``get`` has and ``query``
+        cannot find. Seen once on an embedded collection whose passages had been deleted and
+        added again (cf. Chroma issue #7758); a hole like that is silent in retrieval, so the
+        index checks ask."""
         lost: list[str] = []
         total = self.collection.count()
         for offset in range(0, total, page):

@@ -139,7 +139,7 @@ def consistency_problems(settings) -> list[str]:
     stored = store.count()
     if stored != len(ids):
         problems.append(f"Chroma holds {stored} passages, the manifest names {len(ids)}")
-    unreachable = store.unreachable()
+    unreachable = store.unreachable(settings.candidate_pool)
     if unreachable:
         problems.append(f"vector search cannot reach {len(unreachable)} stored passages "
                         f"(e.g. {', '.join(unreachable[:3])})")

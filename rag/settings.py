@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     # vector store: embedded PersistentClient under data_dir, or a `chroma run` server by URL
     chroma_url: str | None = None
     collection: str = "passages"
+    # the HNSW graph of a collection when it is created (fixed for its life): with Chroma's
+    # defaults (16 / 100), 8.7 % of 100,000 random vectors were not found by their own vector
+    hnsw_max_neighbors: int = Field(default=32, ge=4)
+    hnsw_ef_construction: int = Field(default=200, ge=10)
 
     # language model: "local" (GGUF in-process), "none" (extractive), or an OpenAI-compatible URL
     llm: str = "local"

@@ -365,4 +365,4 @@ def test_unreachable_names_stored_passages_their_own_vector_does_not_find():
 
     store = PassageStore.__new__(PassageStore)
     store.collection = Collection()
-    assert store.unreachable(page=2) == ["d#p3"]
+    assert store.unreachable(3, page=2) == ["d#p3"]
