@@ -65,7 +65,7 @@ def _sync(settings, paths: list[Path] | None, progress: bool, out=sys.stdout) ->
 def _cmd_ingest(args: argparse.Namespace) -> int:
     settings = _settings(args)
     status = _sync(settings, [Path(p) for p in args.paths] or None, progress=not args.quiet)
-    if not args.check:
+    if not args.check or status == 2:  # 2: nothing done, the stores may not even open
         return status
     from index.writer import consistency_problems
 

@@ -35,6 +35,12 @@ def test_cli_ask_indexes_first_then_ingest_and_cite(tmp_path):
     assert again.returncode == 0, again.stderr
     assert "3 unchanged" in again.stdout and "0 passages embedded" in again.stdout
     assert "index check: every store agrees with the manifest" in again.stderr
+    other = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", "--quiet", "--check"], capture_output=True,
+                           text=True, timeout=600, env={**os.environ, "RAG_CORPUS_DIR": str(tmp_path / "corpus"),
+                                                        "RAG_DATA_DIR": str(tmp_path / "data"),
+                                                        "RAG_EMBED_MODEL": "another/model"})
+    assert other.returncode == 2 and "error: the index was built with" in other.stderr
+    assert "Traceback" not in other.stderr and "index check" not in other.stderr
 
     cited = run_rag(tmp_path, "cite", "--json", result["citations"][0]["id"])
     assert cited.returncode == 0, cited.stderr
