@@ -33,6 +33,7 @@ from eval.metrics import ItemOutcome, by_group, lang_pairs, question_lang, summa
 from index.ingest import sync
 from index.language import in_language
 from index.readers import ReaderError, read_document
+from index.store import describe_unreachable
 from rag.extractive import own_words
 
 RETRIEVAL_KEYS = ("recall@1", "recall@5", "recall@20", "mrr@10")
@@ -304,8 +305,7 @@ def run_eval(service_factory, settings, set_path: Path, *, llm: str = "none", li
     # a passage vector search cannot reach is missing from every answer, silently: said up front
     unreachable = service.retriever.store.unreachable(settings.candidate_pool)
     if unreachable:
-        print(f"warning: vector search cannot reach {len(unreachable)} indexed passage(s) "
-              f"({', '.join(unreachable[:5])}): dense retrieval will miss them", file=sys.stderr)
+        print(f"warning: {describe_unreachable(unreachable)}: dense retrieval will miss them", file=sys.stderr)
     out: dict[str, Any] = {"set": str(set_path), "corpus": str(settings.corpus_dir), "llm": llm, "split": split,
                            "withheld_documents": withhold_docs, "tuned_on": split != "heldout",
                            "n_items": len(items), "index": sync_report.summary(),
@@ -348,8 +348,7 @@ def print_report(out: dict[str, Any]) -> None:
     print(f"# eval: {out['set']} ({half}{withheld}; {tuned}; corpus {out['corpus']}, llm={out['llm']}, "
           f"{out['n_items']} questions)\n")
     if unreachable := out.get("unreachable_passages"):
-        print(f"INDEX PROBLEM: vector search could not reach {len(unreachable)} indexed passage(s) "
-              f"({', '.join(unreachable[:5])}): every figure below was measured without them.\n")
+        print(f"INDEX PROBLEM: {describe_unreachable(unreachable)}: every figure below was measured without them.\n")
     if unlocated := out.get("evidence_not_located"):
         print(f"Evidence not located for {len(unlocated)} answerable item(s) ({', '.join(unlocated)}): "
               "their answers count; retrieval and citation figures leave them out.\n")

@@ -52,6 +52,12 @@ def chroma_client(settings) -> "chromadb.ClientAPI":
                                      settings=chromadb.Settings(anonymized_telemetry=False))
 
 
+def describe_unreachable(ids: list[str], shown: int = 5) -> str:
+    """How every index check words the passages ``PassageStore.unreachable`` found."""
+    more = ", …" if len(ids) > shown else ""
+    return f"vector search cannot reach {len(ids)} indexed passage(s) ({', '.join(ids[:shown])}{more})"
+
+
 class PassageStore:
     """Vectors and passages in Chroma, behind llama-index's vector store interface."""
 

@@ -22,7 +22,7 @@ from index.document import Passage
 from index.lexical import LexicalIndex
 from index.sentences import SentenceVectors
 from index.manifest import DocEntry, Manifest, atomic_write_text
-from index.store import PassageStore
+from index.store import PassageStore, describe_unreachable
 
 
 @dataclass
@@ -141,8 +141,7 @@ def consistency_problems(settings) -> list[str]:
         problems.append(f"Chroma holds {stored} passages, the manifest names {len(ids)}")
     unreachable = store.unreachable(settings.candidate_pool)
     if unreachable:
-        problems.append(f"vector search cannot reach {len(unreachable)} stored passages "
-                        f"(e.g. {', '.join(unreachable[:3])})")
+        problems.append(describe_unreachable(unreachable))
     lexical = set(LexicalIndex.load(settings.lexical_dir).ids())
     if lexical != ids:
         problems.append(f"BM25: {len(lexical - ids)} passages too many, {len(ids - lexical)} missing")

@@ -366,3 +366,11 @@ def test_unreachable_names_stored_passages_their_own_vector_does_not_find():
     store = PassageStore.__new__(PassageStore)
     store.collection = Collection()
     assert store.unreachable(3, page=2) == ["d#p3"]
+
+
+def test_every_index_check_words_unreachable_passages_alike():
+    from index.store import describe_unreachable
+
+    assert describe_unreachable(["d#p3"]) == "vector search cannot reach 1 indexed passage(s) (d#p3)"
+    many = describe_unreachable([f"d#p{n}" for n in range(7)], shown=2)
+    assert many == "vector search cannot reach 7 indexed passage(s) (d#p0, d#p1, …)"
