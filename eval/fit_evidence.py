@@ -88,7 +88,8 @@ def question_for(name: str, service, item, types: AnswerTypes, docs_filter=None,
     filters = Filters(docs=docs_filter) if docs_filter is not None else None
     hits = service.search(item.question, k=settings.top_k, filters=filters)[: settings.evidence_k]
     qvec = np.asarray(service.retriever.embedding.get_query_embedding(item.question))
-    cands = candidates(item.question, qvec, hits, service.retriever.sentences, service.retriever.embedding, types)
+    cands = candidates(item.question, qvec, hits, service.retriever.sentences, service.retriever.embedding,
+                       types.probabilities(qvec))
     gold = {ev.doc for ev in item.evidence}
     labels = [int(not silent and item.answerable and hits[c.n - 1].passage.doc in gold
                   and answer_matches(c.sentence, item.answers)) for c in cands]

@@ -5,11 +5,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from enum import IntEnum
 from pathlib import Path
 
 from rag.offline import set_offline_env
 
 set_offline_env()
+
+
+class Exit(IntEnum):
+    """The command's exit status (README, "Using it")."""
+
+    OK = 0
+    ERROR = 2  # nothing done: no corpus folder, an index built with another model, a bad ID, …
+    INCOMPLETE = 3  # `rag ingest` indexed, but some files were not (each named on standard error)
+    INDEX_PROBLEM = 4  # `rag ingest --check` found a store disagreeing with the manifest
+    # (`rag eval` returns its own: 1 when its run is not clean, eval/runner.py)
 
 
 def _settings(args: argparse.Namespace):
@@ -41,8 +52,8 @@ def _cmd_models(args: argparse.Namespace) -> int:
             print(f"ready: {folder}")
     except models.ProvisionError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+        return Exit.ERROR
+    return Exit.OK
 
 
 def _sync(settings, paths: list[Path] | None, progress: bool, out=sys.stdout) -> int:
@@ -53,19 +64,19 @@ def _sync(settings, paths: list[Path] | None, progress: bool, out=sys.stdout) ->
         report = sync(settings, paths, progress=progress, log=lambda line: print(line, file=sys.stderr))
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return Exit.ERROR
     print(report.summary(), file=out)
     for doc, reason in report.failed:
         _show(f"  failed: {doc}: {reason}", file=sys.stderr)
     for doc, reason in report.skipped:
         _show(f"  skipped: {doc}: {reason}", file=sys.stderr)
-    return 0 if report.complete else 3
+    return Exit.OK if report.complete else Exit.INCOMPLETE
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
     settings = _settings(args)
     status = _sync(settings, [Path(p) for p in args.paths] or None, progress=not args.quiet)
-    if not args.check or status == 2:  # 2: nothing done, the stores may not even open
+    if not args.check or status == Exit.ERROR:  # nothing done: the stores may not even open
         return status
     from index.writer import consistency_problems
 
@@ -74,7 +85,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         print(f"index check: {problem}", file=sys.stderr)
     print(f"index check: {'problems found' if problems else 'every store agrees with the manifest'}",
           file=sys.stderr)
-    return status or (4 if problems else 0)
+    return status or (Exit.INDEX_PROBLEM if problems else Exit.OK)
 
 
 def _ensure_index(settings) -> bool:
@@ -107,7 +118,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     if not _ensure_index(settings):
-        return 2
+        return Exit.ERROR
     service = RagService(settings)
     options = AskOptions(llm=settings.llm, filters=_filters(args), top_k=args.k)
     result = {}
@@ -118,7 +129,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
             result = event["result"]
     if args.json:
         _print_json(result)
-        return 0
+        return Exit.OK
     if result["mode"] != "llm":
         _show(result["answer"], end="")
     print("\n")
@@ -126,7 +137,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         print(f"({note})")
     for c in result["citations"]:
         _show(f"[{c['n']}] {c['id']} — {c['title']}, {c['date'] or 'n.d.'}, ¶{c['id'].split('#p')[-1]}")
-    return 0
+    return Exit.OK
 
 
 def answer_notes(result: dict) -> list[str]:
@@ -148,10 +159,10 @@ def _cmd_cite(args: argparse.Namespace) -> int:
         data = service.cite(args.id)
     except CitationNotFound as exc:
         _show(f"error: {exc.args[0]}", file=sys.stderr)
-        return 2
+        return Exit.ERROR
     if args.json:
         _print_json(data)
-        return 0
+        return Exit.OK
     doc = data["document"]
     _show(f"{data['id']} — {doc.get('title', '')} ({doc.get('date', '')}, {doc.get('place', '')}, "
           f"{doc.get('source', '')}) chars {data['start']}–{data['end']}")
@@ -161,7 +172,7 @@ def _cmd_cite(args: argparse.Namespace) -> int:
     _show(data["text"])
     for nb in data["neighbours"]:
         _show(f"\n  neighbour {nb['id']}: {nb['text'][:160]}")
-    return 0
+    return Exit.OK
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -169,16 +180,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     if not _ensure_index(settings):
-        return 2
+        return Exit.ERROR
     serve(settings, host=args.host or settings.host, port=args.port or settings.port)
-    return 0
+    return Exit.OK
 
 
 def _cmd_embed_server(args: argparse.Namespace) -> int:
     from index.embed_server import serve
 
     serve(_settings(args), host=args.host, port=args.port)
-    return 0
+    return Exit.OK
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
@@ -268,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         if not isinstance(exc, EmbeddingError):
             raise
         _show(f"error: {exc}", file=sys.stderr)
-        return 2
+        return Exit.ERROR
 
 
 if __name__ == "__main__":

@@ -140,12 +140,13 @@ class AnswerTypes:
             return np.zeros(len(self.intercept))
         return 1.0 / (1.0 + np.exp(-(self.coef @ qvec + self.intercept)))
 
-    def unasked(self, qvec: np.ndarray) -> frozenset[str]:
-        """The kinds the question does not ask for: probability below the kind's ``floor``
-        (none without floors, or for an embedding of another size)."""
+    def read(self, qvec: np.ndarray) -> tuple[np.ndarray, frozenset[str]]:
+        """The question's ``probabilities`` and the kinds it does not ask for: probability below
+        the kind's ``floor`` (none without floors, or for an embedding of another size)."""
+        probs = self.probabilities(qvec)
         if self.floor is None or qvec.shape[-1] != self.coef.shape[1]:
-            return frozenset()
-        return frozenset(k for k, p, f in zip(ANSWER_TYPES, self.probabilities(qvec), self.floor) if p < f)
+            return probs, frozenset()
+        return probs, frozenset(k for k, p, f in zip(ANSWER_TYPES, probs, self.floor) if p < f)
 
     def as_dict(self) -> dict:
         floor = {} if self.floor is None else {"floor": self.floor.tolist()}
@@ -216,9 +217,12 @@ def _sentence_vectors(passage, sentences: list[str], stored, embedding) -> tuple
 
 
 def candidates(question: str, qvec: np.ndarray, hits: list, stored, embedding,
-               types: AnswerTypes | None = None) -> list[Candidate]:
-    """Every sentence of the ``hits`` (``ScoredPassage``, best first) with its features."""
-    asked = (types or load_model().types).probabilities(qvec)
+               asked: np.ndarray | None = None) -> list[Candidate]:
+    """Every sentence of the ``hits`` (``ScoredPassage``, best first) with its features;
+    ``asked``: the question's answer-type probabilities (``AnswerTypes.read``), read here when
+    not given."""
+    if asked is None:
+        asked = load_model().types.probabilities(qvec)
     qlang = detect_language(question)
     terms = tuple(dict.fromkeys(query_tokens(question)))
     qterms = set(terms)

@@ -165,9 +165,10 @@ class RagService:
         hits = self.search(query, k=top_k, filters=filters)
         with self._compute:  # never held across a yield: a stalled consumer would stall everyone
             qvec = np.asarray(self.retriever.embedding.get_query_embedding(query))
+            asked, unasked = evidence.load_model().types.read(qvec)
             ranked = evidence.score(evidence.candidates(query, qvec, hits[: self.settings.evidence_k],
-                                                        self.retriever.sentences, self.retriever.embedding))
-        return query, hits, ranked, evidence.answerable_probability(ranked), evidence.load_model().types.unasked(qvec)
+                                                        self.retriever.sentences, self.retriever.embedding, asked))
+        return query, hits, ranked, evidence.answerable_probability(ranked), unasked
 
     # ---- citation lookup and documents ------------------------------------------------------
     def cite(self, passage_id: str, neighbours: int = 1) -> dict[str, Any]:

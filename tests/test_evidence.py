@@ -130,11 +130,11 @@ def test_answer_types_read_the_question_not_its_language(seed_service):
     assert min(p[number] for p in how_many) > 0.4 > max(p[number] for p in when + who)
     assert not AnswerTypes(types.coef, types.intercept).probabilities(np.ones(3)).any()  # another model's size
     # the floors fitted with it: "who" asks for neither kind, "when" and "how many" for theirs
-    unasked = {q: types.unasked(np.asarray(embed(q))) for q in asked}
+    unasked = {q: types.read(np.asarray(embed(q)))[1] for q in asked}
     assert all(unasked[q] == {"date", "number"} for q in list(asked)[5:])
     assert not any("date" in unasked[q] for q in list(asked)[:3])
     assert not any("number" in unasked[q] for q in list(asked)[3:5])
-    assert not AnswerTypes(types.coef, types.intercept).unasked(np.asarray(embed("Who?")))  # no floors: nothing
+    assert not AnswerTypes(types.coef, types.intercept).read(np.asarray(embed("Who?")))[1]  # no floors: nothing
     assert AnswerTypes.from_dict(types.as_dict()).floor.tolist() == types.floor.tolist()
 
 
