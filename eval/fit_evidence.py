@@ -22,10 +22,12 @@ calibration. The held-out halves are never read here.
     python -m eval.fit_evidence --cache FILE --folds 5
 
 estimates instead how the scorers do on dev questions they were not fitted on (what a feature
-or scorer experiment should be judged by; earlier stops wrote a probe each time): the questions are split into folds
-(a question and its silent twin always together), the scorers fitted on all folds but one and
-the table printed from each question's out-of-fold outcome; nothing is written. (The
-answer-type model, whose outputs are features, is fitted on every dev question once.)
+or scorer experiment should be judged by; earlier stops wrote a probe each time): the documents
+are split into folds (``--by question``: the questions, a question and its silent twin always
+together, which lets a fitted part learn a document's sentences from its other questions), the
+scorers fitted on all folds but one and the table printed from each question's out-of-fold
+outcome; nothing is written. (The answer-type model, whose outputs are features, is fitted on
+every dev question once.)
 """
 
 from __future__ import annotations
@@ -205,21 +207,36 @@ def outcomes(questions: list[Question], scorers: Scorers, settings) -> list[tupl
     return out
 
 
+def document_of(questions: list[Question]) -> dict[tuple[str, str], str]:
+    """Each question's document, by set and ID: its eval item's first evidence document, or, for
+    an item with none (unanswerable), the document of its best passage: the one it would be
+    answered from."""
+    evidence = {(name, item.id): item.evidence[0].doc for name, set_path, *_ in SETS
+                if any(q.set == name for q in questions)
+                for item in load_eval_set(set_path) if item.evidence}
+    best = {(q.set, q.id): q.passages[0].doc for q in questions if q.passages}
+    return {(q.set, q.id): evidence.get((q.set, q.id)) or best.get((q.set, q.id), q.id) for q in questions}
+
+
 def cross_validate(types: AnswerTypes, questions: list[Question], folds: int, settings,
-                   seed: int = 0) -> list[tuple[str, str, float, bool]]:
-    """Each question's outcome (as ``outcomes``) under scorers fitted on the other folds: a
-    question and its silent twin (the same set and ID) always fall in one fold."""
+                   by: str = "document", seed: int = 0) -> list[tuple[str, str, float, bool]]:
+    """Each question's outcome (as ``outcomes``) under scorers fitted on the other folds. ``by``
+    "document": the folds split the documents (``document_of``), so a question is scored by
+    scorers that never saw a sentence of its document: a dev article's sentences are candidates
+    for many of its questions, and a fitted part can learn them (stop 38's reader did); "question":
+    a question and its silent twin (the same set and ID) fall in one fold."""
     if folds < 2:
         raise ValueError("cross-validation needs at least 2 folds")
     if not all(q.id for q in questions):
         raise ValueError("these candidates carry no question IDs (a cache from before stop 34): collect them again")
-    keys = sorted({(q.set, q.id) for q in questions})
+    group = document_of(questions) if by == "document" else {(q.set, q.id): q.id for q in questions}
+    keys = sorted({(q.set, group[(q.set, q.id)]) for q in questions})
     order = np.random.RandomState(seed).permutation(len(keys))
     fold_of = {keys[i]: rank % folds for rank, i in enumerate(order)}
     results = []
     for fold in range(folds):
-        train = [q for q in questions if fold_of[(q.set, q.id)] != fold]
-        test = [q for q in questions if fold_of[(q.set, q.id)] == fold]
+        train = [q for q in questions if fold_of[(q.set, group[(q.set, q.id)])] != fold]
+        test = [q for q in questions if fold_of[(q.set, group[(q.set, q.id)])] == fold]
         results += outcomes(test, fit(types, train), settings)
     return results
 
@@ -254,8 +271,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     parser.add_argument("--cache", type=Path, help="keep the collected candidates in this file and reuse them "
                         "(refit without re-running retrieval; delete it when the features or the index change)")
-    parser.add_argument("--folds", type=int, default=0, help="cross-validate by question over this many folds "
-                        "and print the out-of-fold table instead of writing the model")
+    parser.add_argument("--folds", type=int, default=0, help="cross-validate over this many folds and print "
+                        "the out-of-fold table instead of writing the model")
+    parser.add_argument("--by", choices=("document", "question"), default="document",
+                        help="what the folds split (default: documents, so no question's document is fitted on)")
     parser.add_argument("--sets", default="", help="only these sets (comma-separated names: xquad-ru, xquad-en2ru, jsquad, fresh-dev, known-facts)")
     args = parser.parse_args(argv)
     if args.cache and args.cache.is_file():
@@ -267,8 +286,8 @@ def main(argv: list[str] | None = None) -> int:
             with args.cache.open("wb") as fh:
                 pickle.dump((types, questions), fh)
     if args.folds:
-        print(f"out of fold ({args.folds}-fold by question, {len(questions)} questions with their silent twins):")
-        calibrate(cross_validate(types, questions, args.folds, Settings()))
+        print(f"out of fold ({args.folds}-fold by {args.by}, {len(questions)} questions with their silent twins):")
+        calibrate(cross_validate(types, questions, args.folds, Settings(), args.by))
         return 0
     scorers = fit(types, questions)
     counts = {name: sum(q.set == name for q in questions) for name, *_ in SETS}

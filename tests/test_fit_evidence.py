@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eval.fit_evidence import TYPE_FLOOR_QUANTILE, Question, answer_type_floors, cross_validate, outcomes
+from eval.fit_evidence import (TYPE_FLOOR_QUANTILE, Question, answer_type_floors, cross_validate, document_of,
+                               outcomes)
 from index.document import Passage
 from rag.evidence import FEATURES, QUESTION_FEATURES, AnswerTypes, EvidenceModel, Scorers
 from rag.settings import Settings
@@ -80,6 +81,44 @@ def test_cross_validation_keeps_each_question_and_its_twin_out_of_their_own_fit(
     answerable = [p for _, kind, p, _ in results if kind == "answerable"]
     silent = [p for _, kind, p, _ in results if kind == "silent"]
     assert np.mean(answerable) > np.mean(silent) + 0.2
+
+
+def _passage(doc: str) -> Passage:
+    return Passage(id=f"{doc}#p1", doc_id=doc, doc=f"{doc}.txt", n=1, start=0, end=10, text="Some text.")
+
+
+def test_cross_validation_by_document_never_scores_a_question_with_scorers_fitted_on_its_document(monkeypatch):
+    """Questions of one document (six documents, five questions each) fall in one fold whole."""
+    import eval.fit_evidence as fe
+
+    questions = _questions(30)
+    for q in questions:
+        q.passages = [_passage(f"doc{int(q.id[1:]) % 6}")]
+    fitted_on: list[set] = []
+    real_fit = fe.fit
+
+    def recording_fit(types, train):
+        fitted_on.append({q.passages[0].doc for q in train})
+        return real_fit(types, train)
+
+    monkeypatch.setattr(fe, "fit", recording_fit)
+    assert len(fe.cross_validate(_scorers().types, questions, 3, Settings())) == len(questions)
+    # each document is left out of exactly one of the three fits, all its questions with it
+    assert [sum(f"doc{d}.txt" not in docs for docs in fitted_on) for d in range(6)] == [1] * 6
+    by_question: list[set] = []
+    monkeypatch.setattr(fe, "fit", lambda types, train: by_question.append(
+        {q.passages[0].doc for q in train}) or real_fit(types, train))
+    fe.cross_validate(_scorers().types, questions, 3, Settings(), by="question")
+    assert all(len(docs) == 6 for docs in by_question)  # by question, every fit sees every document
+
+
+def test_a_question_s_document_is_its_evidence_document_or_else_its_best_passage_s():
+    x, y = np.zeros((1, len(FEATURES))), np.zeros(1)
+    answerable = Question("known-facts", "answerable", x, y, [_passage("other")], id="kf001")
+    twin = Question("known-facts", "silent", x, y, [_passage("elsewhere")], id="kf001")
+    near_miss = Question("known-facts", "unanswerable", x, y, [_passage("seed")], id="no-evidence")
+    assert document_of([answerable, twin, near_miss]) == {
+        ("known-facts", "kf001"): "000_6f479204fdb56844.txt", ("known-facts", "no-evidence"): "seed.txt"}
 
 
 def test_cross_validation_refuses_candidates_without_question_ids():
