@@ -5,7 +5,10 @@
 Staff will add HTML pages and Word files, while every eval set here is plain text. This writes
 fresh-dev's documents of one half (``--split``: dev by default, the half that may be tuned on)
 as HTML pages (a navigation bar, one ``<p>`` per line, a page footer, the first line cut to 80
-characters as ``<title>``) and as DOCX files (one paragraph per line), beside the other half's
+characters as ``<title>``), as HTML pages whose furniture is marked by nothing but ``<div>``s and
+links (``html-div``: a site header with a menu and a search box, breadcrumbs, a side panel of
+related links, a footer of links; as many older ministry sites are built) and as DOCX files (one
+paragraph per line), beside the other half's
 files and the seed documents as they are, rewrites that half's questions to name the new files,
 and runs each through ``rag eval``. One table, a row per format: what reading the format costs.
 The files go under ``--out`` (by default the eval cache, ``<data_dir>/eval/formats``), never into
@@ -26,16 +29,31 @@ from eval.runner import eval_settings, merged_corpus, run_eval
 from eval.splits import select
 
 FRESH = SHARED / "fresh-dev"
-FORMATS = ("txt", "html", "docx")
+FORMATS = ("txt", "html", "html-div", "docx")
 _PAGE = ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head><body>'
          '<nav><a href="/">Home</a> | <a href="/press">Press releases</a> | <a href="/contact">Contact</a></nav>'
          '<main>{body}</main><footer>Copyright Ministry of Foreign Affairs. All rights reserved.</footer></body></html>')
+_DIV_PAGE = (
+    '<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head><body>'
+    '<div id="header"><div class="logo"><a href="/">Ministry of Foreign Affairs</a></div>'
+    '<ul class="menu"><li><a href="/press">Press releases</a></li><li><a href="/policy">Foreign policy</a></li>'
+    '<li><a href="/regions">Countries and regions</a></li><li><a href="/travel">Travel and residence</a></li></ul>'
+    '<form action="/search"><input type="text" name="q"><button>Search</button></form></div>'
+    '<div class="breadcrumbs"><a href="/">Top page</a> &gt; <a href="/regions">Countries and regions</a> &gt; '
+    '<a href="/press">Press releases</a></div>'
+    '<div id="contents"><div class="main">{body}</div>'
+    '<div class="side"><div class="side-title">Related links</div><ul><li><a href="/a">Press conferences</a></li>'
+    '<li><a href="/b">Visits of heads of state</a></li><li><a href="/c">Treaties and agreements</a></li></ul></div></div>'
+    '<div class="pagetop"><a href="#top">Back to the top of this page</a></div>'
+    '<div id="footer"><ul><li><a href="/sitemap">Site map</a></li><li><a href="/about">About this site</a></li>'
+    '<li><a href="/privacy">Privacy policy</a></li></ul><p>Copyright Ministry of Foreign Affairs. All rights reserved.</p>'
+    '</div></body></html>')
 
 
-def as_html(text: str) -> str:
+def as_html(text: str, page: str = _PAGE) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     body = "\n".join(f"<p>{html.escape(line)}</p>" for line in lines)
-    return _PAGE.format(title=html.escape(lines[0][:80]), body=body)
+    return page.format(title=html.escape(lines[0][:80]), body=body)
 
 
 def write_docx(text: str, path: Path) -> None:
@@ -62,10 +80,11 @@ def build(fmt: str, split: str, out: Path) -> tuple[Path, Path]:
         if src.name not in converted:
             shutil.copyfile(src, corpus / src.name)
             continue
-        renamed[src.name] = f"{src.stem}.{fmt}"
+        renamed[src.name] = f"{src.stem}.{fmt.split('-')[0]}"
         text = src.read_text(encoding="utf-8")
-        if fmt == "html":
-            (corpus / renamed[src.name]).write_text(as_html(text), encoding="utf-8")
+        if fmt.startswith("html"):
+            page = as_html(text, _DIV_PAGE if fmt == "html-div" else _PAGE)
+            (corpus / renamed[src.name]).write_text(page, encoding="utf-8")
         else:
             write_docx(text, corpus / renamed[src.name])
     set_path = out / fmt / "eval.jsonl"

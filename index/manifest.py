@@ -15,13 +15,14 @@ from typing import Any
 
 
 # what passages and their indexed texts are made of; a document indexed at another format is indexed again
-INDEX_FORMAT = 9  # 2: list items carry their lead-in; 3: sentences are embedded with their passage's title;
+INDEX_FORMAT = 10  # 2: list items carry their lead-in; 3: sentences are embedded with their passage's title;
 # 4: sentences (and long paragraphs' cuts) come from index.sentence_split; 5: sentences' own vectors
 # (pooled from the passage's pass without the title) are stored beside them; 6: a first line that is
 # only a date ("May 27, 2024", "平成27年11月2日") dates the document (index/readers.py); 7: so does such a
 # line under the title line, or else a date in the title; 8: the title line is paragraph 0; 9: an HTML
 # page's navigation, side panels and page footer are dropped, and a DOCX's short first paragraph, or
-# an HTML first line that its <title> holds, is the title line (a date line under it dates the document)
+# an HTML first line that its <title> holds, is the title line (a date line under it dates the document);
+# 10: so is page furniture that only class and id names mark (trafilatura's rules) or made of links
 
 # how vectors are computed from the texts embedded (pooling, own vectors, normalisation): vectors
 # stored under another version are never reused for an unchanged text (``PassageEmbedding.vector_key``)

@@ -11,7 +11,10 @@ Metadata comes from what a format gives: the 『世界と日本』 database head
 ``///publisher, date`` source line, a title line or ``# `` heading, HTML ``<title>``/``<meta>``,
 DOCX core properties, PDF ``/Title``; a title line the text itself shows wins over an HTML
 ``<title>`` or a DOCX's stored one. A document without a title gets its first sentence. An
-HTML page's navigation, side panels and page footer are not read.
+HTML page's navigation, side panels and page footer are not read: those its tags or roles say
+(``<nav>``, ``<aside>``, ``role="navigation"``…), those trafilatura's boilerplate rules find by
+their class and id names (footers, breadcrumbs, sidebars, share and comment widgets), and blocks
+that are lists of links (menus, "related links").
 """
 
 from __future__ import annotations
@@ -353,7 +356,7 @@ def _month_number(name: str) -> int:
 
 # --- HTML -----------------------------------------------------------------------------------
 
-_HTML_DROP = frozenset({"script", "style", "noscript", "template", "svg", "head", "iframe", "object"})
+_HTML_DROP = frozenset({"script", "style", "noscript", "template", "svg", "head", "iframe", "object", "form"})
 # page furniture, not the document: navigation, side panels, and a footer of the page (one inside
 # an <article> or <main> is the text's own: a source line, a date)
 _HTML_FURNITURE = frozenset({"nav", "aside"})
@@ -373,15 +376,40 @@ def _html_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
     from bs4.dammit import EncodingDetector
 
     declared = EncodingDetector.find_declared_encoding(data, is_html=True)
-    soup = BeautifulSoup(_decode(data, path, declared), "html.parser")
+    markup = _decode(data, path, declared)
+    soup = BeautifulSoup(markup, "html.parser")
     meta = {
         "title": " ".join(soup.title.get_text().split()) if soup.title else "",
         "date": parse_date(_html_meta(soup, _HTML_DATE_META)),
         "source": _html_meta(soup, _HTML_SOURCE_META),
     }
+    page = _without_marked_furniture(markup, soup) or soup
     blocks: list[str] = []
-    _html_blocks(soup.body or soup, blocks, [])
+    _html_blocks(page.body or page, blocks, [])
     return "\n\n".join(blocks), meta
+
+
+def _without_marked_furniture(markup: str, soup):
+    """The page less the elements trafilatura's boilerplate rules mark by class and id names
+    (``OVERALL_DISCARD_XPATH``: footers, breadcrumbs, sidebars, share and comment widgets…), as
+    trafilatura prunes them (nothing when that would leave less than a seventh of the text);
+    None when lxml, which those rules run on, does not read the whole page: it stops at 255
+    levels of nesting, and a page must never lose text silently."""
+    import lxml.html
+    from bs4 import BeautifulSoup
+    from trafilatura.htmlprocessing import prune_unwanted_nodes
+    from trafilatura.utils import load_html
+    from trafilatura.xpaths import OVERALL_DISCARD_XPATH
+
+    tree = load_html(markup)
+    if tree is None or _text_size(tree.text_content()) < _text_size(soup.get_text()):
+        return None
+    tree = prune_unwanted_nodes(tree, OVERALL_DISCARD_XPATH, with_backup=True)
+    return BeautifulSoup(lxml.html.tostring(tree, encoding="unicode"), "html.parser")
+
+
+def _text_size(text: str) -> int:
+    return len("".join(text.split()))
 
 
 def _html_meta(soup, names: tuple[str, ...]) -> str:
@@ -414,11 +442,28 @@ def _html_blocks(node, blocks: list[str], pending: list[str]) -> None:
 
 
 def _is_furniture(tag) -> bool:
-    """Navigation, a side panel, a search box or the page's own footer."""
+    """Navigation, a side panel, a search box, the page's own footer, or a block of links."""
     role = str(tag.get("role") or "").strip().lower()
     if tag.name in _HTML_FURNITURE or role in _HTML_FURNITURE_ROLES:
         return True
-    return tag.name == "footer" and tag.find_parent(["article", "main"]) is None
+    if tag.find_parent(["article", "main"]) is not None:  # the text's own: a source line, its list of links
+        return False
+    if tag.name == "footer":
+        return True
+    return tag.name in _HTML_BLOCKS and not re.fullmatch(r"h[1-6]", tag.name) and _is_links(tag)
+
+
+# a block at least this much of whose text is in links is a menu, breadcrumbs, a list of related
+# pages or "back to the top", not the document's text (link density, as boilerplate removers use it)
+_LINK_TEXT_SHARE = 0.8
+
+
+def _is_links(tag) -> bool:
+    links = tag.find_all("a")
+    if not links:
+        return False
+    text = _text_size(tag.get_text())
+    return text > 0 and sum(_text_size(a.get_text()) for a in links) >= _LINK_TEXT_SHARE * text
 
 
 def _flush_html_block(blocks: list[str], pending: list[str], heading_marks: str) -> None:

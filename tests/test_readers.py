@@ -174,7 +174,7 @@ def test_html_text_title_headings_and_no_script(tmp_path):
 
 def test_html_page_furniture_is_dropped_and_a_first_line_its_title_holds_is_the_title_line(tmp_path):
     html = """<html><head><title>Foreign Ministers' Meeting | Ministry of Foreign Affairs</title></head><body>
-    <header><a href="/">Ministry</a></header>
+    <header>Ministry<div class="menu"><a href="/">Home</a> <a href="/press">Press</a> <a href="/about">About us</a></div></header>
     <nav><a href="/">Home</a> | <a href="/press">Press releases</a></nav>
     <div role="navigation">Breadcrumbs: Home &gt; Press</div>
     <main><p>Foreign Ministers' Meeting</p><p>May 1, 2017</p>
@@ -183,16 +183,52 @@ def test_html_page_furniture_is_dropped_and_a_first_line_its_title_holds_is_the_
     <aside>Related: other meetings</aside><div role="search">Search</div>
     <footer>Copyright Ministry. All rights reserved.</footer></body></html>"""
     doc = read_document(write(tmp_path, "m.html", html), tmp_path)
-    for furniture in ("Home", "Breadcrumbs", "Related", "Search", "Copyright"):
-        assert furniture not in doc.text, furniture
-    assert doc.text.startswith("Ministry\n\nForeign Ministers' Meeting\n\nMay 1, 2017")  # a header is kept
+    for furniture in ("Home", "Breadcrumbs", "Related", "Search", "Copyright", "About us"):
+        assert furniture not in doc.text, furniture  # the header's menu: links, nothing else
+    assert doc.text.startswith("Ministry\n\nForeign Ministers' Meeting\n\nMay 1, 2017")  # a header's text is kept
     assert "///Ministry press service" in doc.text and doc.source == "Ministry press service"  # the article's own
     # the first line is the site's name, not the title: no title line, so no dateline under it
     assert doc.date == "2017-05-02"  # ... the source line dates it
-    plain = html.replace("<header><a href=\"/\">Ministry</a></header>", "").replace("///Ministry press service, 2 May 2017", "")
+    plain = html.replace("<header>Ministry<", "<header><").replace("///Ministry press service, 2 May 2017", "")
     doc = read_document(write(tmp_path, "n.html", plain), tmp_path)
     assert doc.title == "Foreign Ministers' Meeting"  # the line, without the site's name <title> adds
     assert doc.date == "2017-05-01" and body(doc).lstrip().startswith("May 1, 2017")
+
+
+def test_html_furniture_marked_only_by_class_and_id_names_or_made_of_links_is_dropped(tmp_path):
+    html = """<html><head><title>Talks | Ministry</title></head><body>
+    <div id="header"><div class="logo"><a href="/">Ministry of Foreign Affairs</a></div>
+    <ul><li><a href="/press">Press</a></li><li><a href="/policy">Policy</a></li></ul>
+    <form action="/search"><input name="q"><button>Search the site</button></form></div>
+    <div class="breadcrumbs">You are here: <a href="/">Top</a> &gt; <a href="/press">Press</a></div>
+    <div id="contents"><h1><a href="/talks">Talks with Kazakhstan</a></h1><p>May 1, 2017</p>
+    <p>The ministers met in Astana and signed <a href="/a.pdf">an agreement on energy</a> and two memoranda.</p>
+    <div class="sidebar"><p>Most read this week: the minister's speech on the economy.</p></div></div>
+    <div class="pagetop"><a href="#top">Back to the top of this page</a></div>
+    <div id="footer"><p>Copyright Ministry of Foreign Affairs. All rights reserved.</p></div></body></html>"""
+    doc = read_document(write(tmp_path, "d.html", html), tmp_path)
+    assert doc.text == ("# Talks with Kazakhstan\n\nMay 1, 2017\n\nThe ministers met in Astana and signed an "
+                        "agreement on energy and two memoranda.")
+    assert (doc.title, doc.date) == ("Talks with Kazakhstan", "2017-05-01")
+    # inside <main> a list of links is the text's own (the documents a page links to)
+    main = ('<html><body><div class="menu"><a href="/">Home</a> <a href="/news">News</a></div><main><h1>Visit</h1>'
+            '<p>Documents signed:</p><ul><li><a href="/1.pdf">Energy agreement</a></li>'
+            '<li><a href="/2.pdf">Joint statement</a></li></ul></main></body></html>')
+    doc = read_document(write(tmp_path, "m.html", main), tmp_path)
+    assert doc.text == "# Visit\n\nDocuments signed:\n\nEnergy agreement\n\nJoint statement"
+
+
+def test_an_html_page_nested_deeper_than_lxml_reads_is_not_pruned_by_it():
+    """lxml stops at 255 levels: the class and id rules, which run on its tree, are skipped then
+    (the page is read whole, as before), never applied to a page that lost text."""
+    from index.readers import _without_marked_furniture
+    from bs4 import BeautifulSoup
+
+    deep = "<html><body><div id='footer'>Copyright</div>" + "<div>" * 300 + "deep text" + "</div>" * 300 + "</body></html>"
+    assert _without_marked_furniture(deep, BeautifulSoup(deep, "html.parser")) is None
+    shallow = deep.replace("<div>" * 300, "<div>").replace("</div>" * 300, "</div>")
+    pruned = _without_marked_furniture(shallow, BeautifulSoup(shallow, "html.parser"))
+    assert pruned is not None and "deep text" in pruned.get_text() and "Copyright" not in pruned.get_text()
 
 
 def test_a_docx_short_first_paragraph_is_its_title_line_and_the_date_under_it_dates_it(tmp_path):
