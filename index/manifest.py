@@ -22,7 +22,8 @@ INDEX_FORMAT = 10  # 2: list items carry their lead-in; 3: sentences are embedde
 # line under the title line, or else a date in the title; 8: the title line is paragraph 0; 9: an HTML
 # page's navigation, side panels and page footer are dropped, and a DOCX's short first paragraph, or
 # an HTML first line that its <title> holds, is the title line (a date line under it dates the document);
-# 10: so is page furniture that only class and id names mark (trafilatura's rules) or made of links
+# 10: so is page furniture that only class and id names mark (trafilatura's rules) or made of links,
+# and a PDF's running header, footer and page numbers
 
 # how vectors are computed from the texts embedded (pooling, own vectors, normalisation): vectors
 # stored under another version are never reused for an unchanged text (``PassageEmbedding.vector_key``)

@@ -14,7 +14,8 @@ DOCX core properties, PDF ``/Title``; a title line the text itself shows wins ov
 HTML page's navigation, side panels and page footer are not read: those its tags or roles say
 (``<nav>``, ``<aside>``, ``role="navigation"``…), those trafilatura's boilerplate rules find by
 their class and id names (footers, breadcrumbs, sidebars, share and comment widgets), and blocks
-that are lists of links (menus, "related links").
+that are lists of links (menus, "related links"); nor are a PDF's running header and footer
+(lines at the top or bottom of half its pages or more) and page numbers.
 """
 
 from __future__ import annotations
@@ -553,15 +554,51 @@ def _pdf_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
         raise
     except Exception as exc:  # pypdf raises many kinds of errors on damaged files
         raise ReaderError(path, f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from exc
-    blocks = [block for page in pages for block in _pdf_blocks(page)]
+    page_lines = [[" ".join(line.split()) for line in page.replace("\r", "\n").split("\n")] for page in pages]
+    running = _running_lines(page_lines)
+    blocks = [block for lines in page_lines for block in _pdf_blocks(_without_page_furniture(lines, running))]
     if not blocks:
         raise ReaderError(path, "the PDF has no extractable text (scanned pages need OCR)")
     title = str(title).strip()
     return "\n\n".join(blocks), {"title": "" if _FILE_NAME.search(title) else title}
 
 
-def _pdf_blocks(page: str) -> list[str]:
-    lines = [" ".join(line.split()) for line in page.replace("\r", "\n").split("\n")]
+# a page's running header, footer and page number stand in its first or last lines
+_PDF_EDGE_LINES = 2
+_PAGE_NUMBER = re.compile(r"[\W_]*\d{1,4}[\W_]*(\d{1,4}[\W_]*)?")  # "3", "- 3 -", "3/10", "(3)"
+
+
+def _line_shape(line: str) -> str:
+    return re.sub(r"\d+", "#", line).casefold()  # "Page 3 of 10" and "Page 4 of 10" alike
+
+
+def _running_lines(pages: list[list[str]]) -> set[str]:
+    """The shapes of lines at the top or bottom of at least half the pages (two or more): a
+    running header or footer ("Ministry of Foreign Affairs — Press release", "Page 3 of 10")."""
+    if len(pages) < 2:
+        return set()
+    seen: dict[str, int] = {}
+    for lines in pages:
+        lines = [line for line in lines if line]
+        for shape in {_line_shape(line) for line in lines[:_PDF_EDGE_LINES] + lines[-_PDF_EDGE_LINES:]}:
+            seen[shape] = seen.get(shape, 0) + 1
+    return {shape for shape, n in seen.items() if n >= max(2, len(pages) / 2)}
+
+
+def _without_page_furniture(lines: list[str], running: set[str]) -> list[str]:
+    """The page's lines (blank ones end paragraphs) less a running header or footer and a page
+    number among its first or last lines of text."""
+    text = [i for i, line in enumerate(lines) if line]
+    dropped: set[int] = set()
+    for run in (text[:_PDF_EDGE_LINES], reversed(text[-_PDF_EDGE_LINES:])):
+        for i in run:  # from the page's edge inwards, while the lines are furniture
+            if _line_shape(lines[i]) not in running and not _PAGE_NUMBER.fullmatch(lines[i]):
+                break
+            dropped.add(i)
+    return [line for i, line in enumerate(lines) if i not in dropped]
+
+
+def _pdf_blocks(lines: list[str]) -> list[str]:
     width = max((len(line) for line in lines), default=0)
     blocks: list[str] = []
     current: list[str] = []

@@ -266,21 +266,21 @@ def test_docx_paragraphs_headings_and_tables(tmp_path):
     assert body(doc).strip().startswith("The project started")
 
 
-def make_pdf(lines: list[str], title: str = "") -> bytes:
-    """A one-page PDF showing ``lines`` in Helvetica (ASCII text only)."""
-    ops = ["BT /F1 12 Tf 14 TL 72 720 Td"]
-    ops += [f"({line}) Tj T*" for line in lines]
-    ops.append("ET")
-    stream = zlib.compress("\n".join(ops).encode("latin-1"))
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        f"<< /Title ({title}) >>".encode("latin-1"),
-    ]
+def make_pdf(lines: list[str], title: str = "", more_pages: tuple[list[str], ...] = ()) -> bytes:
+    """A PDF showing ``lines`` on its first page and each of ``more_pages`` on one more, in
+    Helvetica (ASCII text only)."""
+    pages = [lines, *more_pages]
+    n = len(pages)
+    font, info = 3 + 2 * n, 4 + 2 * n  # objects: catalog, pages, (page, contents) per page, font, info
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % (3 + 2 * k) for k in range(n)), n)]
+    for k, page in enumerate(pages):
+        ops = ["BT /F1 12 Tf 14 TL 72 720 Td", *(f"({line}) Tj T*" for line in page), "ET"]
+        stream = zlib.compress("\n".join(ops).encode("latin-1"))
+        objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R "
+                    b"/Resources << /Font << /F1 %d 0 R >> >> >>" % (4 + 2 * k, font),
+                    b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream"]
+    objects += [b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", f"<< /Title ({title}) >>".encode("latin-1")]
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body_ in enumerate(objects, start=1):
@@ -289,7 +289,7 @@ def make_pdf(lines: list[str], title: str = "") -> bytes:
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, info, xref)
     return bytes(out)
 
 
@@ -302,6 +302,20 @@ def test_pdf_text_is_extracted_in_blocks(tmp_path):
     assert doc.title == "Report Q3"
     assert doc.text == ("Quarterly Report\n\n" + lines[1] + "\n" + lines[2] + "\n\n" + lines[3])
     assert body(doc).strip().startswith("The first paragraph")
+
+
+def test_a_pdf_s_running_header_footer_and_page_numbers_are_not_its_text(tmp_path):
+    header = "Ministry of Foreign Affairs - Press Release"
+    texts = ["The ministers met in Astana on 1 May 2017 and discussed energy.",
+             "They agreed to hold the next round of talks in Tokyo in the autumn.",
+             "Both sides welcomed the entry into force of the tax treaty."]
+    pages = [[header, text, f"Page {k} of 3"] for k, text in enumerate(texts, 1)]
+    pages[1][-1] = "- 2 -"
+    doc = read_document(write(tmp_path, "r.pdf", make_pdf(pages[0], "Release", tuple(pages[1:]))), tmp_path)
+    assert doc.text == "\n\n".join(texts)
+    # on one page nothing repeats: only a page number at its edge goes
+    one = read_document(write(tmp_path, "o.pdf", make_pdf([header, texts[0], "1"], "One")), tmp_path)
+    assert one.text == f"{header}\n\n{texts[0]}"
 
 
 def test_pdf_file_name_as_title_is_ignored(tmp_path):
