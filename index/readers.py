@@ -357,7 +357,9 @@ def _month_number(name: str) -> int:
 
 # --- HTML -----------------------------------------------------------------------------------
 
-_HTML_DROP = frozenset({"script", "style", "noscript", "template", "svg", "head", "iframe", "object", "form"})
+# form controls, not forms: an ASP.NET page holds its whole body in one <form>
+_HTML_DROP = frozenset({"script", "style", "noscript", "template", "svg", "head", "iframe", "object",
+                        "button", "select", "textarea"})
 # page furniture, not the document: navigation, side panels, and a footer of the page (one inside
 # an <article> or <main> is the text's own: a source line, a date)
 _HTML_FURNITURE = frozenset({"nav", "aside"})

@@ -216,6 +216,11 @@ def test_html_furniture_marked_only_by_class_and_id_names_or_made_of_links_is_dr
             '<li><a href="/2.pdf">Joint statement</a></li></ul></main></body></html>')
     doc = read_document(write(tmp_path, "m.html", main), tmp_path)
     assert doc.text == "# Visit\n\nDocuments signed:\n\nEnergy agreement\n\nJoint statement"
+    # a page whose whole body is one <form> (ASP.NET) keeps its text; the form's controls go
+    asp = html.replace("<body>", '<body><form id="form1"><select><option>English</option></select>').replace(
+        "</body>", "</form></body>")
+    assert read_document(write(tmp_path, "a.html", asp), tmp_path).text == read_document(
+        write(tmp_path, "d2.html", html), tmp_path).text
 
 
 def test_an_html_page_nested_deeper_than_lxml_reads_is_not_pruned_by_it():
