@@ -407,8 +407,16 @@ def _without_marked_furniture(markup: str, soup):
     tree = load_html(markup)
     if tree is None or _text_size(tree.text_content()) < _text_size(soup.get_text()):
         return None
+    for expression in OVERALL_DISCARD_XPATH:  # a dateline ("2 October 2024, 14:00, Ashgabat") is the
+        for element in expression(tree):  # text's own, even where its class calls it the page's metadata
+            line = " ".join(element.text_content().split())
+            if len(line) <= _DATELINE_MAX_CHARS and parse_date(line):
+                element.attrib.clear()  # what the rules matched it by
     tree = prune_unwanted_nodes(tree, OVERALL_DISCARD_XPATH, with_backup=True)
     return BeautifulSoup(lxml.html.tostring(tree, encoding="unicode"), "html.parser")
+
+
+_DATELINE_MAX_CHARS = 100
 
 
 def _text_size(text: str) -> int:
