@@ -15,7 +15,8 @@ HTML page's navigation, side panels and page footer are not read: those its tags
 (``<nav>``, ``<aside>``, ``role="navigation"``…), those trafilatura's boilerplate rules find by
 their class and id names (footers, breadcrumbs, sidebars, share and comment widgets), and blocks
 that are lists of links (menus, "related links"); nor are a PDF's running header and footer
-(lines at the top or bottom of half its pages or more) and page numbers.
+(lines at the top or bottom of half its pages or more) and page numbers; a PDF paragraph cut by
+a page break is one block.
 """
 
 from __future__ import annotations
@@ -566,7 +567,16 @@ def _pdf_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
         raise ReaderError(path, f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from exc
     page_lines = [[" ".join(line.split()) for line in page.replace("\r", "\n").split("\n")] for page in pages]
     running = _running_lines(page_lines)
-    blocks = [block for lines in page_lines for block in _pdf_blocks(_without_page_furniture(lines, running))]
+    blocks: list[str] = []
+    open_end = False  # the last block ran to the page's end without a short line: its paragraph goes on
+    for lines in page_lines:
+        page_blocks, ends_open = _pdf_blocks(_without_page_furniture(lines, running))
+        if not page_blocks:
+            continue
+        if open_end:
+            blocks[-1] += "\n" + page_blocks.pop(0)
+        blocks += page_blocks
+        open_end = ends_open
     if not blocks:
         raise ReaderError(path, "the PDF has no extractable text (scanned pages need OCR)")
     title = str(title).strip()
@@ -575,6 +585,7 @@ def _pdf_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
 
 # a page's running header, footer and page number stand in its first or last lines
 _PDF_EDGE_LINES = 2
+_SENTENCE_END = re.compile(r"[.!?。！？…][\"'”’»）)\]」』]*$")
 _PAGE_NUMBER = re.compile(r"[\W_]*\d{1,4}[\W_]*(\d{1,4}[\W_]*)?")  # "3", "- 3 -", "3/10", "(3)"
 
 
@@ -608,14 +619,20 @@ def _without_page_furniture(lines: list[str], running: set[str]) -> list[str]:
     return [line for i, line in enumerate(lines) if i not in dropped]
 
 
-def _pdf_blocks(lines: list[str]) -> list[str]:
+def _pdf_blocks(lines: list[str]) -> tuple[list[str], bool]:
+    """The page's blocks, and whether the last one ends only because the page does (its last
+    line is not short, nor followed by a blank one, and ends in the middle of a sentence)."""
+    while lines and not lines[-1]:
+        lines = lines[:-1]
     width = max((len(line) for line in lines), default=0)
     blocks: list[str] = []
     current: list[str] = []
-    for line in lines + [""]:
+    for line in lines:
         if line:
             current.append(line)
         if current and (not line or len(line) < _PDF_SHORT_LINE * width):
             blocks.append("\n".join(current))
             current = []
-    return blocks
+    if current:
+        blocks.append("\n".join(current))
+    return blocks, bool(current) and not _SENTENCE_END.search(current[-1])

@@ -319,6 +319,12 @@ def test_a_pdf_s_running_header_footer_and_page_numbers_are_not_its_text(tmp_pat
     pages[1][-1] = "- 2 -"
     doc = read_document(write(tmp_path, "r.pdf", make_pdf(pages[0], "Release", tuple(pages[1:]))), tmp_path)
     assert doc.text == "\n\n".join(texts)
+    # a paragraph that runs to the foot of a page (no short line ends it) goes on at the next page's top
+    long_ = ["The ministers met in Astana on 1 May 2017 and discussed energy, trade and the",
+             "transport routes between Central Asia and Japan, and they agreed that the next"]
+    cont = ["round would be held in Tokyo.", "A new paragraph starts on the second page and runs on."]
+    split = make_pdf([header, *long_, "Page 1 of 2"], "Split", ([header, *cont, "Page 2 of 2"],))
+    assert read_document(write(tmp_path, "s.pdf", split), tmp_path).text == "\n".join([*long_, cont[0]]) + "\n\n" + cont[1]
     # on one page nothing repeats: only a page number at its edge goes
     one = read_document(write(tmp_path, "o.pdf", make_pdf([header, texts[0], "1"], "One")), tmp_path)
     assert one.text == f"{header}\n\n{texts[0]}"
