@@ -7,8 +7,10 @@ fresh-dev's documents of one half (``--split``: dev by default, the half that ma
 as HTML pages (a navigation bar, one ``<p>`` per line, a page footer, the first line cut to 80
 characters as ``<title>``), as HTML pages whose furniture is marked by nothing but ``<div>``s and
 links (``html-div``: a site header with a menu and a search box, breadcrumbs, a side panel of
-related links, a footer of links; as many older ministry sites are built) and as DOCX files (one
-paragraph per line), beside the other half's
+related links, a footer of links; as many older ministry sites are built), as DOCX files (one
+paragraph per line) and as PDF files (the page printed by headless Chromium on A5 in 12 pt, so that
+the longer ones run over two pages, with a running header and "Page N of M" footer; needs
+Debian's chromium, as the browser tests do), beside the other half's
 files and the seed documents as they are, rewrites that half's questions to name the new files,
 and runs each through ``rag eval``. One table, a row per format: what reading the format costs.
 The files go under ``--out`` (by default the eval cache, ``<data_dir>/eval/formats``), never into
@@ -29,7 +31,8 @@ from eval.runner import eval_settings, merged_corpus, run_eval
 from eval.splits import select
 
 FRESH = SHARED / "fresh-dev"
-FORMATS = ("txt", "html", "html-div", "docx")
+FORMATS = ("txt", "html", "html-div", "docx", "pdf")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 _PAGE = ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head><body>'
          '<nav><a href="/">Home</a> | <a href="/press">Press releases</a> | <a href="/contact">Contact</a></nav>'
          '<main>{body}</main><footer>Copyright Ministry of Foreign Affairs. All rights reserved.</footer></body></html>')
@@ -50,10 +53,10 @@ _DIV_PAGE = (
     '</div></body></html>')
 
 
-def as_html(text: str, page: str = _PAGE) -> str:
+def as_html(text: str, page: str = _PAGE, title_chars: int | None = 80) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     body = "\n".join(f"<p>{html.escape(line)}</p>" for line in lines)
-    return page.format(title=html.escape(lines[0][:80]), body=body)
+    return page.format(title=html.escape(lines[0][:title_chars]), body=body)
 
 
 def write_docx(text: str, path: Path) -> None:
@@ -66,6 +69,31 @@ def write_docx(text: str, path: Path) -> None:
     document.save(path)
 
 
+_PDF_STYLE = ('<style>body { font-size: 12pt; font-family: "Noto Sans CJK JP", "Noto Sans", sans-serif }'
+              ' nav, footer { display: none }</style>')
+_PDF_HEADER = '<div style="font-size: 8px; width: 100%; text-align: center">Ministry of Foreign Affairs - Press release</div>'
+_PDF_FOOTER = ('<div style="font-size: 8px; width: 100%; text-align: center">Page <span class="pageNumber"></span> '
+               'of <span class="totalPages"></span></div>')
+
+
+def write_pdfs(texts: dict[Path, str]) -> None:
+    """Each text printed to its path as a PDF by headless Chromium (one ``<p>`` per line)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            for path, text in texts.items():
+                # Chromium makes <title> the PDF's /Title: the whole first line, as a writer's would be
+                page.set_content(as_html(text, title_chars=None).replace("<head>", "<head>" + _PDF_STYLE, 1))
+                page.pdf(path=str(path), format="A5", display_header_footer=True, header_template=_PDF_HEADER,
+                         footer_template=_PDF_FOOTER, margin={"top": "18mm", "bottom": "18mm", "left": "14mm",
+                                                              "right": "14mm"})
+        finally:
+            browser.close()
+
+
 def build(fmt: str, split: str, out: Path) -> tuple[Path, Path]:
     """The corpus folder and eval set of one format: ``split``'s evidence documents written as
     ``fmt``, every other fresh-dev document as it is; the set holds ``split``'s questions."""
@@ -76,6 +104,7 @@ def build(fmt: str, split: str, out: Path) -> tuple[Path, Path]:
     shutil.rmtree(corpus, ignore_errors=True)
     corpus.mkdir(parents=True)
     renamed: dict[str, str] = {}
+    pdfs: dict[Path, str] = {}
     for src in sorted((FRESH / "corpus").iterdir()):
         if src.name not in converted:
             shutil.copyfile(src, corpus / src.name)
@@ -85,8 +114,12 @@ def build(fmt: str, split: str, out: Path) -> tuple[Path, Path]:
         if fmt.startswith("html"):
             page = as_html(text, _DIV_PAGE if fmt == "html-div" else _PAGE)
             (corpus / renamed[src.name]).write_text(page, encoding="utf-8")
+        elif fmt == "pdf":
+            pdfs[corpus / renamed[src.name]] = text
         else:
             write_docx(text, corpus / renamed[src.name])
+    if pdfs:
+        write_pdfs(pdfs)
     set_path = out / fmt / "eval.jsonl"
     with set_path.open("w", encoding="utf-8") as fh:
         for line in (FRESH / "eval.jsonl").read_text(encoding="utf-8").splitlines():
@@ -106,13 +139,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", default="dev", choices=("dev", "heldout", "all"))
     parser.add_argument("--llm", default="none")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--formats", default=",".join(FORMATS), help=f"comma-separated, of {', '.join(FORMATS)}")
     args = parser.parse_args(argv)
     base = Settings()
     out = args.out or base.data_dir / "eval" / "formats"
     keys = ("answer_accuracy", "citation_precision", "abstention", "wrong_abstention")
     print(f"fresh-dev, {args.split} questions ({'TUNED ON' if args.split != 'heldout' else 'held out'}), "
           f"llm={args.llm}\n\n| format | " + " | ".join(keys) + " |\n|---|" + "---|" * len(keys))
-    for fmt in FORMATS:
+    for fmt in args.formats.split(","):
         corpus, set_path = build(fmt, args.split, out)
         settings = eval_settings(base, merged_corpus(base, [SEEDS, corpus]), args.llm)
         # the set holds one half already: its questions are all asked, as they are

@@ -23,7 +23,8 @@ INDEX_FORMAT = 10  # 2: list items carry their lead-in; 3: sentences are embedde
 # page's navigation, side panels and page footer are dropped, and a DOCX's short first paragraph, or
 # an HTML first line that its <title> holds, is the title line (a date line under it dates the document);
 # 10: so is page furniture that only class and id names mark (trafilatura's rules) or made of links,
-# and a PDF's running header, footer and page numbers
+# and a PDF's running header, footer and page numbers; a PDF's lines are joined into its paragraphs
+# (also over a page break) and a font's radicals and ligatures folded (U+2F47 → 日, ﬀ → ff)
 
 # how vectors are computed from the texts embedded (pooling, own vectors, normalisation): vectors
 # stored under another version are never reused for an unchanged text (``PassageEmbedding.vector_key``)

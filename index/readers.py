@@ -15,8 +15,10 @@ HTML page's navigation, side panels and page footer are not read: those its tags
 (``<nav>``, ``<aside>``, ``role="navigation"``…), those trafilatura's boilerplate rules find by
 their class and id names (footers, breadcrumbs, sidebars, share and comment widgets), and blocks
 that are lists of links (menus, "related links"); nor are a PDF's running header and footer
-(lines at the top or bottom of half its pages or more) and page numbers; a PDF paragraph cut by
-a page break is one block.
+(lines at the top or bottom of half its pages or more) and page numbers. A PDF's visual lines
+are joined into its paragraphs (one across a page break), and the radicals, compatibility
+ideographs and ligatures a font's character map gives are folded to the characters they stand
+for.
 """
 
 from __future__ import annotations
@@ -547,7 +549,7 @@ def _docx_rows(table) -> list[str]:
 
 # --- PDF ------------------------------------------------------------------------------------
 
-_PDF_SHORT_LINE = 0.75  # a line shorter than this share of the page's longest line ends a block
+_PDF_SHORT_LINE = 0.75  # a line narrower than this share of the text's widest line ends a block
 _FILE_NAME = re.compile(r"\.(docx?|odt|rtf|pdf|txt|pptx?|xlsx?)$", re.IGNORECASE)  # not a real title
 
 
@@ -565,22 +567,59 @@ def _pdf_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
         raise
     except Exception as exc:  # pypdf raises many kinds of errors on damaged files
         raise ReaderError(path, f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from exc
-    page_lines = [[" ".join(line.split()) for line in page.replace("\r", "\n").split("\n")] for page in pages]
+    page_lines = [[" ".join(line.split()) for line in _PDF_COMPATIBILITY.sub(_folded_char, page).replace(
+        "\r", "\n").split("\n")] for page in pages]
     running = _running_lines(page_lines)
     blocks: list[str] = []
-    open_end = False  # the last block ran to the page's end without a short line: its paragraph goes on
+    # how the text before the page break ends: None (a paragraph's end), "full" (mid-sentence on a
+    # line that reaches the measure), "short" (mid-sentence on a shorter one)
+    open_end: str | None = None
+    page_lines = [_without_page_furniture(lines, running) for lines in page_lines]
+    width = max((_columns(line) for lines in page_lines for line in lines), default=0)  # the text's measure
     for lines in page_lines:
-        page_blocks, ends_open = _pdf_blocks(_without_page_furniture(lines, running))
+        page_blocks, ends_open = _pdf_blocks(lines, width)
         if not page_blocks:
             continue
-        if open_end:
-            blocks[-1] += "\n" + page_blocks.pop(0)
+        # the paragraph goes on over the break when its line ran to the measure, or when the
+        # next page opens in the middle of a sentence (a lower-case letter)
+        if open_end == "full" or (open_end == "short" and page_blocks[0][0].islower()):
+            blocks[-1] = _joined_lines([blocks[-1], page_blocks.pop(0)])
         blocks += page_blocks
         open_end = ends_open
     if not blocks:
         raise ReaderError(path, "the PDF has no extractable text (scanned pages need OCR)")
     title = str(title).strip()
     return "\n\n".join(blocks), {"title": "" if _FILE_NAME.search(title) else title}
+
+
+# what a PDF font's character map gives for common characters: Kangxi radicals and CJK radicals
+# for ideographs ("⽇" for 日, "⾸" for 首), compatibility ideographs, ligatures ("ﬀ" for ff);
+# their compatibility forms (NFKC) are the text's characters
+_PDF_COMPATIBILITY = re.compile("[\u2e80-\u2fdf\uf900-\ufaff\ufb00-\ufb4f]")
+
+
+def _folded_char(match: re.Match) -> str:
+    return unicodedata.normalize("NFKC", match.group())
+
+
+def _wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in "WF"
+
+
+def _columns(line: str) -> int:
+    """How wide a line is on the page, roughly: a wide (CJK) character takes two columns."""
+    return sum(2 if _wide(c) else 1 for c in line)
+
+
+def _joined_lines(lines: list[str]) -> str:
+    """A block's lines as the one line of text they are (a PDF breaks lines where the page is
+    full): with a space between words, without one beside a wide (CJK) character or after a
+    hyphen that ends a word ("пресс-" "конференция", "150-" "летие")."""
+    text = lines[0]
+    for line in lines[1:]:
+        glued = _wide(text[-1]) or _wide(line[0]) or (text[-1] == "-" and len(text) > 1 and text[-2].isalnum())
+        text += ("" if glued else " ") + line
+    return text
 
 
 # a page's running header, footer and page number stand in its first or last lines
@@ -619,20 +658,24 @@ def _without_page_furniture(lines: list[str], running: set[str]) -> list[str]:
     return [line for i, line in enumerate(lines) if i not in dropped]
 
 
-def _pdf_blocks(lines: list[str]) -> tuple[list[str], bool]:
-    """The page's blocks, and whether the last one ends only because the page does (its last
-    line is not short, nor followed by a blank one, and ends in the middle of a sentence)."""
+def _pdf_blocks(lines: list[str], width: int) -> tuple[list[str], str | None]:
+    """The page's blocks, a line narrower than ``width`` allows ending one, and how the last
+    one ends when it ends in the middle of a sentence with no blank line after it: "full" (its
+    last line reaches the measure, as a paragraph's lines but the last do) or "short"; None when
+    it ends a sentence."""
     while lines and not lines[-1]:
         lines = lines[:-1]
-    width = max((len(line) for line in lines), default=0)
     blocks: list[str] = []
     current: list[str] = []
     for line in lines:
         if line:
             current.append(line)
-        if current and (not line or len(line) < _PDF_SHORT_LINE * width):
-            blocks.append("\n".join(current))
+        if current and (not line or _columns(line) < _PDF_SHORT_LINE * width):
+            blocks.append(_joined_lines(current))
             current = []
     if current:
-        blocks.append("\n".join(current))
-    return blocks, bool(current) and not _SENTENCE_END.search(current[-1])
+        blocks.append(_joined_lines(current))
+    last = lines[-1] if lines else ""
+    if not last or _SENTENCE_END.search(last):
+        return blocks, None
+    return blocks, "short" if _columns(last) < _PDF_SHORT_LINE * width else "full"

@@ -1,4 +1,4 @@
-"""The format probe's corpora: one half's documents rewritten as HTML and DOCX, still findable."""
+"""The format probe's corpora: one half's documents rewritten as HTML, DOCX and PDF, still findable."""
 
 from __future__ import annotations
 
@@ -38,7 +38,14 @@ def fresh(tmp_path, monkeypatch):
     return root
 
 
-@pytest.mark.parametrize("fmt", ["html", "html-div", "docx"])
+def _chromium():
+    from pathlib import Path
+
+    return pytest.mark.skipif(not Path(formats.CHROMIUM).exists(), reason="Debian's chromium is not installed "
+                              "(make test installs it)")
+
+
+@pytest.mark.parametrize("fmt", ["html", "html-div", "docx", pytest.param("pdf", marks=[pytest.mark.browser, _chromium()])])
 def test_a_halfs_documents_are_rewritten_in_the_format_and_its_questions_name_them(fresh, tmp_path, fmt):
     corpus, set_path = formats.build(fmt, "all", tmp_path / "out")
     ext = fmt.split("-")[0]
@@ -51,6 +58,7 @@ def test_a_halfs_documents_are_rewritten_in_the_format_and_its_questions_name_th
         spans, why = locator.locate(item)
         assert spans and not why  # the quote is in the text the reader makes of the new file
     page = read_document(corpus / f"a_meeting.{ext}", corpus)
+    # (a one-page PDF's running header and footer cannot be told by repeating: they stay)
     for furniture in ("Home", "Copyright", "Press releases", "Top page", "Related links", "Back to the top"):
         assert furniture not in page.text, furniture  # the page's, not the document's
     assert (page.title, page.date) == ("Foreign Ministers' Meeting", "2017-05-01")

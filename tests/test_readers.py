@@ -306,7 +306,7 @@ def test_pdf_text_is_extracted_in_blocks(tmp_path):
              "The second paragraph follows on its own line after the first one ends."]
     doc = read_document(write(tmp_path, "q.pdf", make_pdf(lines, "Report Q3")), tmp_path)
     assert doc.title == "Report Q3"
-    assert doc.text == ("Quarterly Report\n\n" + lines[1] + "\n" + lines[2] + "\n\n" + lines[3])
+    assert doc.text == ("Quarterly Report\n\n" + lines[1] + " " + lines[2] + "\n\n" + lines[3])  # one line
     assert body(doc).strip().startswith("The first paragraph")
 
 
@@ -324,10 +324,25 @@ def test_a_pdf_s_running_header_footer_and_page_numbers_are_not_its_text(tmp_pat
              "transport routes between Central Asia and Japan, and they agreed that the next"]
     cont = ["round would be held in Tokyo.", "A new paragraph starts on the second page and runs on."]
     split = make_pdf([header, *long_, "Page 1 of 2"], "Split", ([header, *cont, "Page 2 of 2"],))
-    assert read_document(write(tmp_path, "s.pdf", split), tmp_path).text == "\n".join([*long_, cont[0]]) + "\n\n" + cont[1]
+    assert read_document(write(tmp_path, "s.pdf", split), tmp_path).text == " ".join([*long_, cont[0]]) + "\n\n" + cont[1]
+    # a short line ending mid-sentence goes on over the break only into a lower-case line; a
+    # heading at a page's foot stays a block of its own
+    short = make_pdf([header, texts[0], "They also discussed the", "Page 1 of 2"], "Short",
+                     ([header, "routes of Central Asian trade.", "Results", "Page 2 of 2"],
+                      [header, "Both sides welcomed the entry into force of the tax treaty.", "Page 3 of 3"]))
+    assert read_document(write(tmp_path, "h.pdf", short), tmp_path).text == "\n\n".join(
+        [f"{texts[0]} They also discussed the routes of Central Asian trade.", "Results", texts[2]])
     # on one page nothing repeats: only a page number at its edge goes
     one = read_document(write(tmp_path, "o.pdf", make_pdf([header, texts[0], "1"], "One")), tmp_path)
     assert one.text == f"{header}\n\n{texts[0]}"
+
+
+def test_a_pdf_font_s_radicals_and_ligatures_are_read_as_the_characters_they_stand_for():
+    from index.readers import _PDF_COMPATIBILITY, _folded_char, _joined_lines
+
+    assert _PDF_COMPATIBILITY.sub(_folded_char, "⽇露⾸脳会談、ﬀ ①") == "日露首脳会談、ff ①"  # nothing else folded
+    assert _joined_lines(["両首脳は、日露間の", "経済関係を", "develop the", "пресс-", "конференции", "150-",
+                          "летие"]) == "両首脳は、日露間の経済関係をdevelop the пресс-конференции 150-летие"
 
 
 def test_pdf_file_name_as_title_is_ignored(tmp_path):
