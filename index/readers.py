@@ -554,7 +554,7 @@ _FILE_NAME = re.compile(r"\.(docx?|odt|rtf|pdf|txt|pptx?|xlsx?)$", re.IGNORECASE
 
 
 def _pdf_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
-    """Text of each page, lines grouped into blocks: a short line (a paragraph's last) ends one."""
+    """The pages' text as paragraphs (``_pdf_paragraphs``) and the PDF's /Title."""
     from pypdf import PdfReader
 
     try:
@@ -567,15 +567,27 @@ def _pdf_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
         raise
     except Exception as exc:  # pypdf raises many kinds of errors on damaged files
         raise ReaderError(path, f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from exc
+    blocks = _pdf_paragraphs(pages)
+    if not blocks:
+        raise ReaderError(path, "the PDF has no extractable text (scanned pages need OCR)")
+    title = str(title).strip()
+    return "\n\n".join(blocks), {"title": "" if _FILE_NAME.search(title) else title}
+
+
+def _pdf_paragraphs(pages: list[str]) -> list[str]:
+    """The pages' text (as pypdf extracts it: a line per printed line) as paragraphs: the
+    compatibility characters folded, the running header, footer and page numbers left out, lines
+    grouped into blocks (a short line, a paragraph's last, ends one) and each block's lines
+    joined; a paragraph cut by a page break is one."""
     page_lines = [[" ".join(line.split()) for line in _PDF_COMPATIBILITY.sub(_folded_char, page).replace(
         "\r", "\n").split("\n")] for page in pages]
     running = _running_lines(page_lines)
-    blocks: list[str] = []
-    # how the text before the page break ends: None (a paragraph's end), "full" (mid-sentence on a
-    # line that reaches the measure), "short" (mid-sentence on a shorter one)
-    open_end: str | None = None
     page_lines = [_without_page_furniture(lines, running) for lines in page_lines]
     width = max((_columns(line) for lines in page_lines for line in lines), default=0)  # the text's measure
+    blocks: list[str] = []
+    # how the text before a page break ends: None (a paragraph's end), "full" (mid-sentence on a
+    # line that reaches the measure), "short" (mid-sentence on a shorter one)
+    open_end: str | None = None
     for lines in page_lines:
         page_blocks, ends_open = _pdf_blocks(lines, width)
         if not page_blocks:
@@ -586,10 +598,7 @@ def _pdf_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
             blocks[-1] = _joined_lines([blocks[-1], page_blocks.pop(0)])
         blocks += page_blocks
         open_end = ends_open
-    if not blocks:
-        raise ReaderError(path, "the PDF has no extractable text (scanned pages need OCR)")
-    title = str(title).strip()
-    return "\n\n".join(blocks), {"title": "" if _FILE_NAME.search(title) else title}
+    return blocks
 
 
 # what a PDF font's character map gives for common characters: Kangxi radicals and CJK radicals
@@ -624,7 +633,6 @@ def _joined_lines(lines: list[str]) -> str:
 
 # a page's running header, footer and page number stand in its first or last lines
 _PDF_EDGE_LINES = 2
-_SENTENCE_END = re.compile(r"[.!?。！？…][\"'”’»）)\]」』]*$")
 _PAGE_NUMBER = re.compile(r"[\W_]*\d{1,4}[\W_]*(\d{1,4}[\W_]*)?")  # "3", "- 3 -", "3/10", "(3)"
 
 
@@ -656,6 +664,9 @@ def _without_page_furniture(lines: list[str], running: set[str]) -> list[str]:
                 break
             dropped.add(i)
     return [line for i, line in enumerate(lines) if i not in dropped]
+
+
+_SENTENCE_END = re.compile(r"[.!?。！？…][\"'”’»）)\]」』]*$")
 
 
 def _pdf_blocks(lines: list[str], width: int) -> tuple[list[str], str | None]:
