@@ -2,7 +2,7 @@
 
     python -m eval.formats [--split dev] [--llm none] [--out DIR]
 
-Staff will add HTML pages and Word files, while every eval set here is plain text. This writes
+Staff will add HTML pages, Word files and PDFs, while every eval set here is plain text. This writes
 fresh-dev's documents of one half (``--split``: dev by default, the half that may be tuned on)
 as HTML pages (a navigation bar, one ``<p>`` per line, a page footer, the first line cut to 80
 characters as ``<title>``), as HTML pages whose furniture is marked by nothing but ``<div>``s and
