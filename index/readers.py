@@ -399,8 +399,8 @@ def _without_marked_furniture(markup: str, soup):
     """The page less the elements trafilatura's boilerplate rules mark by class and id names
     (``OVERALL_DISCARD_XPATH``: footers, breadcrumbs, sidebars, share and comment widgets…), as
     trafilatura prunes them (nothing when that would leave less than a seventh of the text);
-    None when lxml, which those rules run on, does not read the whole page: it stops at 255
-    levels of nesting, and a page must never lose text silently."""
+    None when the rules mark nothing, or when lxml, which they run on, does not read the whole
+    page: it stops at 255 levels of nesting, and a page must never lose text silently."""
     import lxml.html
     from bs4 import BeautifulSoup
     from trafilatura.htmlprocessing import prune_unwanted_nodes
@@ -410,11 +410,16 @@ def _without_marked_furniture(markup: str, soup):
     tree = load_html(markup)
     if tree is None or _text_size(tree.text_content()) < _text_size(soup.get_text()):
         return None
+    marked = False
     for expression in OVERALL_DISCARD_XPATH:  # a dateline ("2 October 2024, 14:00, Ashgabat") is the
         for element in expression(tree):  # text's own, even where its class calls it the page's metadata
             line = " ".join(element.text_content().split())
             if len(line) <= _DATELINE_MAX_CHARS and parse_date(line):
                 element.attrib.clear()  # what the rules matched it by
+            else:
+                marked = True
+    if not marked:  # nothing to prune: the page as html.parser read it, not parsed a second time
+        return None
     tree = prune_unwanted_nodes(tree, OVERALL_DISCARD_XPATH, with_backup=True)
     return BeautifulSoup(lxml.html.tostring(tree, encoding="unicode"), "html.parser")
 
