@@ -1,4 +1,4 @@
-"""The same documents as text, HTML and DOCX: does the answer survive the format?
+"""The same documents as text, HTML, Markdown, DOCX and PDF: does the answer survive the format?
 
     python -m eval.formats [--split dev] [--llm none] [--out DIR]
 
@@ -7,7 +7,9 @@ fresh-dev's documents of one half (``--split``: dev by default, the half that ma
 as HTML pages (a navigation bar, one ``<p>`` per line, a page footer, the first line cut to 80
 characters as ``<title>``), as HTML pages whose furniture is marked by nothing but ``<div>``s and
 links (``html-div``: a site header with a menu and a search box, breadcrumbs, a side panel of
-related links, a footer of links; as many older ministry sites are built), as DOCX files (one
+related links, a footer of links; as many older ministry sites are built), as Markdown (``md``:
+those pages as an HTML-to-Markdown converter saves them, the furniture as lines and lists of
+``[label](/link)``), as DOCX files (one
 paragraph per line) and as PDF files (the page printed by headless Chromium on A5 in 12 pt, so that
 the longer ones run over two pages, with a running header and "Page N of M" footer; needs
 Debian's chromium, as the browser tests do), beside the other half's
@@ -31,7 +33,7 @@ from eval.runner import eval_settings, merged_corpus, run_eval
 from eval.splits import select
 
 FRESH = SHARED / "fresh-dev"
-FORMATS = ("txt", "html", "html-div", "docx", "pdf")
+FORMATS = ("txt", "html", "html-div", "md", "docx", "pdf")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 _PAGE = ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head><body>'
          '<nav><a href="/">Home</a> | <a href="/press">Press releases</a> | <a href="/contact">Contact</a></nav>'
@@ -51,6 +53,24 @@ _DIV_PAGE = (
     '<div id="footer"><ul><li><a href="/sitemap">Site map</a></li><li><a href="/about">About this site</a></li>'
     '<li><a href="/privacy">Privacy policy</a></li></ul><p>Copyright Ministry of Foreign Affairs. All rights reserved.</p>'
     '</div></body></html>')
+
+
+# the html-div page as an HTML-to-Markdown converter writes it (a web page saved as Markdown)
+_MARKDOWN_PAGE = (
+    "[Ministry of Foreign Affairs](/)\n\n"
+    "* [Press releases](/press)\n* [Foreign policy](/policy)\n* [Countries and regions](/regions)\n"
+    "* [Travel and residence](/travel)\n\n"
+    "[Top page](/) > [Countries and regions](/regions) > [Press releases](/press)\n\n"
+    "{body}\n\n"
+    "Related links\n\n* [Press conferences](/a)\n* [Visits of heads of state](/b)\n* [Treaties and agreements](/c)\n\n"
+    "[Back to the top of this page](#top)\n\n"
+    "* [Site map](/sitemap)\n* [About this site](/about)\n* [Privacy policy](/privacy)\n\n"
+    "Copyright Ministry of Foreign Affairs. All rights reserved.\n")
+
+
+def as_markdown(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return _MARKDOWN_PAGE.format(body="\n\n".join(lines))
 
 
 def as_html(text: str, page: str = _PAGE, title_chars: int | None = 80) -> str:
@@ -114,6 +134,8 @@ def build(fmt: str, split: str, out: Path) -> tuple[Path, Path]:
         if fmt.startswith("html"):
             page = as_html(text, _DIV_PAGE if fmt == "html-div" else _PAGE)
             (corpus / renamed[src.name]).write_text(page, encoding="utf-8")
+        elif fmt == "md":
+            (corpus / renamed[src.name]).write_text(as_markdown(text), encoding="utf-8")
         elif fmt == "pdf":
             pdfs[corpus / renamed[src.name]] = text
         else:

@@ -15,7 +15,7 @@ from typing import Any
 
 
 # what passages and their indexed texts are made of; a document indexed at another format is indexed again
-INDEX_FORMAT = 10  # 2: list items carry their lead-in; 3: sentences are embedded with their passage's title;
+INDEX_FORMAT = 11  # 2: list items carry their lead-in; 3: sentences are embedded with their passage's title;
 # 4: sentences (and long paragraphs' cuts) come from index.sentence_split; 5: sentences' own vectors
 # (pooled from the passage's pass without the title) are stored beside them; 6: a first line that is
 # only a date ("May 27, 2024", "平成27年11月2日") dates the document (index/readers.py); 7: so does such a
@@ -24,7 +24,8 @@ INDEX_FORMAT = 10  # 2: list items carry their lead-in; 3: sentences are embedde
 # an HTML first line that its <title> holds, is the title line (a date line under it dates the document);
 # 10: so is page furniture that only class and id names mark (trafilatura's rules) or made of links,
 # and a PDF's running header, footer and page numbers; a PDF's lines are joined into its paragraphs
-# (also over a page break) and a font's radicals and ligatures folded (U+2F47 → 日, ﬀ → ff)
+# (also over a page break) and a font's radicals and ligatures folded (U+2F47 → 日, ﬀ → ff); 11: Markdown
+# is rendered (markdown-it-py) and read as HTML: no link targets or markup, no lines of links
 
 # how vectors are computed from the texts embedded (pooling, own vectors, normalisation): vectors
 # stored under another version are never reused for an unchanged text (``PassageEmbedding.vector_key``)

@@ -39,7 +39,7 @@ _MARKED_HEADING = re.compile(r"(#{1,6})[ \t]+(.+?)[ \t#]*")
 _LIST_ITEM = re.compile(r"[・•●○■□◆◇▪◦‣※]|(?:[-*+–—]|\(?\d{1,3}[.)）]|[（(]\d{1,3}[)）])\s")
 _LIST_INTRO = (":", "：")
 _LEAD_MAX_CHARS = 200
-_INNER_PUNCT = re.compile(r"[。！？、，]|[.!?,;:]\s")  # a heading is no sentence or clause list
+_INNER_PUNCT = re.compile(r"[。！？、，]|[.!?,;:]\s| \| ")  # a heading is no sentence, clause list or table row
 
 
 @dataclass(frozen=True)

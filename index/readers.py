@@ -1,10 +1,10 @@
 """Reading corpus files into Documents: decode bytes, extract text, parse header metadata.
 
-Plain text and Markdown keep their decoded text (newlines normalised to ``\\n``) as
-``Document.text``, so offsets point into the file as a reader sees it. HTML, DOCX and PDF are
-converted to plain text with paragraphs separated by blank lines and headings marked the
-Markdown way (``## Heading``), so that one paragraph splitter serves every format; their offsets
-point into that extracted text.
+Plain text keeps its decoded text (newlines normalised to ``\\n``) as ``Document.text``, so
+offsets point into the file as a reader sees it. Markdown (rendered by markdown-it-py), HTML,
+DOCX and PDF are converted to plain text with paragraphs separated by blank lines and headings
+marked the Markdown way (``## Heading``), so that one paragraph splitter serves every format;
+their offsets point into that extracted text.
 
 Metadata comes from what a format gives: the 『世界と日本』 database header (``[文書名]``,
 ``[年月日]``, … ``[全文]``), YAML front matter, a leading ``date YYYY-MM-DD`` token, a trailing
@@ -100,13 +100,17 @@ def read_document(path: Path, corpus_root: Path, limits: Limits = Limits()) -> D
         text, format_meta = _docx_text(data, path)
     elif suffix == ".pdf":
         text, format_meta = _pdf_text(data, path)
+    elif suffix in (".md", ".markdown"):
+        text, format_meta = _markdown_text(data, path)
     else:
         text, format_meta = _decode(data, path), {}
     if not text.strip():
         raise ReaderError(path, "no text in the file")
 
-    # a DOCX paragraph is a line of plain text; HTML's title line is the page's own <title>
-    layout = _layout(text, plain_title=suffix in (".txt", ".pdf", ".docx"), known_title=format_meta.get("title", ""))
+    # a DOCX paragraph is a line of plain text, so is Markdown's without a "#"; HTML's title line
+    # is the page's own <title>
+    layout = _layout(text, plain_title=suffix in (".txt", ".md", ".markdown", ".pdf", ".docx"),
+                     known_title=format_meta.get("title", ""))
     if suffix in (".html", ".htm", ".docx") and layout.meta.get("title"):
         format_meta.pop("title", None)  # the text's own title (its <h1>, Title style, the line <title> holds) wins:
         # <title> carries the site's name or is cut short, a DOCX's stored title is often its template's
@@ -395,6 +399,33 @@ def _html_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
     return "\n\n".join(blocks), meta
 
 
+def _markdown_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
+    """Markdown rendered by markdown-it-py (CommonMark with tables; a line break stays a line, as the
+    author wrote it) and read as HTML: link targets, emphasis marks, list markers and code fences
+    are not text, and a line or list of links (a saved web page's menu, breadcrumbs, footer) is
+    furniture as in a page. Front matter stays at the top for ``_layout`` to parse."""
+    from bs4 import BeautifulSoup
+    from markdown_it import MarkdownIt
+
+    text = _decode(data, path)
+    front = _FRONT_MATTER.match(text)
+    head, markdown = (text[:front.end()], text[front.end():]) if front else ("", text)
+    parser = MarkdownIt("commonmark", {"breaks": True, "maxNesting": _MARKDOWN_MAX_NESTING}).enable("table")
+    blocks: list[str] = []
+    try:
+        tokens = parser.parse(markdown)
+        if any(token.level >= _MARKDOWN_MAX_NESTING - 1 for token in tokens):
+            return text, {}  # markdown-it drops what lies deeper than it goes
+        _html_blocks(BeautifulSoup(parser.renderer.render(tokens, parser.options, {}), "html.parser"), blocks, [])
+    except RecursionError:  # emphasis marks nested thousands deep
+        return text, {}
+    return head + "\n\n".join(blocks), {}
+
+
+# quotes, lists or emphasis nested this deep are no document's: such a file is kept as plain text
+_MARKDOWN_MAX_NESTING = 100
+
+
 def _without_marked_furniture(markup: str, soup):
     """The page less the elements trafilatura's boilerplate rules mark by class and id names
     (``OVERALL_DISCARD_XPATH``: footers, breadcrumbs, sidebars, share and comment widgets…), as
@@ -443,14 +474,22 @@ def _html_blocks(node, blocks: list[str], pending: list[str]) -> None:
     """Walk the tree in reading order, closing a block at every block-level element boundary."""
     from bs4.element import NavigableString, PreformattedString, Tag
 
+    number = _list_start(node) if node.name == "ol" else None
     for child in node.children:
         if isinstance(child, Tag):
             if child.name in _HTML_DROP or _is_furniture(child):
                 continue
             if child.name == "br":
                 pending.append("\n")
+            elif child.name == "tr" and (row := _table_row(child)) is not None:
+                _flush_html_block(blocks, pending, "")
+                if row:
+                    blocks.append(row)
             elif child.name in _HTML_BLOCKS:
                 _flush_html_block(blocks, pending, "")
+                if child.name == "li":  # the marker a reader sees: an item is not read as the previous one's tail
+                    pending.append(_ListMarker("• " if number is None else f"{number}. "))
+                    number = None if number is None else number + 1
                 _html_blocks(child, blocks, pending)
                 level = int(child.name[1]) if re.fullmatch(r"h[1-6]", child.name) else 0
                 _flush_html_block(blocks, pending, "#" * level)
@@ -485,7 +524,28 @@ def _is_links(tag) -> bool:
     return text > 0 and sum(_text_size(a.get_text()) for a in links) >= _LINK_TEXT_SHARE * text
 
 
+def _table_row(tr) -> str | None:
+    """A data row as one line, its cells joined by " | " (as a DOCX table's rows); None for a
+    layout table's row, whose cells hold paragraphs, lists or tables of their own."""
+    cells = tr.find_all(["td", "th"], recursive=False)
+    if any(cell.find(_HTML_BLOCKS - {"td", "th", "tr"}) or cell.find("br") for cell in cells):
+        return None
+    return " | ".join(text for cell in cells if (text := " ".join(cell.get_text().split())))
+
+
+class _ListMarker(str):
+    """A list item's bullet or number, waiting for the item's text (which may be in a ``<p>``)."""
+
+
+def _list_start(node) -> int:
+    start = str(node.get("start") or "1").strip()
+    return int(start) if start.isdigit() else 1
+
+
 def _flush_html_block(blocks: list[str], pending: list[str], heading_marks: str) -> None:
+    if all(isinstance(piece, _ListMarker) or not piece.strip() for piece in pending):
+        pending[:] = [piece for piece in pending if isinstance(piece, _ListMarker)][-1:]  # kept for the item's text
+        return
     lines = [" ".join(line.split()) for line in "".join(pending).split("\n")]
     pending.clear()
     lines = [line for line in lines if line]

@@ -122,8 +122,8 @@ def test_markdown_headings_are_sections_not_paragraphs(tmp_path):
                                              "### Deep *detail*\n\nMore detail.\n\n- item one\n\n- item two\n")
     assert_well_formed(doc, paragraphs)
     assert [(p.text, p.section) for p in paragraphs] == [
-        ("Intro text.", ""), ("We set up the bench.", "Setup"), ("More detail.", "Deep *detail*"),
-        ("- item one", "Deep *detail*"), ("- item two", "Deep *detail*")]
+        ("Intro text.", ""), ("We set up the bench.", "Setup"), ("More detail.", "Deep detail"),
+        ("• item one", "Deep detail"), ("• item two", "Deep detail")]
 
 
 def test_short_unpunctuated_line_before_text_is_a_heading(tmp_path):

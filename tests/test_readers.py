@@ -152,6 +152,36 @@ def test_markdown_title_and_front_matter(tmp_path):
     assert body(doc).strip().startswith("## Setup")
 
 
+def test_markdown_is_read_as_text_without_its_markup_or_a_saved_pages_links(tmp_path):
+    path = write(tmp_path, "saved.md", "[Ministry](/)\n\n* [Press](/press)\n* [Policy](/policy)\n\n"
+                 "[Top](/) > [Press](/press)\n\n# Talks in *Tokyo*\n\nThe ministers met on **5 May** "
+                 "([details](https://example.org/a)).\nThey agreed:\n\n- on trade,\n- on visas.\n\n"
+                 "3. third point\n4. fourth point\n\n| Agreement | Signed |\n|---|---|\n| Tax treaty | 1 May |\n\n"
+                 "```\ncode line\n```\n\n![map](map.png)\n")
+    doc = read_document(path, tmp_path)
+    assert doc.title == "Talks in Tokyo"
+    assert doc.text == ("# Talks in Tokyo\n\nThe ministers met on 5 May (details).\nThey agreed:\n\n• on trade,\n\n"
+                        "• on visas.\n\n3. third point\n\n4. fourth point\n\nAgreement | Signed\n\n"
+                        "Tax treaty | 1 May\n\ncode line")
+
+
+def test_markdown_nested_deeper_than_the_parser_goes_is_kept_whole_as_plain_text(tmp_path):
+    for name, deep in (("q.md", "> " * 150 + "quoted"), ("l.md", "- " * 150 + "listed"), ("e.md", "*" * 5000 + "x" + "*" * 5000)):
+        source = f"Intro.\n\n{deep}\n\nAfter."
+        assert read_document(write(tmp_path, name, source), tmp_path).text == source  # nothing dropped
+    assert read_document(write(tmp_path, "n.md", "Intro.\n\n" + "> " * 40 + "quoted\n"), tmp_path).text == "Intro.\n\nquoted"
+
+
+def test_html_lists_keep_their_markers_and_a_data_rows_cells_are_one_line(tmp_path):
+    path = write(tmp_path, "l.html", "<html><body><p>Items:</p><ul><li><p>first</p></li><li>second</li></ul>"
+                 "<ol start='7'><li>seventh</li><li>eighth</li></ol><table><tr><th>Year</th><th>Event</th></tr>"
+                 "<tr><td>2001</td><td>Visit</td></tr></table><table><tr><td><p>Layout cell.</p><p>Its second "
+                 "paragraph.</p></td></tr></table></body></html>")
+    assert read_document(path, tmp_path).text == (
+        "Items:\n\n• first\n\n• second\n\n7. seventh\n\n8. eighth\n\nYear | Event\n\n2001 | Visit\n\n"
+        "Layout cell.\n\nIts second paragraph.")
+
+
 def test_html_text_title_headings_and_no_script(tmp_path):
     html = """<!doctype html><html><head><title>Page title</title>
     <meta property="article:published_time" content="2024-03-05T10:00:00Z">
@@ -168,7 +198,7 @@ def test_html_text_title_headings_and_no_script(tmp_path):
     assert "secret" not in doc.text and "alert" not in doc.text and "color" not in doc.text
     assert "comment" not in doc.text
     assert doc.text == ("# Main heading\n\nFirst bold paragraph over two lines.\n\n## Details\n\n"
-                        "Item one\n\nItem two\n\nLoose text\n\nNested paragraph.")
+                        "• Item one\n\n• Item two\n\nLoose text\n\nNested paragraph.")
     assert body(doc).strip().startswith("First bold paragraph")
 
 
@@ -216,7 +246,7 @@ def test_html_furniture_marked_only_by_class_and_id_names_or_made_of_links_is_dr
             '<p>Documents signed:</p><ul><li><a href="/1.pdf">Energy agreement</a></li>'
             '<li><a href="/2.pdf">Joint statement</a></li></ul></main></body></html>')
     doc = read_document(write(tmp_path, "m.html", main), tmp_path)
-    assert doc.text == "# Visit\n\nDocuments signed:\n\nEnergy agreement\n\nJoint statement"
+    assert doc.text == "# Visit\n\nDocuments signed:\n\n• Energy agreement\n\n• Joint statement"
     # a page whose whole body is one <form> (ASP.NET) keeps its text; the form's controls go
     asp = html.replace("<body>", '<body><form id="form1"><select><option>English</option></select>').replace(
         "</body>", "</form></body>")
