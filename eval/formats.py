@@ -7,7 +7,9 @@ fresh-dev's documents of one half (``--split``: dev by default, the half that ma
 as HTML pages (a navigation bar, one ``<p>`` per line, a page footer, the first line cut to 80
 characters as ``<title>``), as HTML pages whose furniture is marked by nothing but ``<div>``s and
 links (``html-div``: a site header with a menu and a search box, breadcrumbs, a side panel of
-related links, a footer of links; as many older ministry sites are built), as Markdown (``md``:
+related links, a footer of links; as many older ministry sites are built), as an older site's
+pages (``html-br``: the text one table cell, its paragraphs parted by ``<br><br>`` only), as
+Markdown (``md``:
 those pages as an HTML-to-Markdown converter saves them, the furniture as lines and lists of
 ``[label](/link)``), as DOCX files (one
 paragraph per line) and as PDF files (the page printed by headless Chromium on A5 in 12 pt, so that
@@ -33,7 +35,7 @@ from eval.runner import eval_settings, merged_corpus, run_eval
 from eval.splits import select
 
 FRESH = SHARED / "fresh-dev"
-FORMATS = ("txt", "html", "html-div", "md", "docx", "pdf")
+FORMATS = ("txt", "html", "html-div", "html-br", "md", "docx", "pdf")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 _PAGE = ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head><body>'
          '<nav><a href="/">Home</a> | <a href="/press">Press releases</a> | <a href="/contact">Contact</a></nav>'
@@ -53,6 +55,14 @@ _DIV_PAGE = (
     '<div id="footer"><ul><li><a href="/sitemap">Site map</a></li><li><a href="/about">About this site</a></li>'
     '<li><a href="/privacy">Privacy policy</a></li></ul><p>Copyright Ministry of Foreign Affairs. All rights reserved.</p>'
     '</div></body></html>')
+
+
+# an older site's page: laid out in a table, the text one cell whose paragraphs only <br><br> part
+_BR_PAGE = (
+    '<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8"><title>{title}</title></head>'
+    '<body><table width="760" border="0"><tr><td><a href="/">Top page</a> &gt; <a href="/press">Press releases</a>'
+    '</td></tr><tr><td>{body}</td></tr><tr><td align="right"><a href="#top">Back to the top</a></td></tr></table>'
+    '<hr><p>Copyright Ministry of Foreign Affairs</p></body></html>')
 
 
 # the html-div page as an HTML-to-Markdown converter writes it (a web page saved as Markdown)
@@ -75,7 +85,10 @@ def as_markdown(text: str) -> str:
 
 def as_html(text: str, page: str = _PAGE, title_chars: int | None = 80) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    body = "\n".join(f"<p>{html.escape(line)}</p>" for line in lines)
+    if page is _BR_PAGE:
+        body = "<br><br>\n".join(html.escape(line) for line in lines)
+    else:
+        body = "\n".join(f"<p>{html.escape(line)}</p>" for line in lines)
     return page.format(title=html.escape(lines[0][:title_chars]), body=body)
 
 
@@ -132,7 +145,7 @@ def build(fmt: str, split: str, out: Path) -> tuple[Path, Path]:
         renamed[src.name] = f"{src.stem}.{fmt.split('-')[0]}"
         text = src.read_text(encoding="utf-8")
         if fmt.startswith("html"):
-            page = as_html(text, _DIV_PAGE if fmt == "html-div" else _PAGE)
+            page = as_html(text, {"html-div": _DIV_PAGE, "html-br": _BR_PAGE}.get(fmt, _PAGE))
             (corpus / renamed[src.name]).write_text(page, encoding="utf-8")
         elif fmt == "md":
             (corpus / renamed[src.name]).write_text(as_markdown(text), encoding="utf-8")

@@ -546,12 +546,16 @@ def _flush_html_block(blocks: list[str], pending: list[str], heading_marks: str)
     if all(isinstance(piece, _ListMarker) or not piece.strip() for piece in pending):
         pending[:] = [piece for piece in pending if isinstance(piece, _ListMarker)][-1:]  # kept for the item's text
         return
-    lines = [" ".join(line.split()) for line in "".join(pending).split("\n")]
+    text = "".join(pending)
     pending.clear()
-    lines = [line for line in lines if line]
-    if not lines:
-        return
-    blocks.append(f"{heading_marks} {' '.join(lines)}" if heading_marks else "\n".join(lines))
+    # a blank line (<br><br>: an older page's only paragraph break) parts paragraphs, as in a text file
+    for part in [text] if heading_marks else _BLANK_LINE.split(text):
+        lines = [line for line in (" ".join(line.split()) for line in part.split("\n")) if line]
+        if lines:
+            blocks.append(f"{heading_marks} {' '.join(lines)}" if heading_marks else "\n".join(lines))
+
+
+_BLANK_LINE = re.compile(r"\n[ ]*\n")
 
 
 # --- DOCX -----------------------------------------------------------------------------------

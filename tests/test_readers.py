@@ -172,6 +172,13 @@ def test_markdown_nested_deeper_than_the_parser_goes_is_kept_whole_as_plain_text
     assert read_document(write(tmp_path, "n.md", "Intro.\n\n" + "> " * 40 + "quoted\n"), tmp_path).text == "Intro.\n\nquoted"
 
 
+def test_html_paragraphs_parted_only_by_a_blank_line_of_br_are_paragraphs(tmp_path):
+    path = write(tmp_path, "old.html", "<html><body><table><tr><td>First paragraph.<br><br>Second one,<br>over two "
+                 "lines.<br> <br>\nThird.</td></tr></table><h2>A<br><br>heading</h2></body></html>")
+    doc = read_document(path, tmp_path)
+    assert doc.text == "First paragraph.\n\nSecond one,\nover two lines.\n\nThird.\n\n## A heading"
+
+
 def test_html_lists_keep_their_markers_and_a_data_rows_cells_are_one_line(tmp_path):
     path = write(tmp_path, "l.html", "<html><body><p>Items:</p><ul><li><p>first</p></li><li>second</li></ul>"
                  "<ol start='7'><li>seventh</li><li>eighth</li></ol><table><tr><th>Year</th><th>Event</th></tr>"
