@@ -26,7 +26,8 @@ INDEX_FORMAT = 11  # 2: list items carry their lead-in; 3: sentences are embedde
 # and a PDF's running header, footer and page numbers; a PDF's lines are joined into its paragraphs
 # (also over a page break) and a font's radicals and ligatures folded (U+2F47 → 日, ﬀ → ff); 11: Markdown
 # is rendered (markdown-it-py) and read as HTML: no link targets or markup, no lines of links; HTML
-# list items keep their marker, a table's data row is one line, <br><br> parts paragraphs
+# list items keep their marker, a table's data row is one line, <br><br> parts paragraphs, <pre> keeps
+# its lines; a DOCX list item starts "• "
 
 # how vectors are computed from the texts embedded (pooling, own vectors, normalisation): vectors
 # stored under another version are never reused for an unchanged text (``PassageEmbedding.vector_key``)

@@ -470,8 +470,9 @@ def _html_meta(soup, names: tuple[str, ...]) -> str:
     return ""
 
 
-def _html_blocks(node, blocks: list[str], pending: list[str]) -> None:
-    """Walk the tree in reading order, closing a block at every block-level element boundary."""
+def _html_blocks(node, blocks: list[str], pending: list[str], preformatted: bool = False) -> None:
+    """Walk the tree in reading order, closing a block at every block-level element boundary;
+    within ``<pre>`` the text's own line breaks are kept (an archive's plain text put on a page)."""
     from bs4.element import NavigableString, PreformattedString, Tag
 
     number = _list_start(node) if node.name == "ol" else None
@@ -490,13 +491,14 @@ def _html_blocks(node, blocks: list[str], pending: list[str]) -> None:
                 if child.name == "li":  # the marker a reader sees: an item is not read as the previous one's tail
                     pending.append(_ListMarker("• " if number is None else f"{number}. "))
                     number = None if number is None else number + 1
-                _html_blocks(child, blocks, pending)
+                _html_blocks(child, blocks, pending, preformatted or child.name == "pre")
                 level = int(child.name[1]) if re.fullmatch(r"h[1-6]", child.name) else 0
                 _flush_html_block(blocks, pending, "#" * level)
             else:
-                _html_blocks(child, blocks, pending)
+                _html_blocks(child, blocks, pending, preformatted)
         elif isinstance(child, NavigableString) and not isinstance(child, PreformattedString):
-            pending.append(re.sub(r"\s", " ", str(child)))
+            text = str(child).replace("\r\n", "\n").replace("\r", "\n") if preformatted else str(child)
+            pending.append(re.sub(r"[^\S\n]" if preformatted else r"\s", " ", text))
 
 
 def _is_furniture(tag) -> bool:
@@ -586,7 +588,8 @@ def _docx_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
             if isinstance(item, Table):
                 blocks.extend(_docx_rows(item))
             else:
-                blocks.append(_docx_paragraph(item.text, item.style.name if item.style else ""))
+                text = _docx_paragraph(item.text, item.style.name if item.style else "")
+                blocks.append(f"• {text}" if text and not text.startswith("#") and _docx_list_item(item) else text)
         title = document.core_properties.title or ""
     except Exception as exc:  # python-docx raises many kinds of errors on damaged packages
         raise ReaderError(path, f"corrupt or unreadable DOCX ({type(exc).__name__}: {exc})") from exc
@@ -602,6 +605,21 @@ def _docx_paragraph(text: str, style: str) -> str:
         level = 1 if style == "Title" else min(int(heading.group(1)) + 1, 6)
         return "#" * level + " " + " ".join(lines)
     return "\n".join(lines)
+
+
+def _docx_list_item(paragraph) -> bool:
+    """Is the paragraph numbered or bulleted (its own numbering, or its style's)? Word draws the
+    marker; the text has none, and an item not ending a sentence would read as the last one's tail."""
+    props = [paragraph._p.pPr]
+    style = paragraph.style
+    while style is not None:
+        props.append(style.element.pPr)
+        style = style.base_style
+    for ppr in props:
+        if ppr is not None and ppr.numPr is not None:
+            num_id = ppr.numPr.numId
+            return num_id is None or num_id.val != 0  # numId 0 takes a style's numbering away
+    return False
 
 
 def _docx_rows(table) -> list[str]:

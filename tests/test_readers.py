@@ -10,6 +10,7 @@ from pathlib import Path
 import docx
 import pytest
 
+from index.paragraphs import split_paragraphs
 from index.readers import SUPPORTED_EXTENSIONS, Limits, ReaderError, first_sentence, parse_date, read_document
 
 CORPUS = Path(__file__).resolve().parent / "fixtures" / "corpus"
@@ -179,6 +180,12 @@ def test_html_paragraphs_parted_only_by_a_blank_line_of_br_are_paragraphs(tmp_pa
     assert doc.text == "First paragraph.\n\nSecond one,\nover two lines.\n\nThird.\n\n## A heading"
 
 
+def test_html_preformatted_text_keeps_its_lines_and_paragraphs(tmp_path):
+    path = write(tmp_path, "pre.html", "<html><body><p>Intro  text\nwraps.</p><pre>First line\r\ngoes <b>on</b>."
+                 "\r\n\r\nSecond paragraph.\n</pre></body></html>")
+    assert read_document(path, tmp_path).text == "Intro text wraps.\n\nFirst line\ngoes on.\n\nSecond paragraph."
+
+
 def test_html_lists_keep_their_markers_and_a_data_rows_cells_are_one_line(tmp_path):
     path = write(tmp_path, "l.html", "<html><body><p>Items:</p><ul><li><p>first</p></li><li>second</li></ul>"
                  "<ol start='7'><li>seventh</li><li>eighth</li></ol><table><tr><th>Year</th><th>Event</th></tr>"
@@ -307,6 +314,23 @@ def test_docx_paragraphs_headings_and_tables(tmp_path):
     assert doc.text == ("# Project report\n\nThe project started in spring.\n\n## Results\n\n"
                         "Results were good.\n\nCost | 12 yen")
     assert body(doc).strip().startswith("The project started")
+
+
+def test_docx_list_items_keep_a_marker_and_stay_items(tmp_path):
+    document = docx.Document()
+    document.add_heading("Talks", 1)
+    document.add_paragraph("The parties agreed on:")
+    for text in ("energy cooperation", "visa facilitation"):
+        document.add_paragraph(text, style="List Bullet")
+    document.add_paragraph("student exchanges", style="List Number")
+    document.add_paragraph("They will meet again.")
+    path = tmp_path / "l.docx"
+    document.save(path)
+    doc = read_document(path, tmp_path)
+    assert doc.text == ("## Talks\n\nThe parties agreed on:\n\n• energy cooperation\n\n• visa facilitation\n\n"
+                        "• student exchanges\n\nThey will meet again.")
+    assert [p.text for p in split_paragraphs(doc)][1:4] == ["• energy cooperation", "• visa facilitation",
+                                                            "• student exchanges"]
 
 
 def make_pdf(lines: list[str], title: str = "", more_pages: tuple[list[str], ...] = ()) -> bytes:
