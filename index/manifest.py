@@ -27,7 +27,7 @@ INDEX_FORMAT = 11  # 2: list items carry their lead-in; 3: sentences are embedde
 # (also over a page break) and a font's radicals and ligatures folded (U+2F47 → 日, ﬀ → ff); 11: Markdown
 # is rendered (markdown-it-py) and read as HTML: no link targets or markup, no lines of links; HTML
 # list items keep their marker, a table's data row is one line, <br><br> parts paragraphs, <pre> keeps
-# its lines; a DOCX list item starts "• "
+# its lines; a DOCX is converted by mammoth (tracked insertions, content controls, lists' markers)
 
 # how vectors are computed from the texts embedded (pooling, own vectors, normalisation): vectors
 # stored under another version are never reused for an unchanged text (``PassageEmbedding.vector_key``)

@@ -2,9 +2,10 @@
 
 Plain text keeps its decoded text (newlines normalised to ``\\n``) as ``Document.text``, so
 offsets point into the file as a reader sees it. Markdown (rendered by markdown-it-py), HTML,
-DOCX and PDF are converted to plain text with paragraphs separated by blank lines and headings
-marked the Markdown way (``## Heading``), so that one paragraph splitter serves every format;
-their offsets point into that extracted text.
+DOCX (converted to HTML by mammoth) and PDF are converted to plain text with paragraphs
+separated by blank lines, list items marked ("• ", "3. ") and headings marked the Markdown way
+(``## Heading``), so that one paragraph splitter serves every format; their offsets point into
+that extracted text.
 
 Metadata comes from what a format gives: the 『世界と日本』 database header (``[文書名]``,
 ``[年月日]``, … ``[全文]``), YAML front matter, a leading ``date YYYY-MM-DD`` token, a trailing
@@ -470,15 +471,17 @@ def _html_meta(soup, names: tuple[str, ...]) -> str:
     return ""
 
 
-def _html_blocks(node, blocks: list[str], pending: list[str], preformatted: bool = False) -> None:
+def _html_blocks(node, blocks: list[str], pending: list[str], preformatted: bool = False,
+                 furniture: bool = True) -> None:
     """Walk the tree in reading order, closing a block at every block-level element boundary;
-    within ``<pre>`` the text's own line breaks are kept (an archive's plain text put on a page)."""
+    within ``<pre>`` the text's own line breaks are kept (an archive's plain text put on a page).
+    With ``furniture``, a page's navigation, side panels, footer and blocks of links are left out."""
     from bs4.element import NavigableString, PreformattedString, Tag
 
     number = _list_start(node) if node.name == "ol" else None
     for child in node.children:
         if isinstance(child, Tag):
-            if child.name in _HTML_DROP or _is_furniture(child):
+            if child.name in _HTML_DROP or (furniture and _is_furniture(child)):
                 continue
             if child.name == "br":
                 pending.append("\n")
@@ -491,11 +494,11 @@ def _html_blocks(node, blocks: list[str], pending: list[str], preformatted: bool
                 if child.name == "li":  # the marker a reader sees: an item is not read as the previous one's tail
                     pending.append(_ListMarker("• " if number is None else f"{number}. "))
                     number = None if number is None else number + 1
-                _html_blocks(child, blocks, pending, preformatted or child.name == "pre")
+                _html_blocks(child, blocks, pending, preformatted or child.name == "pre", furniture)
                 level = int(child.name[1]) if re.fullmatch(r"h[1-6]", child.name) else 0
                 _flush_html_block(blocks, pending, "#" * level)
             else:
-                _html_blocks(child, blocks, pending, preformatted)
+                _html_blocks(child, blocks, pending, preformatted, furniture)
         elif isinstance(child, NavigableString) and not isinstance(child, PreformattedString):
             text = str(child).replace("\r\n", "\n").replace("\r", "\n") if preformatted else str(child)
             pending.append(re.sub(r"[^\S\n]" if preformatted else r"\s", " ", text))
@@ -527,10 +530,11 @@ def _is_links(tag) -> bool:
 
 
 def _table_row(tr) -> str | None:
-    """A data row as one line, its cells joined by " | " (as a DOCX table's rows); None for a
-    layout table's row, whose cells hold paragraphs, lists or tables of their own."""
+    """A data row as one line, its cells joined by " | "; None for a layout table's row, whose
+    cells hold several paragraphs, line breaks, lists or tables of their own."""
     cells = tr.find_all(["td", "th"], recursive=False)
-    if any(cell.find(_HTML_BLOCKS - {"td", "th", "tr"}) or cell.find("br") for cell in cells):
+    if any(len(cell.find_all(_HTML_BLOCKS - {"td", "th", "tr"})) > 1 or cell.find(["br", "table", "ul", "ol"])
+           for cell in cells):  # (a converter puts each cell's text in one <p>)
         return None
     return " | ".join(text for cell in cells if (text := " ".join(cell.get_text().split())))
 
@@ -577,61 +581,28 @@ def _check_unpacked_size(data: bytes, path: Path, limits: Limits) -> None:
 
 
 def _docx_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
-    """Paragraphs and table rows in document order; Title/Heading styles become ``#`` headings."""
+    """The document as mammoth converts it to HTML (tracked insertions in, deletions out, content
+    controls, Word's lists with their numbers, tables, footnotes), read as an HTML page is but with
+    no furniture (a paragraph of links is the text's own); the Title style and Heading N become
+    ``#`` and N+1 ``#``. The core properties give the stored title."""
     import docx
-    from docx.table import Table
+    import mammoth
+    from bs4 import BeautifulSoup
 
     try:
-        document = docx.Document(io.BytesIO(data))
-        blocks: list[str] = []
-        for item in document.iter_inner_content():
-            if isinstance(item, Table):
-                blocks.extend(_docx_rows(item))
-            else:
-                text = _docx_paragraph(item.text, item.style.name if item.style else "")
-                blocks.append(f"• {text}" if text and not text.startswith("#") and _docx_list_item(item) else text)
-        title = document.core_properties.title or ""
-    except Exception as exc:  # python-docx raises many kinds of errors on damaged packages
+        title = docx.Document(io.BytesIO(data)).core_properties.title or ""
+        html = mammoth.convert_to_html(io.BytesIO(data), style_map=_DOCX_STYLE_MAP, include_embedded_style_map=False,
+                                       external_file_access=False,
+                                       convert_image=mammoth.images.img_element(lambda image: {})).value
+    except Exception as exc:  # python-docx and mammoth raise many kinds of errors on damaged packages
         raise ReaderError(path, f"corrupt or unreadable DOCX ({type(exc).__name__}: {exc})") from exc
-    return "\n\n".join(b for b in blocks if b), {"title": title.strip()}
+    blocks: list[str] = []
+    _html_blocks(BeautifulSoup(html, "html.parser"), blocks, [], furniture=False)
+    return "\n\n".join(blocks), {"title": title.strip()}
 
 
-def _docx_paragraph(text: str, style: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if not lines:
-        return ""
-    heading = re.fullmatch(r"Heading (\d)", style)
-    if style == "Title" or heading:
-        level = 1 if style == "Title" else min(int(heading.group(1)) + 1, 6)
-        return "#" * level + " " + " ".join(lines)
-    return "\n".join(lines)
-
-
-def _docx_list_item(paragraph) -> bool:
-    """Is the paragraph numbered or bulleted (its own numbering, or its style's)? Word draws the
-    marker; the text has none, and an item not ending a sentence would read as the last one's tail."""
-    props = [paragraph._p.pPr]
-    style = paragraph.style
-    while style is not None:
-        props.append(style.element.pPr)
-        style = style.base_style
-    for ppr in props:
-        if ppr is not None and ppr.numPr is not None:
-            num_id = ppr.numPr.numId
-            return num_id is None or num_id.val != 0  # numId 0 takes a style's numbering away
-    return False
-
-
-def _docx_rows(table) -> list[str]:
-    rows = []
-    for row in table.rows:
-        cells: list[str] = []
-        for cell in row.cells:
-            text = " ".join(cell.text.split())
-            if text and (not cells or cells[-1] != text):  # merged cells repeat their text
-                cells.append(text)
-        rows.append(" | ".join(cells))
-    return rows
+_DOCX_STYLE_MAP = "\n".join(["p[style-name='Title'] => h1:fresh"] + [
+    f"p[style-name='Heading {n}'] => h{min(n + 1, 6)}:fresh" for n in range(1, 10)])
 
 
 # --- PDF ------------------------------------------------------------------------------------

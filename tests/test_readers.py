@@ -328,9 +328,32 @@ def test_docx_list_items_keep_a_marker_and_stay_items(tmp_path):
     document.save(path)
     doc = read_document(path, tmp_path)
     assert doc.text == ("## Talks\n\nThe parties agreed on:\n\n• energy cooperation\n\n• visa facilitation\n\n"
-                        "• student exchanges\n\nThey will meet again.")
+                        "1. student exchanges\n\nThey will meet again.")
     assert [p.text for p in split_paragraphs(doc)][1:4] == ["• energy cooperation", "• visa facilitation",
-                                                            "• student exchanges"]
+                                                            "1. student exchanges"]
+
+
+def test_docx_tracked_insertions_content_controls_and_link_paragraphs_are_text(tmp_path):
+    from docx.oxml import parse_xml
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    document = docx.Document()
+    signed = document.add_paragraph("Signed in ")
+    signed._p.append(parse_xml(f'<w:ins {w} w:id="1" w:author="a"><w:r><w:t>Tokyo</w:t></w:r></w:ins>'))
+    signed._p.append(parse_xml(f'<w:del {w} w:id="2" w:author="a"><w:r><w:delText>Osaka</w:delText></w:r></w:del>'))
+    signed.add_run(".")
+    body = document.element.body
+    body.insert(len(body) - 1, parse_xml(f'<w:sdt {w}><w:sdtContent><w:p><w:r><w:t>Text in a content control.'
+                                         '</w:t></w:r></w:p></w:sdtContent></w:sdt>'))
+    link = document.add_paragraph()
+    r_id = document.part.relate_to("https://example.org/a.pdf", "http://schemas.openxmlformats.org/officeDocument/"
+                                   "2006/relationships/hyperlink", is_external=True)
+    link._p.append(parse_xml(f'<w:hyperlink {w} xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
+                             f'relationships" r:id="{r_id}"><w:r><w:t>Joint statement (PDF)</w:t></w:r></w:hyperlink>'))
+    path = tmp_path / "t.docx"
+    document.save(path)
+    # as Word shows it: the insertion in, the deletion out; a paragraph of links is the text's own
+    assert read_document(path, tmp_path).text == "Signed in Tokyo.\n\nText in a content control.\n\nJoint statement (PDF)"
 
 
 def make_pdf(lines: list[str], title: str = "", more_pages: tuple[list[str], ...] = ()) -> bytes:
