@@ -497,6 +497,8 @@ def _html_blocks(node, blocks: list[str], pending: list[str], preformatted: bool
                 _html_blocks(child, blocks, pending, preformatted or child.name == "pre", furniture)
                 level = int(child.name[1]) if re.fullmatch(r"h[1-6]", child.name) else 0
                 _flush_html_block(blocks, pending, "#" * level)
+                if child.name == "li":
+                    pending.clear()  # an empty item's marker is no later text's
             else:
                 _html_blocks(child, blocks, pending, preformatted, furniture)
         elif isinstance(child, NavigableString) and not isinstance(child, PreformattedString):
@@ -533,7 +535,7 @@ def _table_row(tr) -> str | None:
     """A data row as one line, its cells joined by " | "; None for a layout table's row, whose
     cells hold several paragraphs, line breaks, lists or tables of their own."""
     cells = tr.find_all(["td", "th"], recursive=False)
-    if any(len(cell.find_all(_HTML_BLOCKS - {"td", "th", "tr"})) > 1 or cell.find(["br", "table", "ul", "ol"])
+    if any(len(cell.find_all(_HTML_BLOCKS - {"td", "th", "tr"}, limit=2)) > 1 or cell.find(["br", "table", "ul", "ol"])
            for cell in cells):  # (a converter puts each cell's text in one <p>)
         return None
     return " | ".join(text for cell in cells if (text := " ".join(cell.get_text().split())))
