@@ -598,8 +598,11 @@ def _docx_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
                                        convert_image=mammoth.images.img_element(lambda image: {})).value
     except Exception as exc:  # python-docx and mammoth raise many kinds of errors on damaged packages
         raise ReaderError(path, f"corrupt or unreadable DOCX ({type(exc).__name__}: {exc})") from exc
+    soup = BeautifulSoup(html, "html.parser")
+    for back_link in soup.select('a[href^="#footnote-ref-"], a[href^="#endnote-ref-"]'):
+        back_link.decompose()  # the "↑" after a footnote, back to where it is referred to
     blocks: list[str] = []
-    _html_blocks(BeautifulSoup(html, "html.parser"), blocks, [], furniture=False)
+    _html_blocks(soup, blocks, [], furniture=False)
     return "\n\n".join(blocks), {"title": title.strip()}
 
 

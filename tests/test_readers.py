@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -354,6 +355,33 @@ def test_docx_tracked_insertions_content_controls_and_link_paragraphs_are_text(t
     document.save(path)
     # as Word shows it: the insertion in, the deletion out; a paragraph of links is the text's own
     assert read_document(path, tmp_path).text == "Signed in Tokyo.\n\nText in a content control.\n\nJoint statement (PDF)"
+
+
+def test_docx_footnotes_are_read_after_the_text(tmp_path):
+    from docx.oxml import parse_xml
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    document = docx.Document()
+    paragraph = document.add_paragraph("The treaty entered into force")
+    paragraph._p.append(parse_xml(f'<w:r {w}><w:footnoteReference w:id="1"/></w:r>'))
+    paragraph.add_run(" in 2025.")
+    document.save(tmp_path / "plain.docx")
+    # python-docx writes no footnotes part: add one, as Word does
+    with zipfile.ZipFile(tmp_path / "plain.docx") as src, zipfile.ZipFile(tmp_path / "f.docx", "w") as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", b'<Override PartName="/word/footnotes.xml" ContentType="application/'
+                                    b'vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"/></Types>')
+            elif item.filename == "word/_rels/document.xml.rels":
+                data = data.replace(b"</Relationships>", b'<Relationship Id="rIdFn" Type="http://schemas.openxmlformats'
+                                    b'.org/officeDocument/2006/relationships/footnotes" Target="footnotes.xml"/>'
+                                    b"</Relationships>")
+            out.writestr(item, data)
+        out.writestr("word/footnotes.xml", f'<w:footnotes {w}><w:footnote w:id="1"><w:p><w:r><w:t>Signed in Ashgabat.'
+                                           '</w:t></w:r></w:p></w:footnote></w:footnotes>')
+    text = read_document(tmp_path / "f.docx", tmp_path).text
+    assert text == "The treaty entered into force[1] in 2025.\n\n1. Signed in Ashgabat."  # no "↑" back-link
 
 
 def make_pdf(lines: list[str], title: str = "", more_pages: tuple[list[str], ...] = ()) -> bytes:
