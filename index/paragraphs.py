@@ -177,6 +177,12 @@ def _marked_heading(text: str, block: _Block) -> str | None:
     return match.group(2) if match and len(block.lines) == 1 else None
 
 
+def ends_sentence(line: str) -> bool:
+    """Does the line end a sentence (final punctuation, then perhaps closing quotes or brackets)?"""
+    stripped = line.rstrip(_CLOSERS)
+    return bool(stripped) and stripped[-1] in _SENTENCE_END
+
+
 def _looks_like_heading(text: str, block: _Block, layout: bool) -> bool:
     """A short single line without sentence or clause punctuation, not a list item."""
     line = text[block.start:block.end]

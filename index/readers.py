@@ -36,6 +36,7 @@ from pathlib import Path
 
 from index.document import Document, doc_id_for
 from index.language import detect_language
+from index.paragraphs import ends_sentence
 
 SUPPORTED_EXTENSIONS = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"})
 
@@ -164,7 +165,6 @@ _DATE_TOKEN = re.compile(r"\s*date\s*[:：]?\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2})\b
 _SOURCE_LINE = re.compile(r"///[ \t]*([^,\n]+?)[ \t]*(?:,[ \t]*([^\n]*?))?\s*\Z")
 _BLANK_LINE_THEN_TEXT = re.compile(r"[ \t\u3000]*\n\s*\S")
 _MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
-_SENTENCE_FINAL = "。．.！？!?"
 
 
 def _layout(text: str, plain_title: bool, known_title: str = "") -> _Layout:
@@ -729,9 +729,6 @@ def _without_page_furniture(lines: list[str], running: set[str]) -> list[str]:
     return [line for i, line in enumerate(lines) if i not in dropped]
 
 
-_SENTENCE_END = re.compile(r"[.!?。！？…][\"'”’»）)\]」』]*$")
-
-
 def _pdf_blocks(lines: list[str], width: int) -> tuple[list[str], str | None]:
     """The page's blocks, a line narrower than ``width`` allows ending one, and how the last
     one ends when it ends in the middle of a sentence with no blank line after it: "full" (its
@@ -750,6 +747,6 @@ def _pdf_blocks(lines: list[str], width: int) -> tuple[list[str], str | None]:
     if current:
         blocks.append(_joined_lines(current))
     last = lines[-1] if lines else ""
-    if not last or _SENTENCE_END.search(last):
+    if not last or ends_sentence(last):
         return blocks, None
     return blocks, "short" if _columns(last) < _PDF_SHORT_LINE * width else "full"
