@@ -27,10 +27,10 @@ import re
 from dataclasses import dataclass
 
 from index.document import Document, Paragraph
-from index.sentence_split import sentence_spans
+from index.sentence_split import CLOSING_MARKS, sentence_spans
 
 _SENTENCE_END = "。．.!?！？…"
-_CLOSERS = "」』）)]】\"”’»"
+_CLOSERS = CLOSING_MARKS + '"'  # at a line's end an ASCII quote closes
 _CLAUSE_PUNCT = ",、，:：;；"
 _HEADING_MAX_CHARS = 60
 _HEADING_MAX_WORDS = 10

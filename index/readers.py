@@ -37,6 +37,7 @@ from pathlib import Path
 from index.document import Document, doc_id_for
 from index.language import detect_language
 from index.paragraphs import ends_sentence
+from index.sentence_split import split_sentences
 
 SUPPORTED_EXTENSIONS = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"})
 
@@ -291,11 +292,12 @@ def _nth_line_end(text: str, n: int) -> int:
 
 
 def first_sentence(body: str, max_chars: int = TITLE_MAX_CHARS) -> str:
-    """The first sentence of a text, clipped at a word boundary with an ellipsis: a derived title."""
+    """The first sentence of a text (as the project's sentence splitter finds it: "1. Opening
+    remarks" and "H.E. Mr. …" are not cut at their periods), clipped at a word boundary with an
+    ellipsis: a derived title."""
     first_block = next((b for b in re.split(r"\n\s*\n", body) if b.strip()), "")
     flat = re.sub(r"^#+\s+", "", " ".join(first_block.split()))
-    end = re.search(r"[。！？]|[.!?](?=\s|$)", flat)
-    sentence = flat[:end.end()] if end else flat
+    sentence = next(iter(split_sentences(flat)), flat)
     if len(sentence) <= max_chars:
         return sentence
     clipped = sentence[:max_chars]

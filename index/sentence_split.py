@@ -26,7 +26,10 @@ import re
 
 import blingfire
 
-_CLOSING = re.compile(r"\s*[」』）)\]］】〕》»”’]")  # a piece opening with these continues the one before
+# closing brackets and quotation marks: a piece opening with one continues the sentence before
+# (the ASCII quote is not one: it opens a quotation as often as it closes one)
+CLOSING_MARKS = "」』）)]］】〕》»”’"
+_CLOSING = re.compile(rf"\s*[{re.escape(CLOSING_MARKS)}]")
 _LETTER = re.compile(r"[^\W\d_]")
 _ONE_WORD = re.compile(r"\S+\.")
 _PAIRS = {"「": "」", "『": "』", "（": "）", "(": ")", "«": "»", "“": "”", "[": "]", "【": "】"}

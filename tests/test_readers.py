@@ -521,6 +521,10 @@ def test_first_sentence_is_clipped_at_a_word_boundary():
     assert title.endswith("…") and len(title) <= 91 and title[:-1].split() == ["word"] * len(title[:-1].split())
     assert first_sentence("日本語の文。次の文。") == "日本語の文。"
     assert len(first_sentence("あ" * 200)) == 91
+    # a list number or an honorific's period does not end the title
+    assert first_sentence("1. Expression of condolences\n\nThe Prime Minister said…") == "1. Expression of condolences"
+    assert first_sentence("H.E. Mr. Sadyr Japarov visited Japan. He met the Prime Minister.") == \
+        "H.E. Mr. Sadyr Japarov visited Japan."
 
 
 def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path):
