@@ -27,6 +27,7 @@ import argparse
 import html
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from eval.evalset import load_eval_set
@@ -37,10 +38,19 @@ from eval.splits import select
 FRESH = SHARED / "fresh-dev"
 FORMATS = ("txt", "html", "html-div", "html-br", "md", "docx", "pdf")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-_PAGE = ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head><body>'
+@dataclass(frozen=True)
+class HtmlPage:
+    """A page template (``{title}``, ``{body}``) and how the text's lines are set in its body."""
+
+    template: str
+    line: str = "<p>{}</p>"  # one line of the text, escaped
+    separator: str = "\n"
+
+
+_PAGE = HtmlPage('<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head><body>'
          '<nav><a href="/">Home</a> | <a href="/press">Press releases</a> | <a href="/contact">Contact</a></nav>'
          '<main>{body}</main><footer>Copyright Ministry of Foreign Affairs. All rights reserved.</footer></body></html>')
-_DIV_PAGE = (
+_DIV_PAGE = HtmlPage(
     '<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head><body>'
     '<div id="header"><div class="logo"><a href="/">Ministry of Foreign Affairs</a></div>'
     '<ul class="menu"><li><a href="/press">Press releases</a></li><li><a href="/policy">Foreign policy</a></li>'
@@ -58,11 +68,11 @@ _DIV_PAGE = (
 
 
 # an older site's page: laid out in a table, the text one cell whose paragraphs only <br><br> part
-_BR_PAGE = (
+_BR_PAGE = HtmlPage(
     '<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8"><title>{title}</title></head>'
     '<body><table width="760" border="0"><tr><td><a href="/">Top page</a> &gt; <a href="/press">Press releases</a>'
     '</td></tr><tr><td>{body}</td></tr><tr><td align="right"><a href="#top">Back to the top</a></td></tr></table>'
-    '<hr><p>Copyright Ministry of Foreign Affairs</p></body></html>')
+    '<hr><p>Copyright Ministry of Foreign Affairs</p></body></html>', line="{}", separator="<br><br>\n")
 
 
 # the html-div page as an HTML-to-Markdown converter writes it (a web page saved as Markdown)
@@ -83,13 +93,10 @@ def as_markdown(text: str) -> str:
     return _MARKDOWN_PAGE.format(body="\n\n".join(lines))
 
 
-def as_html(text: str, page: str = _PAGE, title_chars: int | None = 80) -> str:
+def as_html(text: str, page: HtmlPage = _PAGE, title_chars: int | None = 80) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if page is _BR_PAGE:
-        body = "<br><br>\n".join(html.escape(line) for line in lines)
-    else:
-        body = "\n".join(f"<p>{html.escape(line)}</p>" for line in lines)
-    return page.format(title=html.escape(lines[0][:title_chars]), body=body)
+    body = page.separator.join(page.line.format(html.escape(line)) for line in lines)
+    return page.template.format(title=html.escape(lines[0][:title_chars]), body=body)
 
 
 def write_docx(text: str, path: Path) -> None:
