@@ -14,11 +14,13 @@ its new facts must not all be of a kind the question does not ask for (a date wh
 was asked: the answer-type model of ``rag/evidence.py`` reads that from the question).
 Sentences that fail are dropped; when none survives or the language is wrong, the answer falls
 back to the extractive one; when the model declines, the answer is an abstention. The result
-says which happened.
+says which happened. A generation caught in a loop (``repeating_tail``) is stopped as it
+streams and checked as far as it went.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 import unicodedata
@@ -49,12 +51,14 @@ def generate_answer(
     llm = make_llm(llm_spec, settings)
     messages = [ChatMessage(role="system", content=system_prompt(lang)),
                 ChatMessage(role="user", content=user_prompt(question, passages, lang))]
-    text = ""
+    text, looped = "", False
     with llm_queue(llm_spec, settings).place() as place:
         yield from place.events()
         timings["llm_slot_s"] = round(time.perf_counter() - started, 3)
+        stream = None
         try:
-            for chunk in llm.stream_chat(messages):
+            stream = llm.stream_chat(messages)
+            for chunk in stream:
                 delta = chunk.delta or ""
                 if not delta:
                     continue
@@ -62,11 +66,42 @@ def generate_answer(
                     timings["first_token_s"] = round(time.perf_counter() - started, 3)
                 text += delta
                 yield {"type": "token", "text": delta}
+                if period := repeating_tail(text):  # a small model caught in a loop writes nothing more
+                    log.warning("the LLM repeats itself; its generation is stopped")
+                    text, looped = text[:len(text) - (LOOP_REPEATS - 1) * period], True
+                    break
         except Exception as exc:  # noqa: BLE001 — a failed or timed-out model still leaves the quotes
             log.warning("the LLM failed (%s); the answer quotes the sources instead", exc)
             return fallback(f"the LLM failed: {type(exc).__name__}")
+        finally:
+            if stream is not None:
+                stream.close()  # a generation left early stops at its next token
+            if looped:  # an OpenAI client's stream holds its HTTP response in a reference cycle: only the
+                gc.collect()  # cycle collector closes it, and the closed connection stops the server's generation
     timings["generation_s"] = round(time.perf_counter() - started, 3)
-    return check_answer(text, question, lang, passages, fallback, evidence, unasked)
+    outcome = check_answer(text, question, lang, passages, fallback, evidence, unasked)
+    if looped:
+        outcome["checks"]["stopped"] = "the model repeated itself"
+    return outcome
+
+
+# a generation whose last LOOP_REPEATS pieces of LOOP_PERIODS characters are one text repeated is
+# stopped there: the model is in a loop ("Вот ответ на ваш вопрос: Вот ответ на ваш вопрос: …"
+# until the token limit, 25 s on 2 cores, shown to the user as it streams)
+LOOP_REPEATS = 3
+LOOP_PERIODS = range(8, 201)
+
+
+def repeating_tail(text: str) -> int:
+    """The length of the piece (with a letter in it: a rule of dashes is no loop) that ``text``
+    ends with ``LOOP_REPEATS`` times in a row, or 0."""
+    for period in LOOP_PERIODS:
+        if period * LOOP_REPEATS > len(text):
+            break
+        piece = text[len(text) - period:]
+        if any(ch.isalpha() for ch in piece) and all(text[len(text) - k * period:len(text) - (k - 1) * period] == piece for k in range(2, LOOP_REPEATS + 1)):
+            return period
+    return 0
 
 
 def check_answer(text: str, question: str, lang: str, passages: list[Passage],

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import time
 from dataclasses import replace
 
 import pytest
 
 from index.document import Passage
 from index.language import garbled_words, in_language
-from rag.answer import check_answer
+from rag.answer import check_answer, repeating_tail
 from rag.options import AskOptions
 from rag.service import RagService
 from tests.conftest import make_settings, copy_corpus
@@ -195,3 +197,65 @@ def test_an_unreachable_llm_server_leaves_the_quoted_answer(seed_settings):
     assert result["mode"] == "extractive" and not result["abstained"]
     assert result["checks"]["fallback"].startswith("the LLM failed: ")
     assert any("2025年11月27日に発効" in c["text"] for c in result["citations"])
+
+
+class _LoopingServer:
+    """An OpenAI-compatible chat server whose model is caught in a loop: it streams one phrase
+    until the client hangs up (or 2,000 times), and counts what it sent."""
+
+    PHRASE = "Вот ответ на ваш вопрос: "
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        outer = self
+        self.sent = 0
+        self.hung_up = threading.Event()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                try:
+                    for _ in range(2000):
+                        chunk = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
+                                 "choices": [{"index": 0, "delta": {"content": outer.PHRASE}, "finish_reason": None}]}
+                        self.wfile.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
+                        self.wfile.flush()
+                        outer.sent += 1
+                        time.sleep(0.005)
+                    self.wfile.write(b"data: [DONE]\n\n")
+                except (BrokenPipeError, ConnectionResetError):
+                    outer.hung_up.set()
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+
+def test_a_model_caught_in_a_loop_is_stopped_and_the_quoted_answer_stands(seed_settings):
+    server = _LoopingServer()
+    try:
+        settings = seed_settings.model_copy(update={"llm": server.url})
+        result = RagService(settings).ask("日本とトルクメニスタンの二重課税防止条約はいつ発効しましたか？")
+        assert result["checks"]["stopped"] == "the model repeated itself"
+        assert result["mode"] == "extractive" and not result["abstained"]  # the quotes, as for any failed answer
+        assert any("2025年11月27日に発効" in c["text"] for c in result["citations"])
+        assert server.hung_up.wait(10)  # the client hung up: the server stops generating
+        assert server.sent < 100  # 2,000 phrases were on their way
+    finally:
+        server.server.shutdown()
+
+
+def test_a_loop_is_a_repeated_piece_with_letters_at_the_end():
+    assert repeating_tail("Вот ответ на ваш вопрос: " * 3) == len("Вот ответ на ваш вопрос: ")
+    assert repeating_tail("The answer is [1]. " + "and so on, " * 3) == len("and so on, ")
+    assert repeating_tail("Вот ответ на ваш вопрос: " * 2) == 0  # twice may be an answer
+    assert repeating_tail("-" * 80) == 0  # a rule, not words
+    assert repeating_tail("条約は2025年11月27日に発効しました[1]。") == 0
