@@ -38,6 +38,8 @@ from eval.splits import select
 FRESH = SHARED / "fresh-dev"
 FORMATS = ("txt", "html", "html-div", "html-br", "md", "docx", "pdf")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
 @dataclass(frozen=True)
 class HtmlPage:
     """A page template (``{title}``, ``{body}``) and how the text's lines are set in its body."""

@@ -41,6 +41,27 @@ from rag.prompts import NO_ANSWER, system_prompt, user_prompt
 log = logging.getLogger(__name__)
 
 
+# a generation whose last LOOP_REPEATS pieces of one of LOOP_PERIODS lengths are one text is
+# stopped there: the model is in a loop (it once wrote «Вот ответ на ваш вопрос:» until its token
+# limit, 32 s on 2 cores, each repeat shown to the user as it streamed)
+LOOP_REPEATS = 3
+LOOP_PERIODS = range(8, 201)
+
+
+def repeating_tail(text: str) -> int:
+    """The length of the piece (with a letter in it: a rule of dashes is no loop) that ``text``
+    ends with ``LOOP_REPEATS`` times in a row, or 0."""
+    end = len(text)
+    for period in LOOP_PERIODS:
+        if period * LOOP_REPEATS > end:
+            break
+        piece = text[end - period:]
+        if any(ch.isalpha() for ch in piece) and all(
+                text[end - k * period:end - (k - 1) * period] == piece for k in range(2, LOOP_REPEATS + 1)):
+            return period
+    return 0
+
+
 def generate_answer(
     question: str, lang: str, passages: list[Passage], llm_spec: str, settings,
     *, fallback: Callable[[str], dict], timings: dict, started: float, evidence: list[str] | None = None,
@@ -83,25 +104,6 @@ def generate_answer(
     if looped:
         outcome["checks"]["stopped"] = "the model repeated itself"
     return outcome
-
-
-# a generation whose last LOOP_REPEATS pieces of LOOP_PERIODS characters are one text repeated is
-# stopped there: the model is in a loop ("Вот ответ на ваш вопрос: Вот ответ на ваш вопрос: …"
-# until the token limit, 25 s on 2 cores, shown to the user as it streams)
-LOOP_REPEATS = 3
-LOOP_PERIODS = range(8, 201)
-
-
-def repeating_tail(text: str) -> int:
-    """The length of the piece (with a letter in it: a rule of dashes is no loop) that ``text``
-    ends with ``LOOP_REPEATS`` times in a row, or 0."""
-    for period in LOOP_PERIODS:
-        if period * LOOP_REPEATS > len(text):
-            break
-        piece = text[len(text) - period:]
-        if any(ch.isalpha() for ch in piece) and all(text[len(text) - k * period:len(text) - (k - 1) * period] == piece for k in range(2, LOOP_REPEATS + 1)):
-            return period
-    return 0
 
 
 def check_answer(text: str, question: str, lang: str, passages: list[Passage],
