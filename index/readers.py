@@ -402,6 +402,10 @@ def _html_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
     return "\n\n".join(blocks), meta
 
 
+# quotes, lists or emphasis nested this deep are no document's: such a file is kept as plain text
+_MARKDOWN_MAX_NESTING = 100
+
+
 def _markdown_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
     """Markdown rendered by markdown-it-py (CommonMark with tables; a line break stays a line, as the
     author wrote it) and read as HTML: link targets, emphasis marks, list markers and code fences
@@ -423,10 +427,6 @@ def _markdown_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
     except RecursionError:  # emphasis marks nested thousands deep
         return text, {}
     return head + "\n\n".join(blocks), {}
-
-
-# quotes, lists or emphasis nested this deep are no document's: such a file is kept as plain text
-_MARKDOWN_MAX_NESTING = 100
 
 
 def _without_marked_furniture(markup: str, soup):

@@ -20,7 +20,6 @@ streams and checked as far as it went.
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
 import unicodedata
@@ -33,7 +32,7 @@ from index.document import Passage
 from index.language import garbled_words, in_language
 from rag.citations import map_markers, render_answer
 from rag.claims import check_sentence, fold, is_katakana, new_to
-from rag.llm import make_llm
+from rag.llm import make_llm, stop_stream
 from rag.llm_queue import llm_queue
 from rag.messages import message
 from rag.prompts import NO_ANSWER, system_prompt, user_prompt
@@ -76,7 +75,7 @@ def generate_answer(
     with llm_queue(llm_spec, settings).place() as place:
         yield from place.events()
         timings["llm_slot_s"] = round(time.perf_counter() - started, 3)
-        stream = None
+        stream, finished = None, False
         try:
             stream = llm.stream_chat(messages)
             for chunk in stream:
@@ -91,14 +90,14 @@ def generate_answer(
                     log.warning("the LLM repeats itself; its generation is stopped")
                     text, looped = text[:len(text) - (LOOP_REPEATS - 1) * period], True
                     break
+            else:
+                finished = True
         except Exception as exc:  # noqa: BLE001 — a failed or timed-out model still leaves the quotes
             log.warning("the LLM failed (%s); the answer quotes the sources instead", exc)
             return fallback(f"the LLM failed: {type(exc).__name__}")
         finally:
-            if stream is not None:
-                stream.close()  # a generation left early stops at its next token
-            if looped:  # an OpenAI client's stream holds its HTTP response in a reference cycle: only the
-                gc.collect()  # cycle collector closes it, and the closed connection stops the server's generation
+            if stream is not None and not finished:  # a loop, an error, or the user gone
+                stop_stream(stream)
     timings["generation_s"] = round(time.perf_counter() - started, 3)
     outcome = check_answer(text, question, lang, passages, fallback, evidence, unasked)
     if looped:

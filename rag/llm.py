@@ -24,6 +24,7 @@ that call only, on both backends: ``llm.stream_chat(messages, max_tokens=64, sto
 
 from __future__ import annotations
 
+import gc
 import queue
 import secrets
 import threading
@@ -253,6 +254,15 @@ def local_gguf(settings) -> LocalGGUF:
     return LocalGGUF(model_path=path, model_name=settings.llm_model, context_window=settings.llm_context,
                      threads=settings.llm_threads, max_tokens=settings.llm_max_tokens,
                      temperature=settings.llm_temperature)
+
+
+def stop_stream(stream: Iterator) -> None:
+    """End a generation left before its end (``stream_chat``'s stream): the local engine stops at
+    its next token. An OpenAI client's stream keeps its HTTP response in a reference cycle, which
+    only the cycle collector frees: collected now, the connection closes and the server stops
+    generating too, instead of writing to the token limit for nobody."""
+    stream.close()
+    gc.collect()
 
 
 _instances: dict[tuple, LLM] = {}
