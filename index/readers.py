@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import codecs
 import datetime
+import functools
 import hashlib
 import io
 import re
@@ -644,7 +645,7 @@ def _pdf_paragraphs(pages: list[str]) -> list[str]:
     compatibility characters folded, the running header, footer and page numbers left out, lines
     grouped into blocks (a short line, a paragraph's last, ends one) and each block's lines
     joined; a paragraph cut by a page break is one."""
-    page_lines = [[" ".join(line.split()) for line in _PDF_COMPATIBILITY.sub(_folded_char, page).replace(
+    page_lines = [[" ".join(line.split()) for line in _pdf_characters(page).replace(
         "\r", "\n").split("\n")] for page in pages]
     running = _running_lines(page_lines)
     page_lines = [_without_page_furniture(lines, running) for lines in page_lines]
@@ -666,14 +667,38 @@ def _pdf_paragraphs(pages: list[str]) -> list[str]:
     return blocks
 
 
-# what a PDF font's character map gives for common characters: Kangxi radicals and CJK radicals
-# for ideographs ("⽇" for 日, "⾸" for 首), compatibility ideographs, ligatures ("ﬀ" for ff);
-# their compatibility forms (NFKC) are the text's characters
-_PDF_COMPATIBILITY = re.compile("[\u2e80-\u2fdf\uf900-\ufaff\ufb00-\ufb4f]")
+# what a PDF font's character map gives for common characters. A glyph that several code points
+# share is written as one of them, often not the text's: a Kangxi or CJK radical, or a CJK stroke,
+# for the ideograph it looks like ("⽇" for 日, "⻑" for 長, "⺠" for 民), whose equivalent comes
+# from Unicode's data (EquivalentUnifiedIdeograph.txt, UCD 15.0, beside this package); a hyphenation
+# point for the katakana middle dot ("サディル‧ジャパロフ"), which no CJK text holds; compatibility
+# ideographs and ligatures ("ﬀ" for ff), whose compatibility forms (NFKC) are the text's characters
+_PDF_COMPATIBILITY = re.compile("[\u2e80-\u2fdf\u31c0-\u31ef\uf900-\ufaff\ufb00-\ufb4f]")
+_CJK_HYPHENATION_POINT = re.compile("(?<=[\u3000-\u9fff\uff00-\uffef])\u2027|\u2027(?=[\u3000-\u9fff\uff00-\uffef])")
+_EQUIVALENT_IDEOGRAPHS = Path(__file__).with_name("unicode") / "EquivalentUnifiedIdeograph.txt"
+
+
+@functools.cache
+def _equivalent_ideographs() -> dict[str, str]:
+    """Each CJK radical and stroke with an equivalent unified ideograph, mapped to it."""
+    table: dict[str, str] = {}
+    for line in _EQUIVALENT_IDEOGRAPHS.read_text(encoding="utf-8").splitlines():
+        fields = line.split("#")[0].split(";")
+        if len(fields) == 2:
+            first, _, last = fields[0].strip().partition("..")
+            for code in range(int(first, 16), int(last or first, 16) + 1):
+                table[chr(code)] = chr(int(fields[1], 16))
+    return table
 
 
 def _folded_char(match: re.Match) -> str:
-    return unicodedata.normalize("NFKC", match.group())
+    char = match.group()
+    return _equivalent_ideographs().get(char) or unicodedata.normalize("NFKC", char)
+
+
+def _pdf_characters(text: str) -> str:
+    """A PDF's extracted text with the characters its fonts' maps stand in for (above)."""
+    return _CJK_HYPHENATION_POINT.sub("\u30fb", _PDF_COMPATIBILITY.sub(_folded_char, text))
 
 
 def _wide(char: str) -> bool:

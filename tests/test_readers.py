@@ -450,9 +450,13 @@ def test_a_pdf_s_running_header_footer_and_page_numbers_are_not_its_text(tmp_pat
 
 
 def test_a_pdf_font_s_radicals_and_ligatures_are_read_as_the_characters_they_stand_for():
-    from index.readers import _PDF_COMPATIBILITY, _folded_char, _joined_lines
+    from index.readers import _joined_lines, _pdf_characters
 
-    assert _PDF_COMPATIBILITY.sub(_folded_char, "⽇露⾸脳会談、ﬀ ①") == "日露首脳会談、ff ①"  # nothing else folded
+    assert _pdf_characters("⽇露⾸脳会談、ﬀ ①") == "日露首脳会談、ff ①"  # nothing else folded
+    # radicals without a compatibility form (Unicode's equivalent ideographs), and the hyphenation
+    # point a CJK font writes for its katakana middle dot, only beside CJK text
+    assert _pdf_characters("韓国⼤統領(議⻑)、国⺠、サディル‧ジャパロフ、syl‧la‧ble") == \
+        "韓国大統領(議長)、国民、サディル・ジャパロフ、syl‧la‧ble"
     assert _joined_lines(["両首脳は、日露間の", "経済関係を", "develop the", "пресс-", "конференции", "150-",
                           "летие"]) == "両首脳は、日露間の経済関係をdevelop the пресс-конференции 150-летие"
 
