@@ -29,6 +29,7 @@ import datetime
 import functools
 import hashlib
 import io
+import math
 import re
 import unicodedata
 import zipfile
@@ -627,7 +628,7 @@ def _pdf_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise ReaderError(path, "encrypted PDF")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = _pdf_page_texts(reader.pages)
         title = (reader.metadata.title if reader.metadata else None) or ""
     except ReaderError:
         raise
@@ -638,6 +639,100 @@ def _pdf_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
         raise ReaderError(path, "the PDF has no extractable text (scanned pages need OCR)")
     title = str(title).strip()
     return "\n\n".join(blocks), {"title": "" if _FILE_NAME.search(title) else title}
+
+
+# a line set lower under the one above than this many times the text's usual line pitch starts a
+# new paragraph (a paragraph's spacing); so does a line in another font size (by more than the ratio)
+_PDF_GAP = 1.3
+_PDF_SIZE_CHANGE = 1.2
+
+
+@dataclass
+class _PlacedLine:
+    """A line of a page as pypdf extracts it, with where it stands: the height of its baseline
+    on the page and its font size (of the most of its characters), both None for a blank line."""
+
+    text: str
+    y: float | None = None
+    size: float | None = None
+
+
+def _placed_lines(page) -> list[_PlacedLine]:
+    """The page's text as pypdf extracts it (``extract_text``, a line per printed line), each line
+    placed by the text pieces pypdf's visitor is shown (their text and current transformation
+    matrices multiplied: the baseline's height, and the font size as set on the page)."""
+    lines: list[_PlacedLine] = []
+    pieces: list[tuple[str, float, float]] = []
+
+    def close_line() -> None:
+        text = "".join(t for t, _, _ in pieces)
+        shown = [(len(t.strip()), y, size) for t, y, size in pieces if t.strip()]
+        if not shown:
+            lines.append(_PlacedLine(text))
+        else:
+            size = max(shown, key=lambda piece: piece[0])[2]
+            lines.append(_PlacedLine(text, shown[0][1], size))
+        pieces.clear()
+
+    def visit(text: str, cm: list[float], tm: list[float], font: object, font_size: float) -> None:
+        c = tm[2] * cm[0] + tm[3] * cm[2]
+        d = tm[2] * cm[1] + tm[3] * cm[3]
+        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+        for i, part in enumerate(text.split("\n")):
+            if i:
+                close_line()
+            pieces.append((part, y, abs(font_size) * math.hypot(c, d)))
+
+    page.extract_text(visitor_text=visit)
+    close_line()
+    return lines
+
+
+def _line_pitch(pages: list[list[_PlacedLine]]) -> float | None:
+    """The text's usual line pitch as a share of the font size: the most common drop from one line
+    to the next of the same size (rounded to a tenth; drops below 0.8 of the size are not lines)."""
+    counts: dict[float, int] = {}
+    for lines in pages:
+        placed = [line for line in lines if line.y is not None]
+        for upper, lower in zip(placed, placed[1:]):
+            if upper.size and max(upper.size, lower.size) <= 1.05 * min(upper.size, lower.size):
+                ratio = round((upper.y - lower.y) / upper.size, 1)
+                if ratio >= 0.8:
+                    counts[ratio] = counts.get(ratio, 0) + 1
+    return max(counts, key=lambda ratio: (counts[ratio], -ratio)) if counts else None
+
+
+def _parted_by_layout(upper: _PlacedLine, lower: _PlacedLine, pitch: float | None) -> bool:
+    """Whether the page's layout ends a paragraph between two lines where the text does not say so:
+    the lower line is in another font size (a heading, a page header or footer), or the upper line
+    ends a sentence and the lower stands further below it than the text's line pitch allows (a
+    paragraph's spacing) or above it (a header printed last, the next column)."""
+    if upper.y is None or lower.y is None or not upper.size or not lower.size:
+        return False
+    if max(upper.size, lower.size) > _PDF_SIZE_CHANGE * min(upper.size, lower.size):
+        return True
+    drop = (upper.y - lower.y) / upper.size
+    return ends_sentence(upper.text.strip()) and (drop < -0.5 or (pitch is not None and drop > _PDF_GAP * pitch))
+
+
+def _pdf_page_texts(pages) -> list[str]:
+    """Each page's text as pypdf extracts it, a line per printed line, with a blank line where the
+    page's layout parts paragraphs (``_parted_by_layout``): PDF text has no blank lines, and a
+    paragraph whose last line runs to the measure was otherwise run on into the next."""
+    placed = [_placed_lines(page) for page in pages]
+    pitch = _line_pitch(placed)
+    texts = []
+    for lines in placed:
+        out: list[str] = []
+        shown = None  # the last line with text
+        for line in lines:
+            if line.text.strip():
+                if shown is not None and _parted_by_layout(shown, line, pitch):
+                    out.append("")
+                shown = line
+            out.append(line.text)
+        texts.append("\n".join(out))
+    return texts
 
 
 def _pdf_paragraphs(pages: list[str]) -> list[str]:

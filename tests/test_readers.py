@@ -384,16 +384,20 @@ def test_docx_footnotes_are_read_after_the_text(tmp_path):
     assert text == "The treaty entered into force[1] in 2025.\n\n1. Signed in Ashgabat."  # no "↑" back-link
 
 
-def make_pdf(lines: list[str], title: str = "", more_pages: tuple[list[str], ...] = ()) -> bytes:
+def make_pdf(lines: list, title: str = "", more_pages: tuple[list, ...] = ()) -> bytes:
     """A PDF showing ``lines`` on its first page and each of ``more_pages`` on one more, in
-    Helvetica (ASCII text only)."""
+    Helvetica (ASCII text only): a page's lines one under the other at 12 pt, 14 pt apart, or
+    each where it says (a ``(text, height of its baseline, font size)``), in that order."""
     pages = [lines, *more_pages]
     n = len(pages)
     font, info = 3 + 2 * n, 4 + 2 * n  # objects: catalog, pages, (page, contents) per page, font, info
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
                b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % (3 + 2 * k) for k in range(n)), n)]
     for k, page in enumerate(pages):
-        ops = ["BT /F1 12 Tf 14 TL 72 720 Td", *(f"({line}) Tj T*" for line in page), "ET"]
+        if page and isinstance(page[0], tuple):
+            ops = [f"BT /F1 {size} Tf 72 {y} Td ({line}) Tj ET" for line, y, size in page]
+        else:
+            ops = ["BT /F1 12 Tf 14 TL 72 720 Td", *(f"({line}) Tj T*" for line in page), "ET"]
         stream = zlib.compress("\n".join(ops).encode("latin-1"))
         objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R "
                     b"/Resources << /Font << /F1 %d 0 R >> >> >>" % (4 + 2 * k, font),
@@ -447,6 +451,34 @@ def test_a_pdf_s_running_header_footer_and_page_numbers_are_not_its_text(tmp_pat
     # on one page nothing repeats: only a page number at its edge goes
     one = read_document(write(tmp_path, "o.pdf", make_pdf([header, texts[0], "1"], "One")), tmp_path)
     assert one.text == f"{header}\n\n{texts[0]}"
+
+
+def test_a_pdf_s_layout_parts_paragraphs_its_text_does_not(tmp_path):
+    # a paragraph's last line that runs to the measure and ends a sentence, then the next
+    # paragraph after a paragraph's spacing; a page header and footer in a smaller size,
+    # printed after the body (as a browser prints them)
+    paragraphs = [["The ministers met in Astana on 1 May 2017 and discussed energy, trade",
+                   "and transport, and they signed three agreements on all of these areas."],
+                  ["The next meeting will be held in Tokyo in the spring of the coming year",
+                   "after the experts have prepared a plan for the new joint projects."],
+                  ["Both sides welcomed the entry into force of the tax treaty in November."]]
+    lines, y = [("Joint Statement", 740, 16)], 710
+    for paragraph in paragraphs:
+        for line in paragraph:
+            lines.append((line, y, 12))
+            y -= 14
+        y -= 10  # the spacing after a paragraph
+    lines += [("Ministry of Foreign Affairs - Press Release", 770, 8), ("Page 1 of 1", 30, 8)]
+    doc = read_document(write(tmp_path, "j.pdf", make_pdf(lines)), tmp_path)
+    assert doc.text.split("\n\n") == ["Joint Statement", *(" ".join(p) for p in paragraphs),
+                                       "Ministry of Foreign Affairs - Press Release", "Page 1 of 1"]
+    # the same lines set evenly, with no spacing after paragraphs, run to the measure: nothing
+    # parts them (as before), and a short line still ends a paragraph
+    even = [(line, 710 - 14 * i, 12) for i, line in enumerate(line for p in paragraphs for line in p)]
+    doc = read_document(write(tmp_path, "e.pdf", make_pdf(even + [("Signed.", 640, 12)])), tmp_path)
+    assert doc.text.split("\n\n") == [" ".join(line for p in paragraphs for line in p) + " Signed."]
+    assert read_document(write(tmp_path, "s.pdf", make_pdf(even[:1] + [("Signed.", 696, 12)] + even[2:])),
+                         tmp_path).text.split("\n\n") == [f"{even[0][0]} Signed.", " ".join(line for line, *_ in even[2:])]
 
 
 def test_a_pdf_font_s_radicals_and_ligatures_are_read_as_the_characters_they_stand_for():
