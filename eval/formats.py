@@ -14,7 +14,8 @@ those pages as an HTML-to-Markdown converter saves them, the furniture as lines 
 ``[label](/link)``), as DOCX files (one
 paragraph per line) and as PDF files (the page printed by headless Chromium on A5 in 12 pt, so that
 the longer ones run over two pages, with a running header and "Page N of M" footer; needs
-Debian's chromium, as the browser tests do), beside the other half's
+Debian's chromium, as the browser tests do; ``pdf-indent``: the same set as a word processor sets an
+official text, paragraphs justified, with no space between them and the first line indented), beside the other half's
 files and the seed documents as they are, rewrites that half's questions to name the new files,
 and runs each through ``rag eval``. One table, a row per format: what reading the format costs.
 The files go under ``--out`` (by default the eval cache, ``<data_dir>/eval/formats``), never into
@@ -36,7 +37,7 @@ from eval.runner import eval_settings, merged_corpus, run_eval
 from eval.splits import select
 
 FRESH = SHARED / "fresh-dev"
-FORMATS = ("txt", "html", "html-div", "html-br", "md", "docx", "pdf")
+FORMATS = ("txt", "html", "html-div", "html-br", "md", "docx", "pdf", "pdf-indent")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -113,13 +114,17 @@ def write_docx(text: str, path: Path) -> None:
 
 _PDF_STYLE = ('<style>body { font-size: 12pt; font-family: "Noto Sans CJK JP", "Noto Sans", sans-serif }'
               ' nav, footer { display: none }</style>')
+# as a word processor sets an official text: no space between paragraphs, the first line indented, justified
+_PDF_INDENT_STYLE = '<style>p { margin: 0; text-indent: 2em; text-align: justify }</style>'
+
 _PDF_HEADER = '<div style="font-size: 8px; width: 100%; text-align: center">Ministry of Foreign Affairs - Press release</div>'
 _PDF_FOOTER = ('<div style="font-size: 8px; width: 100%; text-align: center">Page <span class="pageNumber"></span> '
                'of <span class="totalPages"></span></div>')
 
 
-def write_pdfs(texts: dict[Path, str]) -> None:
-    """Each text printed to its path as a PDF by headless Chromium (one ``<p>`` per line)."""
+def write_pdfs(texts: dict[Path, str], indented: bool = False) -> None:
+    """Each text printed to its path as a PDF by headless Chromium (one ``<p>`` per line; with
+    ``indented``, paragraphs set without space between them, the first line indented)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -128,7 +133,8 @@ def write_pdfs(texts: dict[Path, str]) -> None:
             page = browser.new_page()
             for path, text in texts.items():
                 # Chromium makes <title> the PDF's /Title: the whole first line, as a writer's would be
-                page.set_content(as_html(text, title_chars=None).replace("<head>", "<head>" + _PDF_STYLE, 1))
+                style = _PDF_STYLE + (_PDF_INDENT_STYLE if indented else "")
+                page.set_content(as_html(text, title_chars=None).replace("<head>", "<head>" + style, 1))
                 page.pdf(path=str(path), format="A5", display_header_footer=True, header_template=_PDF_HEADER,
                          footer_template=_PDF_FOOTER, margin={"top": "18mm", "bottom": "18mm", "left": "14mm",
                                                               "right": "14mm"})
@@ -158,12 +164,12 @@ def build(fmt: str, split: str, out: Path) -> tuple[Path, Path]:
             (corpus / renamed[src.name]).write_text(page, encoding="utf-8")
         elif fmt == "md":
             (corpus / renamed[src.name]).write_text(as_markdown(text), encoding="utf-8")
-        elif fmt == "pdf":
+        elif fmt.startswith("pdf"):
             pdfs[corpus / renamed[src.name]] = text
         else:
             write_docx(text, corpus / renamed[src.name])
     if pdfs:
-        write_pdfs(pdfs)
+        write_pdfs(pdfs, indented=fmt == "pdf-indent")
     set_path = out / fmt / "eval.jsonl"
     with set_path.open("w", encoding="utf-8") as fh:
         for line in (FRESH / "eval.jsonl").read_text(encoding="utf-8").splitlines():
