@@ -628,7 +628,7 @@ def _pdf_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise ReaderError(path, "encrypted PDF")
-        pages = _pdf_page_texts(reader.pages)
+        pages = _pdf_page_lines(reader.pages)
         title = (reader.metadata.title if reader.metadata else None) or ""
     except ReaderError:
         raise
@@ -645,6 +645,7 @@ def _pdf_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
 # new paragraph (a paragraph's spacing); so does a line in another font size (by more than the ratio)
 _PDF_GAP = 1.3
 _PDF_SIZE_CHANGE = 1.2
+_PDF_SMALL = 0.8  # a page's header or footer is set in a font smaller than this share of the body's
 
 
 @dataclass
@@ -665,48 +666,54 @@ def _placed_lines(page) -> list[_PlacedLine]:
     pieces: list[tuple[str, float, float]] = []
 
     def close_line() -> None:
-        text = "".join(t for t, _, _ in pieces)
-        shown = [(len(t.strip()), y, size) for t, y, size in pieces if t.strip()]
+        text = "".join(piece[0] for piece in pieces)
+        shown = [piece for piece in pieces if piece[0].strip()]
         if not shown:
             lines.append(_PlacedLine(text))
         else:
-            size = max(shown, key=lambda piece: piece[0])[2]
-            lines.append(_PlacedLine(text, shown[0][1], size))
+            size = max(shown, key=lambda piece: len(piece[0].strip()))[2]
+            lines.append(_PlacedLine(text, y=shown[0][1], size=size))
         pieces.clear()
 
     def visit(text: str, cm: list[float], tm: list[float], font: object, font_size: float) -> None:
-        c = tm[2] * cm[0] + tm[3] * cm[2]
-        d = tm[2] * cm[1] + tm[3] * cm[3]
         y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-        for i, part in enumerate(text.split("\n")):
+        height = math.hypot(tm[2] * cm[0] + tm[3] * cm[2], tm[2] * cm[1] + tm[3] * cm[3])
+        for i, part in enumerate(re.split("\r|\n", text)):
             if i:
                 close_line()
-            pieces.append((part, y, abs(font_size) * math.hypot(c, d)))
+            pieces.append((part, y, abs(font_size) * height))
 
     page.extract_text(visitor_text=visit)
     close_line()
     return lines
 
 
+def _most_common(values: list[float]) -> float | None:
+    counts: dict[float, int] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return max(counts, key=lambda value: (counts[value], -value)) if counts else None
+
+
 def _line_pitch(pages: list[list[_PlacedLine]]) -> float | None:
     """The text's usual line pitch as a share of the font size: the most common drop from one line
     to the next of the same size (rounded to a tenth; drops below 0.8 of the size are not lines)."""
-    counts: dict[float, int] = {}
+    ratios = []
     for lines in pages:
         placed = [line for line in lines if line.y is not None]
         for upper, lower in zip(placed, placed[1:]):
             if upper.size and max(upper.size, lower.size) <= 1.05 * min(upper.size, lower.size):
                 ratio = round((upper.y - lower.y) / upper.size, 1)
                 if ratio >= 0.8:
-                    counts[ratio] = counts.get(ratio, 0) + 1
-    return max(counts, key=lambda ratio: (counts[ratio], -ratio)) if counts else None
+                    ratios.append(ratio)
+    return _most_common(ratios)
 
 
 def _parted_by_layout(upper: _PlacedLine, lower: _PlacedLine, pitch: float | None) -> bool:
     """Whether the page's layout ends a paragraph between two lines where the text does not say so:
     the lower line is in another font size (a heading, a page header or footer), or the upper line
     ends a sentence and the lower stands further below it than the text's line pitch allows (a
-    paragraph's spacing) or above it (a header printed last, the next column)."""
+    paragraph's spacing), or above it (a header printed last, the next column)."""
     if upper.y is None or lower.y is None or not upper.size or not lower.size:
         return False
     if max(upper.size, lower.size) > _PDF_SIZE_CHANGE * min(upper.size, lower.size):
@@ -715,41 +722,60 @@ def _parted_by_layout(upper: _PlacedLine, lower: _PlacedLine, pitch: float | Non
     return ends_sentence(upper.text.strip()) and (drop < -0.5 or (pitch is not None and drop > _PDF_GAP * pitch))
 
 
-def _pdf_page_texts(pages) -> list[str]:
-    """Each page's text as pypdf extracts it, a line per printed line, with a blank line where the
-    page's layout parts paragraphs (``_parted_by_layout``): PDF text has no blank lines, and a
-    paragraph whose last line runs to the measure was otherwise run on into the next."""
+def _page_furniture(lines: list[_PlacedLine], body_size: float) -> set[int]:
+    """The lines of a page that are its header or footer by where they stand: above or below all
+    of the page's lines in the body's size, in a smaller font (under ``_PDF_SMALL`` of it), ending
+    no sentence and holding no date (a page number, "Ministry of Foreign Affairs - Press release";
+    a note at the foot ends a sentence, a small date line above the title dates the text)."""
+    body = [line.y for line in lines if line.y is not None and line.size >= _PDF_SMALL * body_size]
+    if not body:
+        return set()
+    return {i for i, line in enumerate(lines)
+            if line.y is not None and line.size < _PDF_SMALL * body_size and not min(body) <= line.y <= max(body)
+            and not ends_sentence(line.text.strip()) and not parse_date(line.text)}
+
+
+def _pdf_page_lines(pages) -> list[list[_PlacedLine]]:
+    """Each page's lines as pypdf extracts them, the characters folded (``_pdf_characters``), the
+    page's header and footer by layout left out (``_page_furniture``), and a blank line
+    where the page's layout parts paragraphs (``_parted_by_layout``): PDF text has no blank lines,
+    and a paragraph whose last line ran to the measure was otherwise run on into the next."""
     placed = [_placed_lines(page) for page in pages]
+    sizes: dict[float, int] = {}
+    for line in (line for lines in placed for line in lines if line.size):
+        sizes[round(line.size, 1)] = sizes.get(round(line.size, 1), 0) + len(line.text.strip())
+    if sizes:  # the body's size: the one most of the text is set in
+        body_size = max(sizes, key=sizes.__getitem__)
+        placed = [[line for i, line in enumerate(lines) if i not in _page_furniture(lines, body_size)]
+                  for lines in placed]
     pitch = _line_pitch(placed)
-    texts = []
+    out: list[list[_PlacedLine]] = []
     for lines in placed:
-        out: list[str] = []
+        page: list[_PlacedLine] = []
         shown = None  # the last line with text
         for line in lines:
-            if line.text.strip():
+            line.text = " ".join(_pdf_characters(line.text).split())
+            if line.text:
                 if shown is not None and _parted_by_layout(shown, line, pitch):
-                    out.append("")
+                    page.append(_PlacedLine(""))
                 shown = line
-            out.append(line.text)
-        texts.append("\n".join(out))
-    return texts
+            page.append(line)
+        out.append(page)
+    return out
 
 
-def _pdf_paragraphs(pages: list[str]) -> list[str]:
-    """The pages' text (as pypdf extracts it: a line per printed line) as paragraphs: the
-    compatibility characters folded, the running header, footer and page numbers left out, lines
-    grouped into blocks (a short line, a paragraph's last, ends one) and each block's lines
-    joined; a paragraph cut by a page break is one."""
-    page_lines = [[" ".join(line.split()) for line in _pdf_characters(page).replace(
-        "\r", "\n").split("\n")] for page in pages]
-    running = _running_lines(page_lines)
-    page_lines = [_without_page_furniture(lines, running) for lines in page_lines]
-    width = max((_columns(line) for lines in page_lines for line in lines), default=0)  # the text's measure
+def _pdf_paragraphs(pages: list[list[_PlacedLine]]) -> list[str]:
+    """The pages' lines (``_pdf_page_lines``) as paragraphs: the running header, footer and page
+    numbers left out, lines grouped into blocks (a blank line, or a short line, a paragraph's
+    last, ends one) and each block's lines joined; a paragraph cut by a page break is one."""
+    running = _running_lines([[line.text for line in lines] for lines in pages])
+    pages = [_without_page_furniture(lines, running) for lines in pages]
+    width = max((_columns(line.text) for lines in pages for line in lines), default=0)  # the text's measure
     blocks: list[str] = []
     # how the text before a page break ends: None (a paragraph's end), "full" (mid-sentence on a
     # line that reaches the measure), "short" (mid-sentence on a shorter one)
     open_end: str | None = None
-    for lines in page_lines:
+    for lines in pages:
         page_blocks, ends_open = _pdf_blocks(lines, width)
         if not page_blocks:
             continue
@@ -838,37 +864,37 @@ def _running_lines(pages: list[list[str]]) -> set[str]:
     return {shape for shape, n in seen.items() if n >= max(2, len(pages) / 2)}
 
 
-def _without_page_furniture(lines: list[str], running: set[str]) -> list[str]:
+def _without_page_furniture(lines: list[_PlacedLine], running: set[str]) -> list[_PlacedLine]:
     """The page's lines (blank ones end paragraphs) less a running header or footer and a page
     number among its first or last lines of text."""
-    text = [i for i, line in enumerate(lines) if line]
+    text = [i for i, line in enumerate(lines) if line.text]
     dropped: set[int] = set()
     for run in (text[:_PDF_EDGE_LINES], reversed(text[-_PDF_EDGE_LINES:])):
         for i in run:  # from the page's edge inwards, while the lines are furniture
-            if _line_shape(lines[i]) not in running and not _PAGE_NUMBER.fullmatch(lines[i]):
+            if _line_shape(lines[i].text) not in running and not _PAGE_NUMBER.fullmatch(lines[i].text):
                 break
             dropped.add(i)
     return [line for i, line in enumerate(lines) if i not in dropped]
 
 
-def _pdf_blocks(lines: list[str], width: int) -> tuple[list[str], str | None]:
+def _pdf_blocks(lines: list[_PlacedLine], width: int) -> tuple[list[str], str | None]:
     """The page's blocks, a line narrower than ``width`` allows ending one, and how the last
     one ends when it ends in the middle of a sentence with no blank line after it: "full" (its
     last line reaches the measure, as a paragraph's lines but the last do) or "short"; None when
     it ends a sentence."""
-    while lines and not lines[-1]:
+    while lines and not lines[-1].text:
         lines = lines[:-1]
     blocks: list[str] = []
     current: list[str] = []
     for line in lines:
-        if line:
-            current.append(line)
-        if current and (not line or _columns(line) < _PDF_SHORT_LINE * width):
+        if line.text:
+            current.append(line.text)
+        if current and (not line.text or _columns(line.text) < _PDF_SHORT_LINE * width):
             blocks.append(_joined_lines(current))
             current = []
     if current:
         blocks.append(_joined_lines(current))
-    last = lines[-1] if lines else ""
-    if not last or ends_sentence(last):
+    last = lines[-1] if lines else _PlacedLine("")
+    if not last.text or ends_sentence(last.text):
         return blocks, None
-    return blocks, "short" if _columns(last) < _PDF_SHORT_LINE * width else "full"
+    return blocks, "short" if _columns(last.text) < _PDF_SHORT_LINE * width else "full"

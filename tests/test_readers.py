@@ -456,7 +456,8 @@ def test_a_pdf_s_running_header_footer_and_page_numbers_are_not_its_text(tmp_pat
 def test_a_pdf_s_layout_parts_paragraphs_its_text_does_not(tmp_path):
     # a paragraph's last line that runs to the measure and ends a sentence, then the next
     # paragraph after a paragraph's spacing; a page header and footer in a smaller size,
-    # printed after the body (as a browser prints them)
+    # printed after the body (as a browser prints them), are not the text; a small date line
+    # above the title and a note at the page's foot are
     paragraphs = [["The ministers met in Astana on 1 May 2017 and discussed energy, trade",
                    "and transport, and they signed three agreements on all of these areas."],
                   ["The next meeting will be held in Tokyo in the spring of the coming year",
@@ -468,10 +469,11 @@ def test_a_pdf_s_layout_parts_paragraphs_its_text_does_not(tmp_path):
             lines.append((line, y, 12))
             y -= 14
         y -= 10  # the spacing after a paragraph
-    lines += [("Ministry of Foreign Affairs - Press Release", 770, 8), ("Page 1 of 1", 30, 8)]
+    lines += [("* The treaty was signed in 2016.", 560, 8), ("Ministry of Foreign Affairs - Press Release", 770, 8),
+              ("May 2, 2017", 755, 8), ("Page 1 of 1", 30, 8)]
     doc = read_document(write(tmp_path, "j.pdf", make_pdf(lines)), tmp_path)
     assert doc.text.split("\n\n") == ["Joint Statement", *(" ".join(p) for p in paragraphs),
-                                       "Ministry of Foreign Affairs - Press Release", "Page 1 of 1"]
+                                       "* The treaty was signed in 2016.", "May 2, 2017"]
     # the same lines set evenly, with no spacing after paragraphs, run to the measure: nothing
     # parts them (as before), and a short line still ends a paragraph
     even = [(line, 710 - 14 * i, 12) for i, line in enumerate(line for p in paragraphs for line in p)]
