@@ -688,25 +688,18 @@ def _placed_lines(page) -> list[_PlacedLine]:
     return lines
 
 
-def _most_common(values: list[float]) -> float | None:
-    counts: dict[float, int] = {}
-    for value in values:
-        counts[value] = counts.get(value, 0) + 1
-    return max(counts, key=lambda value: (counts[value], -value)) if counts else None
-
-
 def _line_pitch(pages: list[list[_PlacedLine]]) -> float | None:
     """The text's usual line pitch as a share of the font size: the most common drop from one line
     to the next of the same size (rounded to a tenth; drops below 0.8 of the size are not lines)."""
-    ratios = []
+    counts: dict[float, int] = {}
     for lines in pages:
         placed = [line for line in lines if line.y is not None]
         for upper, lower in zip(placed, placed[1:]):
             if upper.size and max(upper.size, lower.size) <= 1.05 * min(upper.size, lower.size):
                 ratio = round((upper.y - lower.y) / upper.size, 1)
                 if ratio >= 0.8:
-                    ratios.append(ratio)
-    return _most_common(ratios)
+                    counts[ratio] = counts.get(ratio, 0) + 1
+    return max(counts, key=lambda ratio: (counts[ratio], -ratio)) if counts else None
 
 
 def _parted_by_layout(upper: _PlacedLine, lower: _PlacedLine, pitch: float | None) -> bool:
@@ -722,22 +715,20 @@ def _parted_by_layout(upper: _PlacedLine, lower: _PlacedLine, pitch: float | Non
     return ends_sentence(upper.text.strip()) and (drop < -0.5 or (pitch is not None and drop > _PDF_GAP * pitch))
 
 
-def _page_furniture(lines: list[_PlacedLine], body_size: float) -> set[int]:
-    """The lines of a page that are its header or footer by where they stand: above or below all
-    of the page's lines in the body's size, in a smaller font (under ``_PDF_SMALL`` of it), ending
-    no sentence and holding no date (a page number, "Ministry of Foreign Affairs - Press release";
+def _without_layout_furniture(lines: list[_PlacedLine], body_size: float) -> list[_PlacedLine]:
+    """The page's lines less its header and footer by where they stand: above or below all of the
+    page's lines in the body's size, in a smaller font (under ``_PDF_SMALL`` of it), ending no
+    sentence and holding no date (a page number, "Ministry of Foreign Affairs - Press release";
     a note at the foot ends a sentence, a small date line above the title dates the text)."""
     body = [line.y for line in lines if line.y is not None and line.size >= _PDF_SMALL * body_size]
-    if not body:
-        return set()
-    return {i for i, line in enumerate(lines)
-            if line.y is not None and line.size < _PDF_SMALL * body_size and not min(body) <= line.y <= max(body)
-            and not ends_sentence(line.text.strip()) and not parse_date(line.text)}
+    return [line for line in lines if not (
+        body and line.y is not None and line.size < _PDF_SMALL * body_size and not min(body) <= line.y <= max(body)
+        and not ends_sentence(line.text.strip()) and not parse_date(line.text))]
 
 
 def _pdf_page_lines(pages) -> list[list[_PlacedLine]]:
     """Each page's lines as pypdf extracts them, the characters folded (``_pdf_characters``), the
-    page's header and footer by layout left out (``_page_furniture``), and a blank line
+    page's header and footer by layout left out (``_without_layout_furniture``), and a blank line
     where the page's layout parts paragraphs (``_parted_by_layout``): PDF text has no blank lines,
     and a paragraph whose last line ran to the measure was otherwise run on into the next."""
     placed = [_placed_lines(page) for page in pages]
@@ -746,8 +737,7 @@ def _pdf_page_lines(pages) -> list[list[_PlacedLine]]:
         sizes[round(line.size, 1)] = sizes.get(round(line.size, 1), 0) + len(line.text.strip())
     if sizes:  # the body's size: the one most of the text is set in
         body_size = max(sizes, key=sizes.__getitem__)
-        placed = [[line for i, line in enumerate(lines) if i not in _page_furniture(lines, body_size)]
-                  for lines in placed]
+        placed = [_without_layout_furniture(lines, body_size) for lines in placed]
     pitch = _line_pitch(placed)
     out: list[list[_PlacedLine]] = []
     for lines in placed:
