@@ -18,7 +18,8 @@ Debian's chromium, as the browser tests do; ``pdf-indent``: the same set as a wo
 official text, paragraphs justified, with no space between them and the first line indented), beside the other half's
 files and the seed documents as they are, rewrites that half's questions to name the new files,
 and runs each through ``rag eval``. One table, a row per format: what reading the format costs.
-The files go under ``--out`` (by default the eval cache, ``<data_dir>/eval/formats``), never into
+The files, and each format's run as ``rag eval --json`` writes it (``<format>/run.json``), go under
+``--out`` (by default the eval cache, ``<data_dir>/eval/formats``), never into
 the repository; ``../shared`` is read in place.
 """
 
@@ -33,7 +34,7 @@ from pathlib import Path
 
 from eval.evalset import load_eval_set
 from eval.fit_evidence import SEEDS, SHARED
-from eval.runner import eval_settings, merged_corpus, run_eval
+from eval.runner import eval_settings, merged_corpus, run_eval, write_json
 from eval.splits import select
 
 FRESH = SHARED / "fresh-dev"
@@ -201,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = eval_settings(base, merged_corpus(base, [SEEDS, corpus]), args.llm)
         # the set holds one half already: its questions are all asked, as they are
         run = run_eval(RagService, settings, set_path, llm=args.llm, progress=False)
+        write_json(run, out / fmt / "run.json")  # every answer, to compare runs question by question
         overall = run["answers"]["overall"]
         print(f"| {fmt} | " + " | ".join(f"{overall[k]['value']:.3f} ({overall[k]['num']:g}/{overall[k]['den']})"
                                          for k in keys) + " |", flush=True)

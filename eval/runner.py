@@ -366,6 +366,12 @@ def print_report(out: dict[str, Any]) -> None:
     print(f"\n{out['seconds']} s")
 
 
+def write_json(out: dict[str, Any], path: Path) -> None:
+    """A run's figures and items as the JSON file ``rag eval --json`` writes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
 def run_from_args(args) -> int:
     from rag.service import RagService
     from rag.settings import Settings
@@ -378,8 +384,7 @@ def run_from_args(args) -> int:
                    retrieval_only=args.retrieval_only, split=args.split, withhold_docs=args.withhold)
     print_report(out)
     if args.json_out:
-        Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json_out).write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+        write_json(out, Path(args.json_out))
         print(f"wrote {args.json_out}")
     if out.get("errors"):
         print(f"{len(out['errors'])} question(s) raised an error: see the report", file=sys.stderr)
