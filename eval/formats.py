@@ -17,7 +17,8 @@ the longer ones run over two pages, with a running header and "Page N of M" foot
 Debian's chromium, as the browser tests do; ``pdf-indent``: the same set as a word processor sets an
 official text, paragraphs justified, with no space between them and the first line indented), beside the other half's
 files and the seed documents as they are, rewrites that half's questions to name the new files,
-and runs each through ``rag eval``. One table, a row per format: what reading the format costs.
+and runs each through ``rag eval``. One table, a row per format: what reading the format costs,
+in answers and in paragraphs read as written (``paragraphs_as_written``).
 The files, and each format's run as ``rag eval --json`` writes it (``<format>/run.json``), go under
 ``--out`` (by default the eval cache, ``<data_dir>/eval/formats``), never into
 the repository; ``../shared`` is read in place.
@@ -180,6 +181,30 @@ def build(fmt: str, split: str, out: Path) -> tuple[Path, Path]:
     return corpus, set_path
 
 
+def paragraphs_as_written(corpus: Path, out: Path) -> tuple[int, int]:
+    """How many of the converted documents' paragraphs the reader gets exactly, of how many: a
+    converted file's paragraphs against those of its text as the plain HTML page (one ``<p>`` per
+    line, written under ``out``), whitespace aside. How the format is read, with no model run."""
+    from index.paragraphs import split_paragraphs
+    from index.readers import read_document
+
+    reference = out / "reference"
+    shutil.rmtree(reference, ignore_errors=True)
+    reference.mkdir(parents=True)
+    found = total = 0
+    for path in sorted(corpus.iterdir()):
+        src = FRESH / "corpus" / path.name
+        if src.exists():  # not converted
+            continue
+        src = next((FRESH / "corpus").glob(f"{path.stem}.*"))
+        page = reference / f"{path.stem}.html"
+        page.write_text(as_html(src.read_text(encoding="utf-8")), encoding="utf-8")
+        written, read = ({" ".join(p.text.split()) for p in split_paragraphs(read_document(f, f.parent))}
+                         for f in (page, path))
+        found, total = found + len(written & read), total + len(written)
+    return found, total
+
+
 def main(argv: list[str] | None = None) -> int:
     from rag.offline import set_offline_env
     from rag.service import RagService
@@ -196,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or base.data_dir / "eval" / "formats"
     keys = ("answer_accuracy", "citation_precision", "abstention", "wrong_abstention")
     print(f"fresh-dev, {args.split} questions ({'TUNED ON' if args.split != 'heldout' else 'held out'}), "
-          f"llm={args.llm}\n\n| format | " + " | ".join(keys) + " |\n|---|" + "---|" * len(keys))
+          f"llm={args.llm}\n\n| format | " + " | ".join(keys) + " | paragraphs as written |\n|---|"
+          + "---|" * (len(keys) + 1))
     for fmt in args.formats.split(","):
         corpus, set_path = build(fmt, args.split, out)
         settings = eval_settings(base, merged_corpus(base, [SEEDS, corpus]), args.llm)
@@ -204,8 +230,9 @@ def main(argv: list[str] | None = None) -> int:
         run = run_eval(RagService, settings, set_path, llm=args.llm, progress=False)
         write_json(run, out / fmt / "run.json")  # every answer, to compare runs question by question
         overall = run["answers"]["overall"]
+        found, total = paragraphs_as_written(corpus, out / fmt)
         print(f"| {fmt} | " + " | ".join(f"{overall[k]['value']:.3f} ({overall[k]['num']:g}/{overall[k]['den']})"
-                                         for k in keys) + " |", flush=True)
+                                         for k in keys) + f" | {f'{found}/{total}' if total else '–'} |", flush=True)
     return 0
 
 

@@ -74,3 +74,14 @@ def test_only_the_chosen_half_is_rewritten(fresh, tmp_path):
     names = sorted(p.name for p in corpus.iterdir())
     assert names == sorted(n.replace(".txt", ".html") if n in converted else n for n in DOCS)
     assert [i.id for i in load_eval_set(set_path)] == [i.id for i in half]
+
+
+def test_paragraphs_as_written_count_what_the_reader_gets_of_a_converted_text(fresh, tmp_path):
+    corpus, _ = formats.build("docx", "all", tmp_path / "out")
+    found, total = formats.paragraphs_as_written(corpus, tmp_path / "out" / "docx")
+    assert (found, total) == (3, 3)  # a date line and a paragraph; a paragraph (the titles are the documents')
+    # a text whose two last paragraphs were read as one
+    (corpus / "a_meeting.docx").unlink()
+    formats.write_docx("Foreign Ministers' Meeting\n\nMay 1, 2017 The ministers agreed to meet again in Tokyo.\n",
+                       corpus / "a_meeting.docx")
+    assert formats.paragraphs_as_written(corpus, tmp_path / "out" / "docx") == (1, 3)
