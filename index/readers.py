@@ -716,14 +716,22 @@ def _parted_by_layout(upper: _PlacedLine, lower: _PlacedLine, pitch: float | Non
 
 
 def _without_layout_furniture(lines: list[_PlacedLine], body_size: float) -> list[_PlacedLine]:
-    """The page's lines less its header and footer by where they stand: above or below all of the
-    page's lines in the body's size, in a smaller font (under ``_PDF_SMALL`` of it), ending no
-    sentence and holding no date (a page number, "Ministry of Foreign Affairs - Press release";
-    a note at the foot ends a sentence, a small date line above the title dates the text)."""
+    """The page's lines less its header and footer by where they stand: from the page's top and
+    bottom edge inwards, while the lines stand above or below all of the page's lines in the body's
+    size and are in a smaller font (under ``_PDF_SMALL`` of it), ending no sentence and holding no
+    date (a page number, "Ministry of Foreign Affairs - Press release"; a note at the foot ends a
+    sentence, and so keeps its lines above it, and a small date line over the title dates the text)."""
     body = [line.y for line in lines if line.y is not None and line.size >= _PDF_SMALL * body_size]
-    return [line for line in lines if not (
-        body and line.y is not None and line.size < _PDF_SMALL * body_size and not min(body) <= line.y <= max(body)
-        and not ends_sentence(line.text.strip()) and not parse_date(line.text))]
+    if not body:
+        return lines
+    dropped: set[int] = set()
+    for edge in (sorted((line for line in lines if line.y is not None and line.y < min(body)), key=lambda line: line.y),
+                 sorted((line for line in lines if line.y is not None and line.y > max(body)), key=lambda line: -line.y)):
+        for line in edge:
+            if line.size >= _PDF_SMALL * body_size or ends_sentence(line.text.strip()) or parse_date(line.text):
+                break
+            dropped.add(id(line))
+    return [line for line in lines if id(line) not in dropped]
 
 
 def _pdf_page_lines(pages) -> list[list[_PlacedLine]]:

@@ -469,11 +469,14 @@ def test_a_pdf_s_layout_parts_paragraphs_its_text_does_not(tmp_path):
             lines.append((line, y, 12))
             y -= 14
         y -= 10  # the spacing after a paragraph
-    lines += [("* The treaty was signed in 2016.", 560, 8), ("Ministry of Foreign Affairs - Press Release", 770, 8),
-              ("May 2, 2017", 755, 8), ("Page 1 of 1", 30, 8)]
+    lines += [("* The treaty on the avoidance of double taxation between the two", 570, 8),
+              ("countries was signed in Tokyo in 2016.", 560, 8),
+              ("Ministry of Foreign Affairs - Press Release", 770, 8), ("May 2, 2017", 755, 8), ("Page 1 of 1", 30, 8)]
     doc = read_document(write(tmp_path, "j.pdf", make_pdf(lines)), tmp_path)
     assert doc.text.split("\n\n") == ["Joint Statement", *(" ".join(p) for p in paragraphs),
-                                       "* The treaty was signed in 2016.", "May 2, 2017"]
+                                       "* The treaty on the avoidance of double taxation between the two countries was "
+                                       "signed in Tokyo in 2016.",
+                                       "May 2, 2017"]
     # the same lines set evenly, with no spacing after paragraphs, run to the measure: nothing
     # parts them (as before), and a short line still ends a paragraph
     even = [(line, 710 - 14 * i, 12) for i, line in enumerate(line for p in paragraphs for line in p)]
