@@ -734,7 +734,7 @@ def _without_layout_furniture(lines: list[_PlacedLine], body_size: float) -> lis
     return [line for line in lines if id(line) not in dropped]
 
 
-def _pdf_page_lines(pages) -> list[list[_PlacedLine]]:
+def _pdf_page_lines(pages) -> list[list[str]]:
     """Each page's lines as pypdf extracts them, the characters folded (``_pdf_characters``), the
     page's header and footer by layout left out (``_without_layout_furniture``), and a blank line
     where the page's layout parts paragraphs (``_parted_by_layout``): PDF text has no blank lines,
@@ -747,28 +747,28 @@ def _pdf_page_lines(pages) -> list[list[_PlacedLine]]:
         body_size = max(sizes, key=sizes.__getitem__)
         placed = [_without_layout_furniture(lines, body_size) for lines in placed]
     pitch = _line_pitch(placed)
-    out: list[list[_PlacedLine]] = []
+    out: list[list[str]] = []
     for lines in placed:
-        page: list[_PlacedLine] = []
+        page: list[str] = []
         shown = None  # the last line with text
         for line in lines:
             line.text = " ".join(_pdf_characters(line.text).split())
             if line.text:
                 if shown is not None and _parted_by_layout(shown, line, pitch):
-                    page.append(_PlacedLine(""))
+                    page.append("")
                 shown = line
-            page.append(line)
+            page.append(line.text)
         out.append(page)
     return out
 
 
-def _pdf_paragraphs(pages: list[list[_PlacedLine]]) -> list[str]:
+def _pdf_paragraphs(pages: list[list[str]]) -> list[str]:
     """The pages' lines (``_pdf_page_lines``) as paragraphs: the running header, footer and page
     numbers left out, lines grouped into blocks (a blank line, or a short line, a paragraph's
     last, ends one) and each block's lines joined; a paragraph cut by a page break is one."""
-    running = _running_lines([[line.text for line in lines] for lines in pages])
+    running = _running_lines(pages)
     pages = [_without_page_furniture(lines, running) for lines in pages]
-    width = max((_columns(line.text) for lines in pages for line in lines), default=0)  # the text's measure
+    width = max((_columns(line) for lines in pages for line in lines), default=0)  # the text's measure
     blocks: list[str] = []
     # how the text before a page break ends: None (a paragraph's end), "full" (mid-sentence on a
     # line that reaches the measure), "short" (mid-sentence on a shorter one)
@@ -862,37 +862,37 @@ def _running_lines(pages: list[list[str]]) -> set[str]:
     return {shape for shape, n in seen.items() if n >= max(2, len(pages) / 2)}
 
 
-def _without_page_furniture(lines: list[_PlacedLine], running: set[str]) -> list[_PlacedLine]:
+def _without_page_furniture(lines: list[str], running: set[str]) -> list[str]:
     """The page's lines (blank ones end paragraphs) less a running header or footer and a page
     number among its first or last lines of text."""
-    text = [i for i, line in enumerate(lines) if line.text]
+    text = [i for i, line in enumerate(lines) if line]
     dropped: set[int] = set()
     for run in (text[:_PDF_EDGE_LINES], reversed(text[-_PDF_EDGE_LINES:])):
         for i in run:  # from the page's edge inwards, while the lines are furniture
-            if _line_shape(lines[i].text) not in running and not _PAGE_NUMBER.fullmatch(lines[i].text):
+            if _line_shape(lines[i]) not in running and not _PAGE_NUMBER.fullmatch(lines[i]):
                 break
             dropped.add(i)
     return [line for i, line in enumerate(lines) if i not in dropped]
 
 
-def _pdf_blocks(lines: list[_PlacedLine], width: int) -> tuple[list[str], str | None]:
+def _pdf_blocks(lines: list[str], width: int) -> tuple[list[str], str | None]:
     """The page's blocks, a line narrower than ``width`` allows ending one, and how the last
     one ends when it ends in the middle of a sentence with no blank line after it: "full" (its
     last line reaches the measure, as a paragraph's lines but the last do) or "short"; None when
     it ends a sentence."""
-    while lines and not lines[-1].text:
+    while lines and not lines[-1]:
         lines = lines[:-1]
     blocks: list[str] = []
     current: list[str] = []
     for line in lines:
-        if line.text:
-            current.append(line.text)
-        if current and (not line.text or _columns(line.text) < _PDF_SHORT_LINE * width):
+        if line:
+            current.append(line)
+        if current and (not line or _columns(line) < _PDF_SHORT_LINE * width):
             blocks.append(_joined_lines(current))
             current = []
     if current:
         blocks.append(_joined_lines(current))
-    last = lines[-1] if lines else _PlacedLine("")
-    if not last.text or ends_sentence(last.text):
+    last = lines[-1] if lines else ""
+    if not last or ends_sentence(last):
         return blocks, None
-    return blocks, "short" if _columns(last.text) < _PDF_SHORT_LINE * width else "full"
+    return blocks, "short" if _columns(last) < _PDF_SHORT_LINE * width else "full"
