@@ -642,28 +642,34 @@ def _pdf_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
 
 
 # a line set lower under the one above than this many times the text's usual line pitch starts a
-# new paragraph (a paragraph's spacing); so does a line in another font size (by more than the ratio)
+# new paragraph (a paragraph's spacing); so does a line in another font size (by more than the
+# ratio), and one indented from the text's left edge by at least this many ems
 _PDF_GAP = 1.3
 _PDF_SIZE_CHANGE = 1.2
+_PDF_INDENT = 0.5
 _PDF_SMALL = 0.8  # a page's header or footer is set in a font smaller than this share of the body's
 
 
 @dataclass
 class _PlacedLine:
     """A line of a page as pypdf extracts it, with where it stands: the height of its baseline
-    on the page and its font size (of the most of its characters), both None for a blank line."""
+    on the page, where it starts and its font size (of the most of its characters), all None
+    for a blank line; ``indent`` is how far it starts right of the text's left edge, in columns
+    (``_columns``: half an em)."""
 
     text: str
     y: float | None = None
+    x: float | None = None
     size: float | None = None
+    indent: int = 0
 
 
 def _placed_lines(page) -> list[_PlacedLine]:
     """The page's text as pypdf extracts it (``extract_text``, a line per printed line), each line
     placed by the text pieces pypdf's visitor is shown (their text and current transformation
-    matrices multiplied: the baseline's height, and the font size as set on the page)."""
+    matrices multiplied: where the piece starts, and the font size as set on the page)."""
     lines: list[_PlacedLine] = []
-    pieces: list[tuple[str, float, float]] = []
+    pieces: list[tuple[str, float, float, float]] = []
 
     def close_line() -> None:
         text = "".join(piece[0] for piece in pieces)
@@ -671,17 +677,18 @@ def _placed_lines(page) -> list[_PlacedLine]:
         if not shown:
             lines.append(_PlacedLine(text))
         else:
-            size = max(shown, key=lambda piece: len(piece[0].strip()))[2]
-            lines.append(_PlacedLine(text, y=shown[0][1], size=size))
+            size = max(shown, key=lambda piece: len(piece[0].strip()))[3]
+            lines.append(_PlacedLine(text, y=shown[0][2], x=shown[0][1], size=size))
         pieces.clear()
 
     def visit(text: str, cm: list[float], tm: list[float], font: object, font_size: float) -> None:
+        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
         y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
         height = math.hypot(tm[2] * cm[0] + tm[3] * cm[2], tm[2] * cm[1] + tm[3] * cm[3])
         for i, part in enumerate(re.split("\r|\n", text)):
             if i:
                 close_line()
-            pieces.append((part, y, abs(font_size) * height))
+            pieces.append((part, x, y, abs(font_size) * height))
 
     page.extract_text(visitor_text=visit)
     close_line()
@@ -706,13 +713,15 @@ def _parted_by_layout(upper: _PlacedLine, lower: _PlacedLine, pitch: float | Non
     """Whether the page's layout ends a paragraph between two lines where the text does not say so:
     the lower line is in another font size (a heading, a page header or footer), or the upper line
     ends a sentence and the lower stands further below it than the text's line pitch allows (a
-    paragraph's spacing), or above it (a header printed last, the next column)."""
+    paragraph's spacing), or above it (a header printed last, the next column), or is indented
+    from the text's left edge (a paragraph's first line)."""
     if upper.y is None or lower.y is None or not upper.size or not lower.size:
         return False
     if max(upper.size, lower.size) > _PDF_SIZE_CHANGE * min(upper.size, lower.size):
         return True
     drop = (upper.y - lower.y) / upper.size
-    return ends_sentence(upper.text.strip()) and (drop < -0.5 or (pitch is not None and drop > _PDF_GAP * pitch))
+    return ends_sentence(upper.text.strip()) and (
+        drop < -0.5 or (pitch is not None and drop > _PDF_GAP * pitch) or lower.indent >= 2 * _PDF_INDENT)
 
 
 def _without_layout_furniture(lines: list[_PlacedLine], body_size: float) -> list[_PlacedLine]:
@@ -734,7 +743,7 @@ def _without_layout_furniture(lines: list[_PlacedLine], body_size: float) -> lis
     return [line for line in lines if id(line) not in dropped]
 
 
-def _pdf_page_lines(pages) -> list[list[str]]:
+def _pdf_page_lines(pages) -> list[list[_PlacedLine]]:
     """Each page's lines as pypdf extracts them, the characters folded (``_pdf_characters``), the
     page's header and footer by layout left out (``_without_layout_furniture``), and a blank line
     where the page's layout parts paragraphs (``_parted_by_layout``): PDF text has no blank lines,
@@ -747,28 +756,33 @@ def _pdf_page_lines(pages) -> list[list[str]]:
         body_size = max(sizes, key=sizes.__getitem__)
         placed = [_without_layout_furniture(lines, body_size) for lines in placed]
     pitch = _line_pitch(placed)
-    out: list[list[str]] = []
+    starts: dict[int, int] = {}
+    for line in (line for lines in placed for line in lines if line.x is not None):
+        starts[round(line.x)] = starts.get(round(line.x), 0) + 1
+    edge = min((x for x, n in starts.items() if n > 1), default=min(starts, default=0))  # the leftmost shared start
+    out: list[list[_PlacedLine]] = []
     for lines in placed:
-        page: list[str] = []
+        page: list[_PlacedLine] = []
         shown = None  # the last line with text
         for line in lines:
             line.text = " ".join(_pdf_characters(line.text).split())
             if line.text:
+                line.indent = max(0, round(2 * (line.x - edge) / line.size)) if line.size else 0
                 if shown is not None and _parted_by_layout(shown, line, pitch):
-                    page.append("")
+                    page.append(_PlacedLine(""))
                 shown = line
-            page.append(line.text)
+            page.append(line)
         out.append(page)
     return out
 
 
-def _pdf_paragraphs(pages: list[list[str]]) -> list[str]:
+def _pdf_paragraphs(pages: list[list[_PlacedLine]]) -> list[str]:
     """The pages' lines (``_pdf_page_lines``) as paragraphs: the running header, footer and page
     numbers left out, lines grouped into blocks (a blank line, or a short line, a paragraph's
     last, ends one) and each block's lines joined; a paragraph cut by a page break is one."""
-    running = _running_lines(pages)
+    running = _running_lines([[line.text for line in lines] for lines in pages])
     pages = [_without_page_furniture(lines, running) for lines in pages]
-    width = max((_columns(line) for lines in pages for line in lines), default=0)  # the text's measure
+    width = max((_extent(line) for lines in pages for line in lines), default=0)  # the text's measure
     blocks: list[str] = []
     # how the text before a page break ends: None (a paragraph's end), "full" (mid-sentence on a
     # line that reaches the measure), "short" (mid-sentence on a shorter one)
@@ -862,37 +876,46 @@ def _running_lines(pages: list[list[str]]) -> set[str]:
     return {shape for shape, n in seen.items() if n >= max(2, len(pages) / 2)}
 
 
-def _without_page_furniture(lines: list[str], running: set[str]) -> list[str]:
+def _without_page_furniture(lines: list[_PlacedLine], running: set[str]) -> list[_PlacedLine]:
     """The page's lines (blank ones end paragraphs) less a running header or footer and a page
     number among its first or last lines of text."""
-    text = [i for i, line in enumerate(lines) if line]
+    text = [i for i, line in enumerate(lines) if line.text]
     dropped: set[int] = set()
     for run in (text[:_PDF_EDGE_LINES], reversed(text[-_PDF_EDGE_LINES:])):
         for i in run:  # from the page's edge inwards, while the lines are furniture
-            if _line_shape(lines[i]) not in running and not _PAGE_NUMBER.fullmatch(lines[i]):
+            if _line_shape(lines[i].text) not in running and not _PAGE_NUMBER.fullmatch(lines[i].text):
                 break
             dropped.add(i)
     return [line for i, line in enumerate(lines) if i not in dropped]
 
 
-def _pdf_blocks(lines: list[str], width: int) -> tuple[list[str], str | None]:
+_PDF_FIRST_LINE_INDENT = 8  # columns (4 ems): a line set further right is centred or placed, not indented
+
+
+def _extent(line: _PlacedLine) -> int:
+    """How far right a line reaches from the text's left edge, roughly, in columns: a paragraph's
+    first line indented holds fewer characters than it reaches."""
+    return _columns(line.text) + (line.indent if line.indent <= _PDF_FIRST_LINE_INDENT else 0)
+
+
+def _pdf_blocks(lines: list[_PlacedLine], width: int) -> tuple[list[str], str | None]:
     """The page's blocks, a line narrower than ``width`` allows ending one, and how the last
     one ends when it ends in the middle of a sentence with no blank line after it: "full" (its
     last line reaches the measure, as a paragraph's lines but the last do) or "short"; None when
     it ends a sentence."""
-    while lines and not lines[-1]:
+    while lines and not lines[-1].text:
         lines = lines[:-1]
     blocks: list[str] = []
     current: list[str] = []
     for line in lines:
-        if line:
-            current.append(line)
-        if current and (not line or _columns(line) < _PDF_SHORT_LINE * width):
+        if line.text:
+            current.append(line.text)
+        if current and (not line.text or _extent(line) < _PDF_SHORT_LINE * width):
             blocks.append(_joined_lines(current))
             current = []
     if current:
         blocks.append(_joined_lines(current))
-    last = lines[-1] if lines else ""
-    if not last or ends_sentence(last):
+    last = lines[-1] if lines else _PlacedLine("")
+    if not last.text or ends_sentence(last.text):
         return blocks, None
-    return blocks, "short" if _columns(last) < _PDF_SHORT_LINE * width else "full"
+    return blocks, "short" if _extent(last) < _PDF_SHORT_LINE * width else "full"

@@ -387,7 +387,7 @@ def test_docx_footnotes_are_read_after_the_text(tmp_path):
 def make_pdf(lines: list, title: str = "", more_pages: tuple[list, ...] = ()) -> bytes:
     """A PDF showing ``lines`` on its first page and each of ``more_pages`` on one more, in
     Helvetica (ASCII text only): a page's lines one under the other at 12 pt, 14 pt apart, or
-    each where it says (a ``(text, height of its baseline, font size)``), in that order."""
+    each where it says (a ``(text, height of its baseline, font size[, left edge])``), in that order."""
     pages = [lines, *more_pages]
     n = len(pages)
     font, info = 3 + 2 * n, 4 + 2 * n  # objects: catalog, pages, (page, contents) per page, font, info
@@ -395,7 +395,7 @@ def make_pdf(lines: list, title: str = "", more_pages: tuple[list, ...] = ()) ->
                b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % (3 + 2 * k) for k in range(n)), n)]
     for k, page in enumerate(pages):
         if page and isinstance(page[0], tuple):
-            ops = [f"BT /F1 {size} Tf 72 {y} Td ({line}) Tj ET" for line, y, size in page]
+            ops = [f"BT /F1 {size} Tf {x[0] if x else 72} {y} Td ({line}) Tj ET" for line, y, size, *x in page]
         else:
             ops = ["BT /F1 12 Tf 14 TL 72 720 Td", *(f"({line}) Tj T*" for line in page), "ET"]
         stream = zlib.compress("\n".join(ops).encode("latin-1"))
@@ -477,6 +477,14 @@ def test_a_pdf_s_layout_parts_paragraphs_its_text_does_not(tmp_path):
                                        "* The treaty on the avoidance of double taxation between the two countries was "
                                        "signed in Tokyo in 2016.",
                                        "May 2, 2017"]
+    # set as a word processor sets an official text: no spacing, a paragraph's first line indented
+    indented, y = [], 710
+    for paragraph in paragraphs:
+        for i, line in enumerate(paragraph):
+            indented.append((line, y, 12, 96 if i == 0 else 72))
+            y -= 14
+    doc = read_document(write(tmp_path, "i.pdf", make_pdf(indented)), tmp_path)
+    assert doc.text.split("\n\n") == [" ".join(p) for p in paragraphs]
     # the same lines set evenly, with no spacing after paragraphs, run to the measure: nothing
     # parts them (as before), and a short line still ends a paragraph
     even = [(line, 710 - 14 * i, 12) for i, line in enumerate(line for p in paragraphs for line in p)]
