@@ -745,9 +745,10 @@ def _without_layout_furniture(lines: list[_PlacedLine], body_size: float) -> lis
 
 def _pdf_page_lines(pages) -> list[list[_PlacedLine]]:
     """Each page's lines as pypdf extracts them, the characters folded (``_pdf_characters``), the
-    page's header and footer by layout left out (``_without_layout_furniture``), and a blank line
-    where the page's layout parts paragraphs (``_parted_by_layout``): PDF text has no blank lines,
-    and a paragraph whose last line ran to the measure was otherwise run on into the next."""
+    page's header and footer by layout left out (``_without_layout_furniture``), each line's
+    indent measured from the text's left edge (the leftmost place two lines start at), and a blank
+    line where the page's layout parts paragraphs (``_parted_by_layout``): PDF text has no blank
+    lines, and a paragraph whose last line ran to the measure was otherwise run on into the next."""
     placed = [_placed_lines(page) for page in pages]
     sizes: dict[float, int] = {}
     for line in (line for lines in placed for line in lines if line.size):
