@@ -33,6 +33,7 @@ import math
 import re
 import unicodedata
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -698,14 +699,14 @@ def _placed_lines(page) -> list[_PlacedLine]:
 def _line_pitch(pages: list[list[_PlacedLine]]) -> float | None:
     """The text's usual line pitch as a share of the font size: the most common drop from one line
     to the next of the same size (rounded to a tenth; drops below 0.8 of the size are not lines)."""
-    counts: dict[float, int] = {}
+    counts: Counter[float] = Counter()
     for lines in pages:
         placed = [line for line in lines if line.y is not None]
         for upper, lower in zip(placed, placed[1:]):
             if upper.size and max(upper.size, lower.size) <= 1.05 * min(upper.size, lower.size):
                 ratio = round((upper.y - lower.y) / upper.size, 1)
                 if ratio >= 0.8:
-                    counts[ratio] = counts.get(ratio, 0) + 1
+                    counts[ratio] += 1
     return max(counts, key=lambda ratio: (counts[ratio], -ratio)) if counts else None
 
 
@@ -750,16 +751,14 @@ def _pdf_page_lines(pages) -> list[list[_PlacedLine]]:
     line where the page's layout parts paragraphs (``_parted_by_layout``): PDF text has no blank
     lines, and a paragraph whose last line ran to the measure was otherwise run on into the next."""
     placed = [_placed_lines(page) for page in pages]
-    sizes: dict[float, int] = {}
+    sizes: Counter[float] = Counter()
     for line in (line for lines in placed for line in lines if line.size):
-        sizes[round(line.size, 1)] = sizes.get(round(line.size, 1), 0) + len(line.text.strip())
+        sizes[round(line.size, 1)] += len(line.text.strip())
     if sizes:  # the body's size: the one most of the text is set in
         body_size = max(sizes, key=sizes.__getitem__)
         placed = [_without_layout_furniture(lines, body_size) for lines in placed]
     pitch = _line_pitch(placed)
-    starts: dict[int, int] = {}
-    for line in (line for lines in placed for line in lines if line.x is not None):
-        starts[round(line.x)] = starts.get(round(line.x), 0) + 1
+    starts = Counter(round(line.x) for lines in placed for line in lines if line.x is not None)
     edge = min((x for x, n in starts.items() if n > 1), default=min(starts, default=0))  # the leftmost shared start
     out: list[list[_PlacedLine]] = []
     for lines in placed:
@@ -808,7 +807,6 @@ def _pdf_paragraphs(pages: list[list[_PlacedLine]]) -> list[str]:
 # point for the katakana middle dot ("サディル‧ジャパロフ"), which no CJK text holds; compatibility
 # ideographs and ligatures ("ﬀ" for ff), whose compatibility forms (NFKC) are the text's characters
 _PDF_COMPATIBILITY = re.compile("[\u2e80-\u2fdf\u31c0-\u31ef\uf900-\ufaff\ufb00-\ufb4f]")
-_CJK_HYPHENATION_POINT = re.compile("(?<=[\u3000-\u9fff\uff00-\uffef])\u2027|\u2027(?=[\u3000-\u9fff\uff00-\uffef])")
 _EQUIVALENT_IDEOGRAPHS = Path(__file__).with_name("unicode") / "EquivalentUnifiedIdeograph.txt"
 
 
@@ -832,7 +830,9 @@ def _folded_char(match: re.Match) -> str:
 
 def _pdf_characters(text: str) -> str:
     """A PDF's extracted text with the characters its fonts' maps stand in for (above)."""
-    return _CJK_HYPHENATION_POINT.sub("\u30fb", _PDF_COMPATIBILITY.sub(_folded_char, text))
+    text = _PDF_COMPATIBILITY.sub(_folded_char, text)
+    return "".join("\u30fb" if char == "\u2027" and any(_wide(c) for c in text[i - 1:i] + text[i + 1:i + 2]) else char
+                   for i, char in enumerate(text)) if "\u2027" in text else text
 
 
 def _wide(char: str) -> bool:
