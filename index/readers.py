@@ -804,7 +804,8 @@ def _pdf_paragraphs(pages: list[list[_PlacedLine]]) -> list[str]:
 # share is written as one of them, often not the text's: a Kangxi or CJK radical, or a CJK stroke,
 # for the ideograph it looks like ("⽇" for 日, "⻑" for 長, "⺠" for 民), whose equivalent comes
 # from Unicode's data (EquivalentUnifiedIdeograph.txt, UCD 15.0, beside this package); a hyphenation
-# point for the katakana middle dot ("サディル‧ジャパロフ"), which no CJK text holds; compatibility
+# point for the katakana middle dot ("サディル‧ジャパロフ"), which no CJK text holds; a figure dash for
+# the en dash ("23‒16", "1402‒1405"), which a text hardly ever means; compatibility
 # ideographs and ligatures ("ﬀ" for ff), whose compatibility forms (NFKC) are the text's characters
 _PDF_COMPATIBILITY = re.compile("[\u2e80-\u2fdf\u31c0-\u31ef\uf900-\ufaff\ufb00-\ufb4f]")
 _EQUIVALENT_IDEOGRAPHS = Path(__file__).with_name("unicode") / "EquivalentUnifiedIdeograph.txt"
@@ -830,7 +831,7 @@ def _folded_char(match: re.Match) -> str:
 
 def _pdf_characters(text: str) -> str:
     """A PDF's extracted text with the characters its fonts' maps stand in for (above)."""
-    text = _PDF_COMPATIBILITY.sub(_folded_char, text)
+    text = _PDF_COMPATIBILITY.sub(_folded_char, text).replace("\u2012", "\u2013")
     return "".join("\u30fb" if char == "\u2027" and any(_wide(c) for c in text[i - 1:i] + text[i + 1:i + 2]) else char
                    for i, char in enumerate(text)) if "\u2027" in text else text
 

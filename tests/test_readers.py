@@ -503,6 +503,7 @@ def test_a_pdf_font_s_radicals_and_ligatures_are_read_as_the_characters_they_sta
     assert _pdf_characters("韓国⼤統領(議⻑)、国⺠、サディル‧ジャパロフ、syl‧la‧ble") == \
         "韓国大統領(議長)、国民、サディル・ジャパロフ、syl‧la‧ble"
     assert _pdf_characters("‧ジャパロフ‧") == "・ジャパロフ・"  # at either end of the text too
+    assert _pdf_characters("23‒16, 1402‒1405") == "23–16, 1402–1405"  # a figure dash for the en dash
     assert _joined_lines(["両首脳は、日露間の", "経済関係を", "develop the", "пресс-", "конференции", "150-",
                           "летие"]) == "両首脳は、日露間の経済関係をdevelop the пресс-конференции 150-летие"
 
