@@ -34,6 +34,7 @@ import re
 import unicodedata
 import zipfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -656,13 +657,19 @@ class _PlacedLine:
     """A line of a page as pypdf extracts it, with where it stands: the height of its baseline
     on the page, where it starts and its font size (of the most of its characters), all None
     for a blank line; ``indent`` is how far it starts right of the text's left edge, in columns
-    (``_columns``: half an em)."""
+    (``_columns``: half an em). ``last`` is where its last piece of text starts and that piece,
+    ``advances`` how wide its other pieces are set (points a column per point of font size: the
+    next piece's start less the piece's), and ``width`` how far the line reaches from its start,
+    in points (``_measured_widths``)."""
 
     text: str
     y: float | None = None
     x: float | None = None
     size: float | None = None
     indent: int = 0
+    last: tuple[float, str] = (0.0, "")
+    advances: list[float] = field(default_factory=list)
+    width: float = 0.0
 
 
 def _placed_lines(page) -> list[_PlacedLine]:
@@ -679,7 +686,11 @@ def _placed_lines(page) -> list[_PlacedLine]:
             lines.append(_PlacedLine(text))
         else:
             size = max(shown, key=lambda piece: len(piece[0].strip()))[3]
-            lines.append(_PlacedLine(text, y=shown[0][2], x=shown[0][1], size=size))
+            advances = [(after[1] - piece[1]) / (_columns(piece[0]) * piece[3])
+                        for piece, after in zip(pieces, pieces[1:])
+                        if piece[0].strip() and piece[3] and after[1] > piece[1]]
+            lines.append(_PlacedLine(text, y=shown[0][2], x=shown[0][1], size=size,
+                                     last=(shown[-1][1], shown[-1][0].rstrip()), advances=advances))
         pieces.clear()
 
     def visit(text: str, cm: list[float], tm: list[float], font: object, font_size: float) -> None:
@@ -744,6 +755,17 @@ def _without_layout_furniture(lines: list[_PlacedLine], body_size: float) -> lis
     return [line for line in lines if id(line) not in dropped]
 
 
+def _measured_widths(pages: list[list[_PlacedLine]]) -> None:
+    """Set each line's ``width``: from its start to where its last piece starts, plus that piece's
+    width as the document's pieces are set (the median advance a column, half an em without any);
+    a justified line with a few long words reaches as far as a line of many short ones."""
+    advances = sorted(advance for lines in pages for line in lines for advance in line.advances)
+    per_column = advances[len(advances) // 2] if advances else 0.5
+    for line in (line for lines in pages for line in lines if line.x is not None):
+        start, piece = line.last
+        line.width = start - line.x + _columns(piece) * per_column * line.size
+
+
 def _pdf_page_lines(pages) -> list[list[_PlacedLine]]:
     """Each page's lines as pypdf extracts them, the characters folded (``_pdf_characters``), the
     page's header and footer by layout left out (``_without_layout_furniture``), each line's
@@ -758,6 +780,7 @@ def _pdf_page_lines(pages) -> list[list[_PlacedLine]]:
         body_size = max(sizes, key=sizes.__getitem__)
         placed = [_without_layout_furniture(lines, body_size) for lines in placed]
     pitch = _line_pitch(placed)
+    _measured_widths(placed)
     starts = Counter(round(line.x) for lines in placed for line in lines if line.x is not None)
     edge = min((x for x, n in starts.items() if n > 1), default=min(starts, default=0))  # the leftmost shared start
     out: list[list[_PlacedLine]] = []
@@ -782,13 +805,22 @@ def _pdf_paragraphs(pages: list[list[_PlacedLine]]) -> list[str]:
     last, ends one) and each block's lines joined; a paragraph cut by a page break is one."""
     running = _running_lines([[line.text for line in lines] for lines in pages])
     pages = [_without_page_furniture(lines, running) for lines in pages]
-    width = max((_extent(line) for lines in pages for line in lines), default=0)  # the text's measure
+    widest: dict[float, float] = {}  # the widest reach of a line in each font size
+    for line in (line for lines in pages for line in lines if line.text and line.size):
+        widest[line.size] = max(widest.get(line.size, 0.0), _extent(line))
+
+    def measure(line: _PlacedLine) -> float:
+        """The text's measure for a line: the widest reach among lines in its font size (a small
+        print note is set to the same measure as the body, in more characters)."""
+        return max((reach for size, reach in widest.items()
+                    if max(size, line.size) <= _PDF_SIZE_CHANGE * min(size, line.size)), default=0.0)
+
     blocks: list[str] = []
     # how the text before a page break ends: None (a paragraph's end), "full" (mid-sentence on a
     # line that reaches the measure), "short" (mid-sentence on a shorter one)
     open_end: str | None = None
     for lines in pages:
-        page_blocks, ends_open = _pdf_blocks(lines, width)
+        page_blocks, ends_open = _pdf_blocks(lines, measure)
         if not page_blocks:
             continue
         # the paragraph goes on over the break when its line ran to the measure, or when the
@@ -894,14 +926,15 @@ def _without_page_furniture(lines: list[_PlacedLine], running: set[str]) -> list
 _PDF_FIRST_LINE_INDENT = 8  # columns (4 ems): a line set further right is centred or placed, not indented
 
 
-def _extent(line: _PlacedLine) -> int:
-    """How far right a line reaches from the text's left edge, roughly, in columns: a paragraph's
-    first line indented holds fewer characters than it reaches."""
-    return _columns(line.text) + (line.indent if line.indent <= _PDF_FIRST_LINE_INDENT else 0)
+def _extent(line: _PlacedLine) -> float:
+    """How far right a line reaches from the text's left edge, in points: its width, and a
+    paragraph's first-line indent (a line set further right is centred or placed, and is measured
+    from its start)."""
+    return line.width + (line.indent * line.size / 2 if line.indent <= _PDF_FIRST_LINE_INDENT else 0)
 
 
-def _pdf_blocks(lines: list[_PlacedLine], width: int) -> tuple[list[str], str | None]:
-    """The page's blocks, a line narrower than ``width`` allows ending one, and how the last
+def _pdf_blocks(lines: list[_PlacedLine], measure: Callable[[_PlacedLine], float]) -> tuple[list[str], str | None]:
+    """The page's blocks, a line narrower than its ``measure`` allows ending one, and how the last
     one ends when it ends in the middle of a sentence with no blank line after it: "full" (its
     last line reaches the measure, as a paragraph's lines but the last do) or "short"; None when
     it ends a sentence."""
@@ -912,7 +945,7 @@ def _pdf_blocks(lines: list[_PlacedLine], width: int) -> tuple[list[str], str | 
     for line in lines:
         if line.text:
             current.append(line.text)
-        if current and (not line.text or _extent(line) < _PDF_SHORT_LINE * width):
+        if current and (not line.text or _extent(line) < _PDF_SHORT_LINE * measure(line)):
             blocks.append(_joined_lines(current))
             current = []
     if current:
@@ -920,4 +953,4 @@ def _pdf_blocks(lines: list[_PlacedLine], width: int) -> tuple[list[str], str | 
     last = lines[-1] if lines else _PlacedLine("")
     if not last.text or ends_sentence(last.text):
         return blocks, None
-    return blocks, "short" if _extent(last) < _PDF_SHORT_LINE * width else "full"
+    return blocks, "short" if _extent(last) < _PDF_SHORT_LINE * measure(last) else "full"

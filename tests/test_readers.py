@@ -384,10 +384,11 @@ def test_docx_footnotes_are_read_after_the_text(tmp_path):
     assert text == "The treaty entered into force[1] in 2025.\n\n1. Signed in Ashgabat."  # no "↑" back-link
 
 
-def make_pdf(lines: list, title: str = "", more_pages: tuple[list, ...] = ()) -> bytes:
+def make_pdf(lines: list, title: str = "", more_pages: tuple[list, ...] = (), font_name: str = "Helvetica") -> bytes:
     """A PDF showing ``lines`` on its first page and each of ``more_pages`` on one more, in
-    Helvetica (ASCII text only): a page's lines one under the other at 12 pt, 14 pt apart, or
-    each where it says (a ``(text, height of its baseline, font size[, left edge])``), in that order."""
+    Helvetica or ``font_name`` (ASCII text only): a page's lines one under the other at 12 pt, 14 pt
+    apart, or each piece where it says (a ``(text, height of its baseline, font size[, left edge])``),
+    in that order."""
     pages = [lines, *more_pages]
     n = len(pages)
     font, info = 3 + 2 * n, 4 + 2 * n  # objects: catalog, pages, (page, contents) per page, font, info
@@ -402,7 +403,7 @@ def make_pdf(lines: list, title: str = "", more_pages: tuple[list, ...] = ()) ->
         objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R "
                     b"/Resources << /Font << /F1 %d 0 R >> >> >>" % (4 + 2 * k, font),
                     b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream"]
-    objects += [b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", f"<< /Title ({title}) >>".encode("latin-1")]
+    objects += [b"<< /Type /Font /Subtype /Type1 /BaseFont /%s >>" % font_name.encode(), f"<< /Title ({title}) >>".encode("latin-1")]
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body_ in enumerate(objects, start=1):
@@ -492,6 +493,30 @@ def test_a_pdf_s_layout_parts_paragraphs_its_text_does_not(tmp_path):
     assert doc.text.split("\n\n") == [" ".join(line for p in paragraphs for line in p) + " Signed."]
     assert read_document(write(tmp_path, "s.pdf", make_pdf(even[:1] + [("Signed.", 696, 12)] + even[2:])),
                          tmp_path).text.split("\n\n") == [f"{even[0][0]} Signed.", " ".join(line for line, *_ in even[2:])]
+
+
+def test_a_justified_pdf_line_of_few_long_words_reaches_the_measure(tmp_path):
+    def justified(words: list[str], y: int, size: int = 12, left: float = 72, right: float = 540) -> list[tuple]:
+        """Each word and space placed as a browser sets a justified line in Courier (0.6 em a
+        character): the spaces stretched so that the line runs from ``left`` to ``right``."""
+        gap = (right - left - 0.6 * size * sum(map(len, words))) / (len(words) - 1)
+        pieces, x = [], left
+        for word in words:
+            pieces += [(word, y, size, round(x, 2)), (" ", y, size, round(x + 0.6 * size * len(word), 2))]
+            x += 0.6 * size * len(word) + gap
+        return pieces[:-1]
+
+    lines = [*justified("The ministers met in Astana on 1 May 2017 and discussed".split(), 710),
+             *justified("transportation, infrastructure and".split(), 696),  # few characters, spaces stretched
+             ("telecommunications.", 682, 12, 72), ("The next meeting will be held in Tokyo.", 668, 12, 72)]
+    # a note in small print, set to the same measure in more characters a line
+    note = [*justified("* The treaty on the avoidance of double taxation between the two countries was signed".split(), 640, 8),
+            ("in Tokyo in 2016.", 630, 8, 72)]
+    doc = read_document(write(tmp_path, "j.pdf", make_pdf(lines + note, font_name="Courier")), tmp_path)
+    assert doc.text.split("\n\n") == ["The ministers met in Astana on 1 May 2017 and discussed transportation, "
+                                       "infrastructure and telecommunications.", "The next meeting will be held in Tokyo.",
+                                       "* The treaty on the avoidance of double taxation between the two countries was "
+                                       "signed in Tokyo in 2016."]
 
 
 def test_a_pdf_font_s_radicals_and_ligatures_are_read_as_the_characters_they_stand_for():
