@@ -680,7 +680,7 @@ def _placed_lines(page) -> list[_PlacedLine]:
     pieces: list[tuple[str, float, float, float]] = []
 
     def close_line() -> None:
-        text = "".join(piece[0] for piece in pieces)
+        text = "".join(piece[0] for i, piece in enumerate(pieces) if not _autospace(pieces, i))
         shown = [piece for piece in pieces if piece[0].strip()]
         if not shown:
             lines.append(_PlacedLine(text))
@@ -705,6 +705,21 @@ def _placed_lines(page) -> list[_PlacedLine]:
     page.extract_text(visitor_text=visit)
     close_line()
     return lines
+
+
+def _autospace(pieces: list[tuple[str, float, float, float]], i: int) -> bool:
+    """Whether the line's ``i``-th piece is a space pypdf made of the typographic gap a word
+    processor sets between Asian and Latin text ("5 月14 日" for 5月14日, which no date or number
+    parse reads): a piece of white space only, where the next piece starts (a space of the text is
+    shown, and has a width), between a wide (CJK) character and a narrow letter or digit."""
+    if pieces[i][0].strip() or not pieces[i][0]:
+        return False
+    before = next((piece[0][-1] for piece in reversed(pieces[:i]) if piece[0]), "")
+    after = next((piece for piece in pieces[i + 1:] if piece[0]), None)
+    if not before or after is None or abs(after[1] - pieces[i][1]) > 0.01:
+        return False
+    pair = (before, after[0][0])
+    return any(_wide(a) and b.isalnum() and not _wide(b) for a, b in (pair, pair[::-1]))
 
 
 def _line_pitch(pages: list[list[_PlacedLine]]) -> float | None:

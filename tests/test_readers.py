@@ -519,6 +519,20 @@ def test_a_justified_pdf_line_of_few_long_words_reaches_the_measure(tmp_path):
                                        "signed in Tokyo in 2016."]
 
 
+def test_the_gap_a_word_processor_sets_between_asian_and_latin_text_is_not_a_space():
+    from index.readers import _autospace
+
+    # pieces as pypdf's visitor shows a LibreOffice line "5月14日 (1 日中韓協力)": (text, x, y, size);
+    # the gap between 5 and 月 comes as a space piece where 月 starts; the text's own space is shown
+    line = [("5", 143.7, 700, 11), ("", 143.7, 700, 12), (" ", 152.9, 700, 12), ("月", 152.9, 700, 11),
+            ("14", 163.9, 700, 11), (" ", 175.0, 700, 12), ("日", 175.0, 700, 11), ("1 ", 190.0, 700, 11),
+            ("日中韓協力", 200.5, 700, 11)]
+    assert [i for i in range(len(line)) if _autospace(line, i)] == [2, 5]
+    # a space with a width of its own (a browser's), or between two Latin words, stays
+    assert not _autospace([("5", 100, 700, 11), (" ", 105.5, 700, 11), ("月", 110, 700, 11)], 1)
+    assert not _autospace([("Tokyo", 100, 700, 11), (" ", 130, 700, 11), ("Astana", 130, 700, 11)], 1)
+
+
 def test_a_pdf_font_s_radicals_and_ligatures_are_read_as_the_characters_they_stand_for():
     from index.readers import _joined_lines, _pdf_characters
 
