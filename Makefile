@@ -44,11 +44,13 @@ KNOWN_FACTS := eval/sets/known_facts.jsonl
 # the tests, the gate and the eval read their own copy of the seed documents, never the user's corpus/
 SEEDS := tests/fixtures/corpus
 
-# Debian's Chromium (Playwright's own download cannot work offline) and CJK fonts, for the browser tests
+# Debian's Chromium (Playwright's own download cannot work offline) and CJK fonts, for the browser tests,
+# and LibreOffice Writer (headless), which prints the eval's word-processor PDFs (eval.formats' pdf-writer)
 browser:
-	@command -v chromium >/dev/null 2>&1 && fc-list :lang=ja 2>/dev/null | grep -q . || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) || \
-	  echo "warning: could not install chromium; the browser tests will be skipped"
+	@command -v chromium >/dev/null 2>&1 && command -v soffice >/dev/null 2>&1 && fc-list :lang=ja 2>/dev/null | grep -q . || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null && \
+	   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui >/dev/null) || \
+	  echo "warning: could not install chromium or LibreOffice; the tests that need them will be skipped"
 
 # the eval gate first (deterministic, extractive), then the whole suite
 test: models browser infinity

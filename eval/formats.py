@@ -15,7 +15,10 @@ those pages as an HTML-to-Markdown converter saves them, the furniture as lines 
 paragraph per line) and as PDF files (the page printed by headless Chromium on A5 in 12 pt, so that
 the longer ones run over two pages, with a running header and "Page N of M" footer; needs
 Debian's chromium, as the browser tests do; ``pdf-indent``: the same set as a word processor sets an
-official text, paragraphs justified, with no space between them and the first line indented), beside the other half's
+official text, paragraphs justified, with no space between them and the first line indented; ``pdf-writer``: the
+DOCX files exported to PDF by LibreOffice Writer, headless, as a word processor writes a PDF: its own
+fonts and text operators, and the gap it sets between Asian and Latin text; needs Debian's
+libreoffice-writer-nogui, which ``make browser`` installs beside chromium), beside the other half's
 files and the seed documents as they are, rewrites that half's questions to name the new files,
 and runs each through ``rag eval``. One table, a row per format: what reading the format costs,
 in answers and in paragraphs read as written (``paragraphs_as_written``).
@@ -30,6 +33,8 @@ import argparse
 import html
 import json
 import shutil
+import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,8 +44,9 @@ from eval.runner import eval_settings, merged_corpus, run_eval, write_json
 from eval.splits import select
 
 FRESH = SHARED / "fresh-dev"
-FORMATS = ("txt", "html", "html-div", "html-br", "md", "docx", "pdf", "pdf-indent")
+FORMATS = ("txt", "html", "html-div", "html-br", "md", "docx", "pdf", "pdf-indent", "pdf-writer")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SOFFICE = shutil.which("soffice") or "/usr/bin/soffice"
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,19 @@ def write_docx(text: str, path: Path) -> None:
     document.save(path)
 
 
+def write_writer_pdfs(texts: dict[Path, str], folder: Path) -> None:
+    """Each text written as DOCX (``write_docx``) and exported by LibreOffice Writer to a PDF of
+    the same name in ``folder`` (headless, with a profile of its own, so a running LibreOffice is
+    left alone)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        docs = [Path(tmp) / f"{path.stem}.docx" for path in texts]
+        for doc, text in zip(docs, texts.values()):
+            write_docx(text, doc)
+        subprocess.run([SOFFICE, f"-env:UserInstallation={Path(tmp, 'profile').as_uri()}", "--headless",
+                        "--convert-to", "pdf", "--outdir", str(folder), *map(str, docs)],
+                       check=True, capture_output=True, timeout=600)
+
+
 _PDF_STYLE = ('<style>body { font-size: 12pt; font-family: "Noto Sans CJK JP", "Noto Sans", sans-serif }'
               ' nav, footer { display: none }</style>')
 # as a word processor sets an official text: no space between paragraphs, the first line indented, justified
@@ -167,10 +186,12 @@ def build(fmt: str, split: str, out: Path) -> tuple[Path, Path]:
         elif fmt == "md":
             (corpus / renamed[src.name]).write_text(as_markdown(text), encoding="utf-8")
         elif fmt.startswith("pdf"):
-            pdfs[corpus / renamed[src.name]] = text
+            pdfs[corpus / renamed[src.name]] = text  # printed below, all at once
         else:
             write_docx(text, corpus / renamed[src.name])
-    if pdfs:
+    if pdfs and fmt == "pdf-writer":
+        write_writer_pdfs(pdfs, corpus)
+    elif pdfs:
         write_pdfs(pdfs, indented=fmt == "pdf-indent")
     set_path = out / fmt / "eval.jsonl"
     with set_path.open("w", encoding="utf-8") as fh:

@@ -45,8 +45,16 @@ def _chromium():
                               "(make test installs it)")
 
 
+def _soffice():
+    from pathlib import Path
+
+    return pytest.mark.skipif(not Path(formats.SOFFICE).exists(), reason="Debian's libreoffice-writer-nogui is not "
+                              "installed (make test installs it)")
+
+
 @pytest.mark.parametrize("fmt", ["html", "html-div", "html-br", "md", "docx", pytest.param("pdf", marks=[pytest.mark.browser, _chromium()]),
-                                 pytest.param("pdf-indent", marks=[pytest.mark.browser, _chromium()])])
+                                 pytest.param("pdf-indent", marks=[pytest.mark.browser, _chromium()]),
+                                 pytest.param("pdf-writer", marks=_soffice())])
 def test_a_halfs_documents_are_rewritten_in_the_format_and_its_questions_name_them(fresh, tmp_path, fmt):
     corpus, set_path = formats.build(fmt, "all", tmp_path / "out")
     ext = fmt.split("-")[0]
