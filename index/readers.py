@@ -630,13 +630,13 @@ def _pdf_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise ReaderError(path, "encrypted PDF")
-        pages = _pdf_page_lines(reader.pages)
+        pages, indent_set = _pdf_page_lines(reader.pages)
         title = (reader.metadata.title if reader.metadata else None) or ""
     except ReaderError:
         raise
     except Exception as exc:  # pypdf raises many kinds of errors on damaged files
         raise ReaderError(path, f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from exc
-    blocks = _pdf_paragraphs(pages)
+    blocks = _pdf_paragraphs(pages, indent_set)
     if not blocks:
         raise ReaderError(path, "the PDF has no extractable text (scanned pages need OCR)")
     title = str(title).strip()
@@ -736,19 +736,24 @@ def _line_pitch(pages: list[list[_PlacedLine]]) -> float | None:
     return max(counts, key=lambda ratio: (counts[ratio], -ratio)) if counts else None
 
 
-def _parted_by_layout(upper: _PlacedLine, lower: _PlacedLine, pitch: float | None) -> bool:
-    """Whether the page's layout ends a paragraph between two lines where the text does not say so:
-    the lower line is in another font size (a heading, a page header or footer), or the upper line
-    ends a sentence and the lower stands further below it than the text's line pitch allows (a
-    paragraph's spacing), or above it (a header printed last, the next column), or is indented
-    from the text's left edge (a paragraph's first line)."""
+def _layout_break(upper: _PlacedLine, lower: _PlacedLine, pitch: float | None) -> str | None:
+    """Why the page's layout ends a paragraph between two lines where the text does not say so,
+    or None: the lower line is in another font "size" (a heading, a page header or footer), or the
+    upper line ends a sentence and the lower stands further below it than the text's line pitch
+    allows (a paragraph's spacing: "gap"), or "above" it (a header printed last, the next column),
+    or is indented from the text's left edge (a paragraph's first line: "indent")."""
     if upper.y is None or lower.y is None or not upper.size or not lower.size:
-        return False
+        return None
     if max(upper.size, lower.size) > _PDF_SIZE_CHANGE * min(upper.size, lower.size):
-        return True
+        return "size"
+    if not ends_sentence(upper.text.strip()):
+        return None
     drop = (upper.y - lower.y) / upper.size
-    return ends_sentence(upper.text.strip()) and (
-        drop < -0.5 or (pitch is not None and drop > _PDF_GAP * pitch) or lower.indent >= 2 * _PDF_INDENT)
+    if drop < -0.5:
+        return "above"
+    if pitch is not None and drop > _PDF_GAP * pitch:
+        return "gap"
+    return "indent" if lower.indent >= 2 * _PDF_INDENT else None
 
 
 def _without_layout_furniture(lines: list[_PlacedLine], body_size: float) -> list[_PlacedLine]:
@@ -781,12 +786,14 @@ def _measured_widths(pages: list[list[_PlacedLine]]) -> None:
         line.width = start - line.x + _columns(piece) * per_column * line.size
 
 
-def _pdf_page_lines(pages) -> list[list[_PlacedLine]]:
+def _pdf_page_lines(pages) -> tuple[list[list[_PlacedLine]], bool]:
     """Each page's lines as pypdf extracts them, the characters folded (``_pdf_characters``), the
     page's header and footer by layout left out (``_without_layout_furniture``), each line's
     indent measured from the text's left edge (the leftmost place two lines start at), and a blank
-    line where the page's layout parts paragraphs (``_parted_by_layout``): PDF text has no blank
-    lines, and a paragraph whose last line ran to the measure was otherwise run on into the next."""
+    line where the page's layout parts paragraphs (``_layout_break``): PDF text has no blank
+    lines, and a paragraph whose last line ran to the measure was otherwise run on into the next.
+    And whether the text starts its paragraphs by a first-line indent rather than by spacing (more
+    of them start so), which tells a page break inside a paragraph from one between two."""
     placed = [_placed_lines(page) for page in pages]
     sizes: Counter[float] = Counter()
     for line in (line for lines in placed for line in lines if line.size):
@@ -799,6 +806,7 @@ def _pdf_page_lines(pages) -> list[list[_PlacedLine]]:
     starts = Counter(round(line.x) for lines in placed for line in lines if line.x is not None)
     edge = min((x for x, n in starts.items() if n > 1), default=min(starts, default=0))  # the leftmost shared start
     out: list[list[_PlacedLine]] = []
+    breaks: Counter[str] = Counter()
     for lines in placed:
         page: list[_PlacedLine] = []
         shown = None  # the last line with text
@@ -806,18 +814,21 @@ def _pdf_page_lines(pages) -> list[list[_PlacedLine]]:
             line.text = " ".join(_pdf_characters(line.text).split())
             if line.text:
                 line.indent = max(0, round(2 * (line.x - edge) / line.size)) if line.size else 0
-                if shown is not None and _parted_by_layout(shown, line, pitch):
+                if shown is not None and (why := _layout_break(shown, line, pitch)):
                     page.append(_PlacedLine(""))
+                    breaks[why if why != "indent" or line.indent <= _PDF_FIRST_LINE_INDENT else "placed"] += 1
                 shown = line
             page.append(line)
         out.append(page)
-    return out
+    return out, breaks["indent"] > breaks["gap"]
 
 
-def _pdf_paragraphs(pages: list[list[_PlacedLine]]) -> list[str]:
+def _pdf_paragraphs(pages: list[list[_PlacedLine]], indent_set: bool = False) -> list[str]:
     """The pages' lines (``_pdf_page_lines``) as paragraphs: the running header, footer and page
     numbers left out, lines grouped into blocks (a blank line, or a short line, a paragraph's
-    last, ends one) and each block's lines joined; a paragraph cut by a page break is one."""
+    last, ends one) and each block's lines joined; a paragraph cut by a page break is one. In a
+    text whose paragraphs start ``indent_set``, a page that opens on an unindented full line
+    goes on with the paragraph before the break, even where a sentence ended there."""
     running = _running_lines([[line.text for line in lines] for lines in pages])
     pages = [_without_page_furniture(lines, running) for lines in pages]
     widest: dict[float, float] = {}  # the widest reach of a line in each font size
@@ -832,15 +843,20 @@ def _pdf_paragraphs(pages: list[list[_PlacedLine]]) -> list[str]:
 
     blocks: list[str] = []
     # how the text before a page break ends: None (a paragraph's end), "full" (mid-sentence on a
-    # line that reaches the measure), "short" (mid-sentence on a shorter one)
+    # line that reaches the measure), "short" (mid-sentence on a shorter one), "sentence" (a
+    # sentence's end on a line that reaches the measure)
     open_end: str | None = None
     for lines in pages:
         page_blocks, ends_open = _pdf_blocks(lines, measure)
         if not page_blocks:
             continue
+        first = next(line for line in lines if line.text)
         # the paragraph goes on over the break when its line ran to the measure, or when the
-        # next page opens in the middle of a sentence (a lower-case letter)
-        if open_end == "full" or (open_end == "short" and page_blocks[0][0].islower()):
+        # next page opens in the middle of a sentence (a lower-case letter), or on a line that a
+        # text set by first-line indents would have indented had a paragraph started there
+        if open_end == "full" or (open_end == "short" and page_blocks[0][0].islower()) or (
+                open_end == "sentence" and indent_set and first.indent < 2 * _PDF_INDENT
+                and _extent(first) >= _PDF_SHORT_LINE * measure(first)):
             blocks[-1] = _joined_lines([blocks[-1], page_blocks.pop(0)])
         blocks += page_blocks
         open_end = ends_open
@@ -950,9 +966,9 @@ def _extent(line: _PlacedLine) -> float:
 
 def _pdf_blocks(lines: list[_PlacedLine], measure: Callable[[_PlacedLine], float]) -> tuple[list[str], str | None]:
     """The page's blocks, a line narrower than its ``measure`` allows ending one, and how the last
-    one ends when it ends in the middle of a sentence with no blank line after it: "full" (its
-    last line reaches the measure, as a paragraph's lines but the last do) or "short"; None when
-    it ends a sentence."""
+    one ends when no blank line follows it: in the middle of a sentence, "full" (its last line
+    reaches the measure, as a paragraph's lines but the last do) or "short"; "sentence" when a
+    sentence ends on a line that reaches the measure; None when it ends on a shorter one."""
     while lines and not lines[-1].text:
         lines = lines[:-1]
     blocks: list[str] = []
@@ -966,6 +982,9 @@ def _pdf_blocks(lines: list[_PlacedLine], measure: Callable[[_PlacedLine], float
     if current:
         blocks.append(_joined_lines(current))
     last = lines[-1] if lines else _PlacedLine("")
-    if not last.text or ends_sentence(last.text):
+    if not last.text:
         return blocks, None
-    return blocks, "short" if _extent(last) < _PDF_SHORT_LINE * measure(last) else "full"
+    full = _extent(last) >= _PDF_SHORT_LINE * measure(last)
+    if ends_sentence(last.text):
+        return blocks, "sentence" if full else None
+    return blocks, "full" if full else "short"

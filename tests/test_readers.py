@@ -495,6 +495,23 @@ def test_a_pdf_s_layout_parts_paragraphs_its_text_does_not(tmp_path):
                          tmp_path).text.split("\n\n") == [f"{even[0][0]} Signed.", " ".join(line for line, *_ in even[2:])]
 
 
+def test_a_paragraph_of_an_indent_set_pdf_goes_on_over_a_page_break_after_a_sentence_s_end(tmp_path):
+    first = ["The ministers met in Astana on 1 May 2017 and discussed energy and trade.",
+             "They signed three agreements on all of these areas of their cooperation."]
+    second = ["The next meeting will be held in Tokyo in the spring of the coming year,",
+              "after the experts have prepared a plan for the new joint projects there.",
+              "Both sides welcomed the entry into force of the tax treaty in November."]
+    # the page breaks after "... cooperation.": the next page's first line is not indented
+    page1 = [(first[0], 700, 12, 96), (first[1], 686, 12, 72), (second[0], 672, 12, 96), (second[1], 658, 12, 72)]
+    page2 = [(second[2], 700, 12, 72), ("Signed in Astana.", 686, 12, 96)]
+    doc = read_document(write(tmp_path, "i.pdf", make_pdf(page1, more_pages=(page2,))), tmp_path)
+    assert doc.text.split("\n\n") == [" ".join(first), " ".join(second), "Signed in Astana."]
+    # set with spacing after paragraphs instead, a page that opens on a sentence is a new paragraph
+    page1 = [(first[0], 700, 12), (first[1], 686, 12), (second[0], 662, 12), (second[1], 648, 12)]
+    doc = read_document(write(tmp_path, "s.pdf", make_pdf(page1, more_pages=([(second[2], 700, 12)],))), tmp_path)
+    assert doc.text.split("\n\n") == [" ".join(first), " ".join(second[:2]), second[2]]
+
+
 def test_a_justified_pdf_line_of_few_long_words_reaches_the_measure(tmp_path):
     def justified(words: list[str], y: int, size: int = 12, left: float = 72, right: float = 540) -> list[tuple]:
         """Each word and space placed as a browser sets a justified line in Courier (0.6 em a
