@@ -911,10 +911,11 @@ def _columns(line: str) -> int:
 def _joined_lines(lines: list[str]) -> str:
     """A block's lines as the one line of text they are (a PDF breaks lines where the page is
     full): with a space between words, without one beside a wide (CJK) character or after a
-    hyphen that ends a word ("пресс-" "конференция", "150-" "летие")."""
+    hyphen or dash that ends a word ("пресс-" "конференция", "150-" "летие", "1858–" "1940"; a
+    dash set apart, " –", is a word of its own)."""
     text = lines[0]
     for line in lines[1:]:
-        glued = _wide(text[-1]) or _wide(line[0]) or (text[-1] == "-" and len(text) > 1 and text[-2].isalnum())
+        glued = _wide(text[-1]) or _wide(line[0]) or (text[-1] in "-–—" and len(text) > 1 and text[-2].isalnum())
         text += ("" if glued else " ") + line
     return text
 

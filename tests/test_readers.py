@@ -561,7 +561,8 @@ def test_a_pdf_font_s_radicals_and_ligatures_are_read_as_the_characters_they_sta
     assert _pdf_characters("‧ジャパロフ‧") == "・ジャパロフ・"  # at either end of the text too
     assert _pdf_characters("23‒16, 1402‒1405") == "23–16, 1402–1405"  # a figure dash for the en dash
     assert _joined_lines(["両首脳は、日露間の", "経済関係を", "develop the", "пресс-", "конференции", "150-",
-                          "летие"]) == "両首脳は、日露間の経済関係をdevelop the пресс-конференции 150-летие"
+                          "летие (1858–", "1940) –", "Гобсон"]) == \
+        "両首脳は、日露間の経済関係をdevelop the пресс-конференции 150-летие (1858–1940) – Гобсон"
 
 
 def test_pdf_file_name_as_title_is_ignored(tmp_path):
