@@ -75,6 +75,18 @@ def test_a_halfs_documents_are_rewritten_in_the_format_and_its_questions_name_th
     assert (page.title, page.date) == ("Foreign Ministers' Meeting", "2017-05-01")
 
 
+@_soffice()
+def test_a_word_processor_s_pdf_reads_as_written(tmp_path):
+    # LibreOffice sets a gap between Asian and Latin text, which pypdf writes as a space ("5 月14 日"),
+    # and fills a justified line of long words with wide spaces: the reader gets the text as written
+    text = ("日・タジキスタン首脳会談\n\n"
+            "ラフモノフ大統領は平成13年5月14日より18日まで我が国を実務訪問し、総額25億円規模の支援が表明された。\n\n"
+            "Между 1402 и 1405 годами экспедиция под руководством норманнского дворянина Жана де Бетанкура "
+            "и Гадифера де ла Салья завоевала канарские острова Лансароте, Фуэртевентура и Эль Йерро.\n")
+    formats.write_writer_pdfs({tmp_path / "a.pdf": text}, tmp_path)
+    assert read_document(tmp_path / "a.pdf", tmp_path).text == text.strip()
+
+
 def test_only_the_chosen_half_is_rewritten(fresh, tmp_path):
     half = select(load_eval_set(fresh / "eval.jsonl"), "dev")
     corpus, set_path = formats.build("html", "dev", tmp_path / "out")
