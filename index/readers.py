@@ -672,15 +672,21 @@ class _PlacedLine:
     width: float = 0.0
 
 
+_Piece = tuple[str, float, float, float]  # text, x, y, font size
+_OrderedPiece = tuple[_Piece, int, int | None]  # the piece, its place in the content, that of the text written before it
+
+
 def _placed_lines(page) -> list[_PlacedLine]:
     """The page's text as pypdf extracts it (``extract_text``, a line per printed line), each line
     placed by the text pieces pypdf's visitor is shown (their text and current transformation
     matrices multiplied: where the piece starts, and the font size as set on the page)."""
     lines: list[_PlacedLine] = []
-    pieces: list[tuple[str, float, float, float]] = []
+    pieces: list[_Piece] = []
 
     def close_line() -> None:
-        text = "".join(piece[0] for i, piece in enumerate(pieces) if not _autospace(pieces, i))
+        in_order = _in_line_order(pieces)
+        text = "".join(in_order[k][0][0] for k in range(len(in_order)) if not _made_space(in_order, k))
+        pieces[:] = [piece for piece, *_ in in_order]
         shown = [piece for piece in pieces if piece[0].strip()]
         if not shown:
             lines.append(_PlacedLine(text))
@@ -707,18 +713,46 @@ def _placed_lines(page) -> list[_PlacedLine]:
     return lines
 
 
-def _autospace(pieces: list[tuple[str, float, float, float]], i: int) -> bool:
-    """Whether the line's ``i``-th piece is a space pypdf made of the typographic gap a word
-    processor sets between Asian and Latin text ("5 月14 日" for 5月14日, which no date or number
-    parse reads): a piece of white space only, where the next piece starts (a space of the text is
-    shown, and has a width), between a wide (CJK) character and a narrow letter or digit."""
-    if pieces[i][0].strip() or not pieces[i][0]:
+def _in_line_order(pieces: list[_Piece]) -> list[_OrderedPiece]:
+    """A line's pieces in the order they stand on it, left to right (a word processor writes a
+    line's runs font by font: "1", "–", "か月" for 1か月–), each with its place in the content and
+    that of the piece of text written before it (None for the first); a line holding
+    right-to-left letters stays in pypdf's order."""
+    written_after: list[int | None] = []
+    last = None
+    for i, piece in enumerate(pieces):
+        written_after.append(last)
+        last = i if piece[0] else last
+    order = list(range(len(pieces)))
+    if not any(unicodedata.bidirectional(c) in ("R", "AL") for piece in pieces for c in piece[0]):
+        order.sort(key=lambda i: pieces[i][1])
+    return [(pieces[i], i, written_after[i]) for i in order]
+
+
+def _made_space(line: list[_OrderedPiece], k: int) -> bool:
+    """Whether the ``k``-th piece of a line in its order (``_in_line_order``), a piece of white space
+    only, is to be left out: a space that stands inside a run of CJK characters written as one
+    piece (its place among them cannot be told: "国 際" for 国際), or a space pypdf made where the
+    next piece starts (a space of the text is shown, and has a width) that stands for a jump in
+    the content's order (the piece of text written before it is not the one before it on the
+    line), or for the typographic gap a word processor sets between Asian and Latin text ("5 月14
+    日" for 5月14日, which no date or number parse reads: between a wide character and a narrow
+    letter or digit)."""
+    (text, x, *_), _, written_after = line[k]
+    if text.strip() or not text:
         return False
-    before = next((piece[0][-1] for piece in reversed(pieces[:i]) if piece[0]), "")
-    after = next((piece for piece in pieces[i + 1:] if piece[0]), None)
-    if not before or after is None or abs(after[1] - pieces[i][1]) > 0.01:
+    shown = next((piece for piece, *_ in reversed(line[:k]) if piece[0].strip()), None)
+    if shown and all(_wide(c) for c in shown[0].strip()) and x < shown[1] + (_columns(shown[0].strip()) / 2 - 0.5) * shown[3]:
+        return True  # a CJK character is an em wide
+    previous = next((ordered for ordered in reversed(line[:k]) if ordered[0][0]), None)
+    if previous is None:
         return False
-    pair = (before, after[0][0])
+    after = next((piece for piece, *_ in line[k + 1:] if piece[0]), None)
+    if after is None or abs(after[1] - x) > 0.01:
+        return False
+    if previous[1] != written_after:
+        return True
+    pair = (previous[0][0][-1], after[0][0])
     return any(_wide(a) and b.isalnum() and not _wide(b) for a, b in (pair, pair[::-1]))
 
 

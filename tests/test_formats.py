@@ -78,9 +78,11 @@ def test_a_halfs_documents_are_rewritten_in_the_format_and_its_questions_name_th
 @_soffice()
 def test_a_word_processor_s_pdf_reads_as_written(tmp_path):
     # LibreOffice sets a gap between Asian and Latin text, which pypdf writes as a space ("5 月14 日"),
-    # and fills a justified line of long words with wide spaces: the reader gets the text as written
+    # writes a line's runs font by font, out of the line's order ("1 –か月2か月"), and fills a justified
+    # line of long words with wide spaces: the reader gets the text as written
     text = ("日・タジキスタン首脳会談\n\n"
             "ラフモノフ大統領は平成13年5月14日より18日まで我が国を実務訪問し、総額25億円規模の支援が表明された。\n\n"
+            "梅雨の期間は各地域で1か月–2か月にもなる。\n\nグスタフ・マーラー（1860年7月7日 - 1911年5月18日）\n\n"
             "Между 1402 и 1405 годами экспедиция под руководством норманнского дворянина Жана де Бетанкура "
             "и Гадифера де ла Салья завоевала канарские острова Лансароте, Фуэртевентура и Эль Йерро.\n")
     formats.write_writer_pdfs({tmp_path / "a.pdf": text}, tmp_path)

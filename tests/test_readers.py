@@ -536,18 +536,31 @@ def test_a_justified_pdf_line_of_few_long_words_reaches_the_measure(tmp_path):
                                        "signed in Tokyo in 2016."]
 
 
-def test_the_gap_a_word_processor_sets_between_asian_and_latin_text_is_not_a_space():
-    from index.readers import _autospace
+def test_a_pdf_line_is_read_in_the_order_it_stands_without_the_spaces_pypdf_makes():
+    from index.readers import _in_line_order, _made_space
 
-    # pieces as pypdf's visitor shows a LibreOffice line "5月14日 (1 日中韓協力)": (text, x, y, size);
-    # the gap between 5 and 月 comes as a space piece where 月 starts; the text's own space is shown
-    line = [("5", 143.7, 700, 11), ("", 143.7, 700, 12), (" ", 152.9, 700, 12), ("月", 152.9, 700, 11),
-            ("14", 163.9, 700, 11), (" ", 175.0, 700, 12), ("日", 175.0, 700, 11), ("1 ", 190.0, 700, 11),
-            ("日中韓協力", 200.5, 700, 11)]
-    assert [i for i in range(len(line)) if _autospace(line, i)] == [2, 5]
+    def read(pieces):
+        line = _in_line_order(pieces)
+        return "".join(line[k][0][0] for k in range(len(line)) if not _made_space(line, k))
+
+    # pieces as pypdf's visitor shows a LibreOffice line, (text, x, y, size): the gap between 5 and 月
+    # comes as a space piece where 月 starts; the text's own space is inside a piece
+    assert read([("5", 143.7, 700, 11), ("", 143.7, 700, 12), (" ", 152.9, 700, 12), ("月", 152.9, 700, 11),
+                 ("14", 163.9, 700, 11), (" ", 175.0, 700, 12), ("日", 175.0, 700, 11), ("1 ", 190.0, 700, 11),
+                 ("日中韓協力", 200.5, 700, 11)]) == "5月14日1 日中韓協力"
+    # the runs written font by font, out of the line's order, and the space pypdf made of the jump
+    assert read([("1", 180.3, 700, 11), ("", 180.3, 700, 11), (" ", 211.5, 700, 11), ("–", 211.5, 700, 11),
+                 ("か月", 189.5, 700, 11), ("2", 217.0, 700, 11)]) == "1か月–2"
+    assert read([("7", 355.3, 700, 11), (" ", 375.5, 700, 11), (" ", 375.5, 700, 11), ("日", 364.5, 700, 11),
+                 ("- 1911", 379.0, 700, 11)]) == "7日 - 1911"
+    # a space that stands inside a run of CJK characters written as one piece cannot be placed
+    assert read([("15%", 213.3, 700, 11), (" ", 358.8, 700, 12), (" ", 358.8, 700, 11), ("に", 237.8, 700, 11),
+                 ("である。国", 314.8, 700, 11), ("際", 373.3, 700, 11)]) == "15%にである。国際"
     # a space with a width of its own (a browser's), or between two Latin words, stays
-    assert not _autospace([("5", 100, 700, 11), (" ", 105.5, 700, 11), ("月", 110, 700, 11)], 1)
-    assert not _autospace([("Tokyo", 100, 700, 11), (" ", 130, 700, 11), ("Astana", 130, 700, 11)], 1)
+    assert read([("5", 100, 700, 11), (" ", 105.5, 700, 11), ("月", 110, 700, 11)]) == "5 月"
+    assert read([("Tokyo", 100, 700, 11), (" ", 130, 700, 11), ("Astana", 130, 700, 11)]) == "Tokyo Astana"
+    # right-to-left letters stay in the order pypdf gives them
+    assert read([("שלום", 200, 700, 11), (" ", 180, 700, 11), ("עולם", 150, 700, 11)]) == "שלום עולם"
 
 
 def test_a_pdf_font_s_radicals_and_ligatures_are_read_as_the_characters_they_stand_for():
