@@ -31,6 +31,7 @@ import hashlib
 import io
 import math
 import re
+import statistics
 import unicodedata
 import zipfile
 from collections import Counter
@@ -813,8 +814,8 @@ def _measured_widths(pages: list[list[_PlacedLine]]) -> None:
     """Set each line's ``width``: from its start to where its last piece starts, plus that piece's
     width as the document's pieces are set (the median advance a column, half an em without any);
     a justified line with a few long words reaches as far as a line of many short ones."""
-    advances = sorted(advance for lines in pages for line in lines for advance in line.advances)
-    per_column = advances[len(advances) // 2] if advances else 0.5
+    advances = [advance for lines in pages for line in lines for advance in line.advances]
+    per_column = statistics.median_high(advances) if advances else 0.5
     for line in (line for lines in pages for line in lines if line.x is not None):
         start, piece = line.last
         line.width = start - line.x + _columns(piece) * per_column * line.size
@@ -840,7 +841,7 @@ def _pdf_page_lines(pages) -> tuple[list[list[_PlacedLine]], bool]:
     starts = Counter(round(line.x) for lines in placed for line in lines if line.x is not None)
     edge = min((x for x, n in starts.items() if n > 1), default=min(starts, default=0))  # the leftmost shared start
     out: list[list[_PlacedLine]] = []
-    breaks: Counter[str] = Counter()
+    indented = spaced = 0  # paragraphs started by a first-line indent, by a gap
     for lines in placed:
         page: list[_PlacedLine] = []
         shown = None  # the last line with text
@@ -850,14 +851,15 @@ def _pdf_page_lines(pages) -> tuple[list[list[_PlacedLine]], bool]:
                 line.indent = max(0, round(2 * (line.x - edge) / line.size)) if line.size else 0
                 if shown is not None and (why := _layout_break(shown, line, pitch)):
                     page.append(_PlacedLine(""))
-                    breaks[why if why != "indent" or line.indent <= _PDF_FIRST_LINE_INDENT else "placed"] += 1
+                    spaced += why == "gap"
+                    indented += why == "indent" and line.indent <= _PDF_FIRST_LINE_INDENT
                 shown = line
             page.append(line)
         out.append(page)
-    return out, breaks["indent"] > breaks["gap"]
+    return out, indented > spaced
 
 
-def _pdf_paragraphs(pages: list[list[_PlacedLine]], indent_set: bool = False) -> list[str]:
+def _pdf_paragraphs(pages: list[list[_PlacedLine]], indent_set: bool) -> list[str]:
     """The pages' lines (``_pdf_page_lines``) as paragraphs: the running header, footer and page
     numbers left out, lines grouped into blocks (a blank line, or a short line, a paragraph's
     last, ends one) and each block's lines joined; a paragraph cut by a page break is one. In a
