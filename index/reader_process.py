@@ -54,11 +54,22 @@ def _serve(conn, limits: Limits) -> None:
         except MemoryError:
             result = None  # answered below, once the traceback and the parser's objects are freed
         except Exception as exc:  # noqa: BLE001 — reported for this file; the child serves the next
-            result = ("error", failure_reason(exc))
+            # a C parser whose allocation failed may say so as another error ("SystemError: error
+            # return without exception set"): while the failed parse's objects still fill the address space
+            result = None if _near_the_cap(limits) else ("error", failure_reason(exc))
         if result is None:
             gc.collect()
             result = ("error", f"parsing needed more than {limits.max_parse_mb:g} MB (max_parse_mb)")
         conn.send(result)
+
+
+def _near_the_cap(limits: Limits) -> bool:
+    """Whether the child's address space is within a tenth of ``max_parse_mb``."""
+    if limits.max_parse_mb <= 0:
+        return False
+    with open("/proc/self/status", encoding="ascii") as status:
+        size_kb = next((int(line.split()[1]) for line in status if line.startswith("VmSize:")), 0)
+    return size_kb * 1024 >= 0.9 * limits.max_parse_mb * 2**20
 
 
 def failure_reason(exc: BaseException) -> str:
