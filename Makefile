@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export UV_LINK_MODE := copy
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test eval fit bench models index lock clean browser infinity reliability
+.PHONY: run test eval fit bench models index lock clean browser infinity reliability ocr
 BENCH := ../shared/bench
 
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -33,8 +33,16 @@ infinity: $(INFINITY)/.installed
 models: $(VENV)/.installed
 	$(RAG) models fetch
 
+# Tesseract and its Japanese, Russian and English packs (Debian's), which read the pages of a scanned PDF
+# (index/ocr.py); without them such a file is reported as not indexed, with the reason
+ocr:
+	@command -v tesseract >/dev/null 2>&1 && tesseract --list-langs 2>/dev/null | grep -q '^jpn$$' && tesseract --list-langs 2>/dev/null | grep -q '^rus$$' || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	   tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd tesseract-ocr-jpn tesseract-ocr-rus >/dev/null) || \
+	  echo "warning: could not install Tesseract; scanned PDFs will not be indexed, and the tests that need it will be skipped"
+
 # exit status 3: the index is built, but some files were not indexed (listed with their reasons)
-index: models
+index: models ocr
 	$(RAG) ingest || [ $$? -eq 3 ]
 
 run: index
@@ -53,7 +61,7 @@ browser:
 	  echo "warning: could not install chromium or LibreOffice; the tests that need them will be skipped"
 
 # the eval gate first (deterministic, extractive), then the whole suite
-test: models browser infinity
+test: models browser infinity ocr
 	$(RAG) eval --set $(KNOWN_FACTS) --corpus $(SEEDS) --llm none --gate eval/baseline.json --json eval/reports/known_facts-none.json
 	$(PY) -m pytest -q
 

@@ -18,7 +18,9 @@ Debian's chromium, as the browser tests do; ``pdf-indent``: the same set as a wo
 official text, paragraphs justified, with no space between them and the first line indented; ``pdf-writer``: the
 DOCX files exported to PDF by LibreOffice Writer, headless, as a word processor writes a PDF: its own
 fonts and text operators, and the gap it sets between Asian and Latin text; needs Debian's
-libreoffice-writer-nogui, which ``make browser`` installs beside chromium), beside the other half's
+libreoffice-writer-nogui, which ``make browser`` installs beside chromium; ``pdf-scan``: the ``pdf``
+files as a scanner gives them back, each page an image at 300 dpi in grey and no text, which the
+reader reads by OCR: needs Tesseract, which ``make ocr`` installs), beside the other half's
 files and the seed documents as they are, rewrites that half's questions to name the new files,
 and runs each through ``rag eval``. One table, a row per format: what reading the format costs,
 in answers and in paragraphs read as written (``paragraphs_as_written``).
@@ -44,7 +46,7 @@ from eval.runner import eval_settings, merged_corpus, run_eval, write_json
 from eval.splits import select
 
 FRESH = SHARED / "fresh-dev"
-FORMATS = ("txt", "html", "html-div", "html-br", "md", "docx", "pdf", "pdf-indent", "pdf-writer")
+FORMATS = ("txt", "html", "html-div", "html-br", "md", "docx", "pdf", "pdf-indent", "pdf-writer", "pdf-scan")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SOFFICE = shutil.which("soffice") or "/usr/bin/soffice"
 
@@ -133,6 +135,21 @@ def write_writer_pdfs(texts: dict[Path, str], folder: Path) -> None:
                        check=True, capture_output=True, timeout=600)
 
 
+SCAN_DPI = 300
+
+
+def as_scans(paths: list[Path]) -> None:
+    """Each PDF replaced by its pages as a scanner gives them back: images (rendered by PDFium at
+    ``SCAN_DPI``, in grey), no text. Clean ones: no skew, noise or stains."""
+    import pypdfium2 as pdfium
+
+    for path in paths:
+        document = pdfium.PdfDocument(path)
+        images = [page.render(scale=SCAN_DPI / 72, grayscale=True).to_pil() for page in document]
+        document.close()
+        images[0].save(path, "PDF", save_all=True, append_images=images[1:], resolution=SCAN_DPI)
+
+
 _PDF_STYLE = ('<style>body { font-size: 12pt; font-family: "Noto Sans CJK JP", "Noto Sans", sans-serif }'
               ' nav, footer { display: none }</style>')
 # as a word processor sets an official text: no space between paragraphs, the first line indented, justified
@@ -193,6 +210,8 @@ def build(fmt: str, split: str, out: Path) -> tuple[Path, Path]:
         write_writer_pdfs(pdfs, corpus)
     elif pdfs:
         write_pdfs(pdfs, indented=fmt == "pdf-indent")
+        if fmt == "pdf-scan":
+            as_scans(list(pdfs))
     set_path = out / fmt / "eval.jsonl"
     with set_path.open("w", encoding="utf-8") as fh:
         for line in (FRESH / "eval.jsonl").read_text(encoding="utf-8").splitlines():

@@ -5,7 +5,8 @@ A parser that hangs (a pathological PDF, a regular expression on a hostile line)
 hands each file to one long-lived child process: a fresh interpreter (``python -m
 index.reader_process``: no copy of the parent's model threads, no re-import of the caller's main
 script), its address space capped at ``max_parse_mb``, and killed when one file takes longer than
-``max_parse_s``. That file is then reported as not indexed with the reason, a new
+``max_parse_s`` (a scanned PDF's pages read by OCR each get that time: the child says when one
+is done). That file is then reported as not indexed with the reason, a new
 child starts for the next file, and the sync goes on. The parent keeps the embedding model; the
 child imports the readers only.
 """
@@ -31,6 +32,7 @@ _START_TIMEOUT_S = 120
 
 def _serve(conn, limits: Limits) -> None:
     """The child's loop: (path, corpus root) in, ("ok", (document, passages)) or ("error", reason) out."""
+    from index import ocr
     from index.language import detect_language
     from index.passages import ingest_file  # the child imports the readers only, no torch
 
@@ -40,6 +42,7 @@ def _serve(conn, limits: Limits) -> None:
     if limits.max_parse_mb > 0:
         cap = int(limits.max_parse_mb * 2**20)
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    ocr.on_page(lambda: conn.send(("page", None)))  # a page read by OCR: the time limit starts again
     conn.send(("ready", None))
     while True:
         try:
@@ -119,15 +122,17 @@ class ReaderProcess:
         if self._proc is None or self._proc.poll() is not None:
             self._start()
         self._conn.send((path, corpus_root))
-        if not self._conn.poll(self.limits.max_parse_s):
-            self._stop()
-            raise ReaderError(path, f"parsing took longer than {self.limits.max_parse_s:g} s (max_parse_s)")
-        try:
-            status, payload = self._conn.recv()
-        except (EOFError, OSError):
-            code = self._proc.wait(5)
-            self._stop()
-            raise ReaderError(path, f"the reader process died while parsing it (exit code {code})") from None
+        status = "page"
+        while status == "page":  # a page read by OCR, and more to read
+            if not self._conn.poll(self.limits.max_parse_s):
+                self._stop()
+                raise ReaderError(path, f"parsing took longer than {self.limits.max_parse_s:g} s (max_parse_s)")
+            try:
+                status, payload = self._conn.recv()
+            except (EOFError, OSError):
+                code = self._proc.wait(5)
+                self._stop()
+                raise ReaderError(path, f"the reader process died while parsing it (exit code {code})") from None
         if status == "error":
             raise ReaderError(path, payload)
         return payload

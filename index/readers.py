@@ -41,6 +41,7 @@ from pathlib import Path
 
 from index.document import Document, doc_id_for
 from index.language import detect_language
+from index.ocr import OcrUnavailable, Word, read_pages
 from index.paragraphs import ends_sentence
 from index.sentence_split import split_sentences
 
@@ -49,12 +50,15 @@ SUPPORTED_EXTENSIONS = frozenset({".txt", ".md", ".markdown", ".html", ".htm", "
 
 @dataclass(frozen=True)
 class Limits:
-    """What one file may cost before it is refused (``Settings.max_file_mb`` and the others below)."""
+    """What one file may cost before it is refused (``Settings.max_file_mb`` and the others
+    below), and how a scanned page is read."""
 
     max_file_mb: float = 16  # the file as stored
     max_unpacked_mb: float = 128  # a DOCX's members once decompressed (checked before any is)
-    max_parse_s: float = 120  # reading and splitting one file (index/reader_process.py)
+    max_parse_s: float = 120  # reading and splitting one file, or OCR of one of its pages (index/reader_process.py)
     max_parse_mb: float = 2048  # the reader process's address space, whatever a parser inflates
+    ocr_languages: str = "jpn+rus+eng"  # Tesseract's packs for PDF pages without text ("" reads none)
+    max_ocr_pages: int = 200  # a PDF with more pages without text is refused
 
 TITLE_MAX_CHARS = 90
 _TITLE_LINE_MAX_CHARS = 120
@@ -107,7 +111,7 @@ def read_document(path: Path, corpus_root: Path, limits: Limits = Limits()) -> D
         _check_unpacked_size(data, path, limits)
         text, format_meta = _docx_text(data, path)
     elif suffix == ".pdf":
-        text, format_meta = _pdf_text(data, path)
+        text, format_meta = _pdf_text(data, path, limits)
     elif suffix in (".md", ".markdown"):
         text, format_meta = _markdown_text(data, path)
     else:
@@ -623,25 +627,40 @@ _PDF_SHORT_LINE = 0.75  # a line narrower than this share of the text's widest l
 _FILE_NAME = re.compile(r"\.(docx?|odt|rtf|pdf|txt|pptx?|xlsx?)$", re.IGNORECASE)  # not a real title
 
 
-def _pdf_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
-    """The pages' text as paragraphs (``_pdf_paragraphs``) and the PDF's /Title."""
+def _pdf_text(data: bytes, path: Path, limits: Limits) -> tuple[str, dict[str, str]]:
+    """The pages' text as paragraphs (``_pdf_paragraphs``) and the PDF's /Title; a page without
+    text (a scan) is read by OCR (``index.ocr``)."""
     from pypdf import PdfReader
 
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise ReaderError(path, "encrypted PDF")
-        pages, indent_set = _pdf_page_lines(reader.pages)
+        placed = [_placed_lines(page) for page in reader.pages]
         title = (reader.metadata.title if reader.metadata else None) or ""
     except ReaderError:
         raise
     except Exception as exc:  # pypdf raises many kinds of errors on damaged files
         raise ReaderError(path, f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from exc
-    blocks = _pdf_paragraphs(pages, indent_set)
+    scanned = [i for i, lines in enumerate(placed) if all(line.y is None for line in lines)]
+    if scanned and limits.ocr_languages:
+        if len(scanned) > limits.max_ocr_pages:
+            raise ReaderError(path, f"{len(scanned)} pages without text to read by OCR, more than the "
+                                    f"{limits.max_ocr_pages} a file may have (setting max_ocr_pages)")
+        try:
+            for i, lines in read_pages(data, scanned, limits.ocr_languages).items():
+                placed[i] = [_recognised_line(words) for words in lines]
+            _steady_sizes([line for i in scanned for line in placed[i]])
+        except OcrUnavailable as exc:
+            raise ReaderError(path, f"the PDF's pages have no text and cannot be read by OCR: {exc}") from exc
+        except Exception as exc:  # noqa: BLE001 — PDFium or Tesseract failing on this file
+            raise ReaderError(path, f"OCR of its pages without text failed ({type(exc).__name__}: {exc})") from exc
+    blocks = _pdf_paragraphs(*_pdf_page_lines(placed))
     if not blocks:
-        raise ReaderError(path, "the PDF has no extractable text (scanned pages need OCR)")
-    title = str(title).strip()
-    return "\n\n".join(blocks), {"title": "" if _FILE_NAME.search(title) else title}
+        raise ReaderError(path, "the PDF has no extractable text" + ("" if limits.ocr_languages else
+                                                                      " (scanned pages need OCR: setting ocr_languages)"))
+    title = str(title).strip()  # a file's name is no title ("report.docx" as Word writes it, a scan's "scan_0001")
+    return "\n\n".join(blocks), {"title": "" if _FILE_NAME.search(title) or title == path.stem else title}
 
 
 # a line set lower under the one above than this many times the text's usual line pitch starts a
@@ -685,19 +704,7 @@ def _placed_lines(page) -> list[_PlacedLine]:
     pieces: list[_Piece] = []
 
     def close_line() -> None:
-        in_order = _in_line_order(pieces)
-        text = "".join(in_order[k][0][0] for k in range(len(in_order)) if not _made_space(in_order, k))
-        pieces[:] = [piece for piece, *_ in in_order]
-        shown = [piece for piece in pieces if piece[0].strip()]
-        if not shown:
-            lines.append(_PlacedLine(text))
-        else:
-            size = max(shown, key=lambda piece: len(piece[0].strip()))[3]
-            advances = [(after[1] - piece[1]) / (_columns(piece[0]) * piece[3])
-                        for piece, after in zip(pieces, pieces[1:])
-                        if piece[0].strip() and piece[3] and after[1] > piece[1]]
-            lines.append(_PlacedLine(text, y=shown[0][2], x=shown[0][1], size=size,
-                                     last=(shown[-1][1], shown[-1][0].rstrip()), advances=advances))
+        lines.append(_placed_line(pieces))
         pieces.clear()
 
     def visit(text: str, cm: list[float], tm: list[float], font: object, font_size: float) -> None:
@@ -712,6 +719,55 @@ def _placed_lines(page) -> list[_PlacedLine]:
     page.extract_text(visitor_text=visit)
     close_line()
     return lines
+
+
+def _placed_line(pieces: list[_Piece]) -> _PlacedLine:
+    """A line of text from its pieces, read in the order they stand on it."""
+    in_order = _in_line_order(pieces)
+    text = "".join(in_order[k][0][0] for k in range(len(in_order)) if not _made_space(in_order, k))
+    pieces = [piece for piece, *_ in in_order]
+    shown = [piece for piece in pieces if piece[0].strip()]
+    if not shown:
+        return _PlacedLine(text)
+    size = max(shown, key=lambda piece: len(piece[0].strip()))[3]
+    advances = [(after[1] - piece[1]) / (_columns(piece[0]) * piece[3])
+                for piece, after in zip(pieces, pieces[1:])
+                if piece[0].strip() and piece[3] and after[1] > piece[1]]
+    return _PlacedLine(text, y=shown[0][2], x=shown[0][1], size=size,
+                       last=(shown[-1][1], shown[-1][0].rstrip()), advances=advances)
+
+
+def _recognised_line(words: list[Word]) -> _PlacedLine:
+    """A line that OCR read (``index.ocr``), as a line of pieces: its words, a space after each
+    but beside a wide (CJK) character, as ``_joined_lines`` joins lines. Its reach is where its
+    last word's ink ends (``last`` is that place and no piece; ``_measured_widths`` adds nothing)."""
+    line = _placed_line([(text + (" " if after and not (_wide(text[-1]) or _wide(after[0][0])) else ""), x, y, size)
+                         for (text, x, y, size, _), after in zip(words, [*words[1:], None])])
+    line.last, line.advances = (words[-1][4], ""), []
+    return line
+
+
+# Tesseract's estimate of a line's font size strays this far from the truth (lines of a 12 pt text
+# read as 11.4 to 16.7 pt: parentheses and capitals stretch a line's ink)
+_OCR_SIZE_SPREAD = 1.4
+
+
+def _steady_sizes(lines: list[_PlacedLine]) -> None:
+    """Lines read by OCR whose size is within ``_OCR_SIZE_SPREAD`` of their text's median size
+    (by characters) are set in that size: the layout's rules then see a heading, header or footer
+    in another size, not the estimate's noise."""
+    shown = sorted((line for line in lines if line.size), key=lambda line: line.size)
+    half, seen = sum(len(line.text) for line in shown) / 2, 0
+    for line in shown:
+        seen += len(line.text)
+        if seen >= half:
+            body = line.size
+            break
+    else:
+        return
+    for line in shown:
+        if body / _OCR_SIZE_SPREAD <= line.size <= body * _OCR_SIZE_SPREAD:
+            line.size = body
 
 
 def _in_line_order(pieces: list[_Piece]) -> list[_OrderedPiece]:
@@ -821,15 +877,14 @@ def _measured_widths(pages: list[list[_PlacedLine]]) -> None:
         line.width = start - line.x + _columns(piece) * per_column * line.size
 
 
-def _pdf_page_lines(pages) -> tuple[list[list[_PlacedLine]], bool]:
-    """Each page's lines as pypdf extracts them, the characters folded (``_pdf_characters``), the
+def _pdf_page_lines(placed: list[list[_PlacedLine]]) -> tuple[list[list[_PlacedLine]], bool]:
+    """Each page's placed lines (``_placed_lines``, ``_recognised_line``), the characters folded (``_pdf_characters``), the
     page's header and footer by layout left out (``_without_layout_furniture``), each line's
     indent measured from the text's left edge (the leftmost place two lines start at), and a blank
     line where the page's layout parts paragraphs (``_layout_break``): PDF text has no blank
     lines, and a paragraph whose last line ran to the measure was otherwise run on into the next.
     And whether the text starts its paragraphs by a first-line indent rather than by spacing (more
     of them start so), which tells a page break inside a paragraph from one between two."""
-    placed = [_placed_lines(page) for page in pages]
     sizes: Counter[float] = Counter()
     for line in (line for lines in placed for line in lines if line.size):
         sizes[round(line.size, 1)] += len(line.text.strip())

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     # reading and splitting one file runs in a child process, stopped past this time or memory
     max_parse_s: float = 120
     max_parse_mb: float = 2048
+    # a PDF page without text (a scan) is read by OCR with these Tesseract packs ("" reads none)
+    ocr_languages: str = "jpn+rus+eng"
+    max_ocr_pages: int = 200  # a PDF with more such pages is refused
 
     # vector store: embedded PersistentClient under data_dir, or a `chroma run` server by URL
     chroma_url: str | None = None

@@ -52,9 +52,17 @@ def _soffice():
                               "installed (make test installs it)")
 
 
+def _tesseract():
+    import shutil
+
+    return pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed "
+                              "(make test installs it)")
+
+
 @pytest.mark.parametrize("fmt", ["html", "html-div", "html-br", "md", "docx", pytest.param("pdf", marks=[pytest.mark.browser, _chromium()]),
                                  pytest.param("pdf-indent", marks=[pytest.mark.browser, _chromium()]),
-                                 pytest.param("pdf-writer", marks=_soffice())])
+                                 pytest.param("pdf-writer", marks=_soffice()),
+                                 pytest.param("pdf-scan", marks=[pytest.mark.browser, _chromium(), _tesseract()])])
 def test_a_halfs_documents_are_rewritten_in_the_format_and_its_questions_name_them(fresh, tmp_path, fmt):
     corpus, set_path = formats.build(fmt, "all", tmp_path / "out")
     ext = fmt.split("-")[0]

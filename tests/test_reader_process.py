@@ -4,6 +4,8 @@ for that file, and the next file is read by a fresh child."""
 from __future__ import annotations
 
 import os
+import shutil
+import time
 
 import pytest
 
@@ -44,3 +46,19 @@ def test_a_reader_error_in_the_child_keeps_its_reason(tmp_path):
         with pytest.raises(ReaderError) as caught:
             reader.read(empty, tmp_path)
     assert caught.value.path == empty and "cannot read" not in caught.value.reason
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed (make test installs it)")
+def test_each_page_a_scan_s_ocr_reads_gets_the_time_limit_anew(tmp_path):
+    from tests.test_readers import make_pdf, scanned
+
+    topics = ["Energy", "Trade", "Transport", "Customs", "Culture"]
+    pages = [[f"{topic}.", *[f"The ministers signed the joint statement on {topic.lower()} and its annex."] * 20]
+             for topic in topics]
+    (tmp_path / "scan.pdf").write_bytes(scanned(make_pdf(pages[0], "", tuple(pages[1:]))))
+    with ReaderProcess(Limits(max_parse_s=10)) as reader:
+        started = time.perf_counter()
+        document, passages = reader.read(tmp_path / "scan.pdf", tmp_path)
+        took = time.perf_counter() - started
+    assert took > 10  # the file took longer than the limit, and was read: no page did
+    assert all(f"{topic}." in document.text for topic in topics) and document.text.count("joint statement") == 100

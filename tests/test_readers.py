@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import io
+import re
 import shutil
 import zipfile
 import zlib
@@ -582,6 +585,109 @@ def test_pdf_file_name_as_title_is_ignored(tmp_path):
     path = write(tmp_path, "w.pdf", make_pdf(["Real title", "Some body text that is long enough to be a paragraph."],
                                              "Microsoft Word - draft.docx"))
     assert read_document(path, tmp_path).title == "Real title"
+
+
+# --- scanned PDFs: OCR ---------------------------------------------------------------------------
+
+def _tesseract():
+    return pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed "
+                              "(make test installs it)")
+
+
+def scanned(pdf: bytes, rotate: int = 0) -> bytes:
+    """``pdf``'s pages as a scanner gives them back: images at 300 dpi in grey (turned ``rotate``
+    degrees anticlockwise), no text."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(pdf)
+    images = [page.render(scale=300 / 72, grayscale=True).to_pil().rotate(rotate, expand=True, fillcolor=255)
+              for page in document]
+    out = io.BytesIO()
+    images[0].save(out, "PDF", save_all=True, append_images=images[1:], resolution=300)
+    return out.getvalue()
+
+
+_SCAN_PAGES = (["Ministry of Foreign Affairs - Press Release", "Joint Statement on Energy",
+                "The ministers met in Astana on 1 May 2017 and discussed energy, trade and the",
+                "transport routes between Central Asia and Japan, and they agreed that the next",
+                "Page 1 of 2"],
+               ["Ministry of Foreign Affairs - Press Release", "round would be held in Tokyo.",
+                "Both sides welcomed the entry into force of the tax treaty.", "Page 2 of 2"])
+
+
+@_tesseract()
+def test_a_scanned_pdf_is_read_by_ocr_as_its_printed_text_is(tmp_path):
+    printed = make_pdf(_SCAN_PAGES[0], "", _SCAN_PAGES[1:])
+    expected = read_document(write(tmp_path, "printed.pdf", printed), tmp_path)
+    assert expected.text == ("Joint Statement on Energy\n\n" + " ".join([*_SCAN_PAGES[0][2:4], _SCAN_PAGES[1][1]])
+                             + "\n\n" + _SCAN_PAGES[1][2])
+    for turned in (0, 90, 180):  # upright, sideways, upside down
+        doc = read_document(write(tmp_path, f"scan{turned}.pdf", scanned(printed, turned)), tmp_path)
+        # the same paragraphs (over the page break), header, footer and page numbers left out
+        assert (doc.text, doc.title, doc.lang) == (expected.text, "Joint Statement on Energy", "en"), turned
+
+
+@_tesseract()
+def test_a_scan_s_japanese_and_russian_are_read_with_their_script_s_pack(tmp_path):
+    # a page is read with the pack of the script Tesseract's OSD sees on it
+    from eval.formats import CHROMIUM, write_pdfs
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    texts = {tmp_path / "ja.pdf": "日・タジキスタン首脳会談\n\n平成13年5月14日、両国首脳は共同声明に署名した。"
+                                  "両首脳は、経済関係を着実に発展させることの重要性につき一致し、今後も緊密に連携していくことで合意した。\n",
+             tmp_path / "ru.pdf": "Встреча с Премьер-министром Японии\n\n"
+                                  "Президент России поздравил премьер-министра с победой на выборах и обсудил с ним "
+                                  "вопросы двустороннего сотрудничества, в том числе в торгово-экономической сфере, "
+                                  "и договорился о следующей встрече на саммите в Сингапуре.\n"}
+    write_pdfs(texts)
+    for path, text in texts.items():
+        path.write_bytes(scanned(path.read_bytes()))
+        doc = read_document(path, tmp_path)
+        written = text.strip().split("\n\n")
+        read = [doc.title, *(p.text for p in split_paragraphs(doc) if p.text != doc.title)]
+        assert doc.lang == path.stem and len(read) == len(written)  # the page's header and footer left out
+        for got, want in zip(read, written):  # OCR misreads a kanji now and then (脳 as 脱)
+            assert difflib.SequenceMatcher(None, got, want).ratio() >= 0.9, (got, want)
+        assert ("平成13年5月14日" if doc.lang == "ja" else "поздравил премьер-министра") in doc.text
+
+
+def test_ocr_lines_are_placed_in_points_and_sized_by_how_far_apart_cjk_characters_stand():
+    from index.ocr import hocr_lines
+
+    def word(text, x0):
+        return f"<span class='ocrx_word' title='bbox {x0} 100 {x0 + 40} 140; x_wconf 90'>{text}</span>"
+
+    hocr = ("<div class='ocr_page'><p class='ocr_par'>"
+            "<span class='ocr_line' title=\"bbox 300 100 900 150; baseline 0 -10; x_size 50\">"
+            + word("Prime", 300) + word("Minister", 600) + "</span>"
+            "<span class='ocr_line' title=\"bbox 300 200 500 240; baseline 0 -5; x_size 25\">"
+            + word("な", 300) + word("っ", 350) + word("た", 400) + word("。", 450) + "</span></p></div>")
+    (prime, minister), kana = hocr_lines(hocr, 800.0)
+    assert prime == ("Prime", 72.0, 800.0 - 140 * 0.24, 12.0, 81.6)  # 300 dpi: 0.24 points a pixel; Tesseract's x_size
+    assert minister[1] == 144.0
+    assert [w[0] for w in kana] == ["な", "っ", "た", "。"] and kana[0][3] == 12.0  # 50 pixels an em, not the ink's 25
+    from index.readers import _recognised_line
+
+    line = _recognised_line([prime, minister])
+    assert (line.text, line.x, line.size) == ("Prime Minister", 72.0, 12.0)
+    assert line.last == (minister[4], "")  # it reaches as far as its last word's ink: no width to estimate
+    assert _recognised_line(kana).text == "なった。"
+
+
+@_tesseract()
+def test_a_scan_that_cannot_be_read_by_ocr_is_refused_with_the_reason(tmp_path, monkeypatch):
+    import pytesseract
+
+    path = write(tmp_path, "scan.pdf", scanned(make_pdf(_SCAN_PAGES[0], "", _SCAN_PAGES[1:])))
+    for limits, reason in ((Limits(ocr_languages=""), "scanned pages need OCR: setting ocr_languages"),
+                           (Limits(max_ocr_pages=1), "2 pages without text to read by OCR, more than the 1"),
+                           (Limits(ocr_languages="eng+xyz"), "Tesseract has no language pack xyz")):
+        with pytest.raises(ReaderError, match=re.escape(reason)):
+            read_document(path, tmp_path, limits)
+    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", str(tmp_path / "no-tesseract"))
+    with pytest.raises(ReaderError, match="Tesseract is not installed"):
+        read_document(path, tmp_path)
 
 
 # --- failures ----------------------------------------------------------------------------------
