@@ -829,21 +829,23 @@ def _line_pitch(pages: list[list[_PlacedLine]]) -> float | None:
 
 def _layout_break(upper: _PlacedLine, lower: _PlacedLine, pitch: float | None) -> str | None:
     """Why the page's layout ends a paragraph between two lines where the text does not say so,
-    or None: the lower line is in another font "size" (a heading, a page header or footer), or the
-    upper line ends a sentence and the lower stands further below it than the text's line pitch
-    allows (a paragraph's spacing: "gap"), or "above" it (a header printed last, the next column),
-    or is indented from the text's left edge (a paragraph's first line: "indent")."""
+    or None: the lower line is in another font "size" (a heading, a page header or footer), or
+    stands further below the upper than the text's line pitch allows (a paragraph's spacing,
+    after a title or heading too: "gap"; a superscript's taller line drops 1.1–1.15 pitches, a
+    paragraph's spacing 1.67 in a browser's print), or the upper line ends a sentence and the
+    lower stands "above" it (a header printed last, the next column) or is indented from the
+    text's left edge (a paragraph's first line: "indent")."""
     if upper.y is None or lower.y is None or not upper.size or not lower.size:
         return None
     if max(upper.size, lower.size) > _PDF_SIZE_CHANGE * min(upper.size, lower.size):
         return "size"
-    if not ends_sentence(upper.text.strip()):
-        return None
     drop = (upper.y - lower.y) / upper.size
-    if drop < -0.5:
-        return "above"
     if pitch is not None and drop > _PDF_GAP * pitch:
         return "gap"
+    if not ends_sentence(upper.text.strip()):
+        return None
+    if drop < -0.5:
+        return "above"
     return "indent" if lower.indent >= 2 * _PDF_INDENT else None
 
 
@@ -906,7 +908,7 @@ def _pdf_page_lines(placed: list[list[_PlacedLine]]) -> tuple[list[list[_PlacedL
                 line.indent = max(0, round(2 * (line.x - edge) / line.size)) if line.size else 0
                 if shown is not None and (why := _layout_break(shown, line, pitch)):
                     page.append(_PlacedLine(""))
-                    spaced += why == "gap"
+                    spaced += why == "gap" and ends_sentence(shown.text)  # a paragraph's, not a heading's
                     indented += why == "indent" and line.indent <= _PDF_FIRST_LINE_INDENT
                 shown = line
             page.append(line)

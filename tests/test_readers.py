@@ -496,6 +496,13 @@ def test_a_pdf_s_layout_parts_paragraphs_its_text_does_not(tmp_path):
     assert doc.text.split("\n\n") == [" ".join(line for p in paragraphs for line in p) + " Signed."]
     assert read_document(write(tmp_path, "s.pdf", make_pdf(even[:1] + [("Signed.", 696, 12)] + even[2:])),
                          tmp_path).text.split("\n\n") == [f"{even[0][0]} Signed.", " ".join(line for line, *_ in even[2:])]
+    # a title in the body's size that runs most of the measure and ends no sentence, then a
+    # paragraph's spacing: two paragraphs; a line a little further down than the pitch (a
+    # superscript's taller line) parts nothing
+    title = "Joint Statement of the Ministers on Energy, Trade and Transport"
+    titled = [(title, 734, 12)] + [(line, y - (2 if y < 710 else 0), size) for line, y, size in even]
+    assert read_document(write(tmp_path, "t.pdf", make_pdf(titled)), tmp_path).text.split("\n\n") == [
+        title, " ".join(line for p in paragraphs for line in p)]
 
 
 def test_a_paragraph_of_an_indent_set_pdf_goes_on_over_a_page_break_after_a_sentence_s_end(tmp_path):
