@@ -4,12 +4,13 @@ A PDF page without a text layer (a scan, a fax, a photographed page) is rendered
 (pypdfium2) at ``DPI`` and read by Tesseract (pytesseract; the program and its language packs are
 Debian packages, which ``make ocr`` installs). Tesseract's orientation and script detection (OSD)
 comes first: a page scanned upside down or sideways is turned upright, and its words are
-recognised with the configured language pack of its script only (``jpn``, ``rus`` or ``eng``:
-one pack reads a page about three times faster than ``jpn+rus+eng`` together, 2.9 s against 8.6 s
-on 2 cores); where OSD cannot tell, or no configured pack is of that script, all of them together.
-Each recognised line comes back as its words placed in PDF points (left edge, baseline and
-Tesseract's estimate of the line's font size), so that the PDF reader finds a scanned page's
-paragraphs, headers and footers by the same layout rules as a printed page's.
+recognised with the configured language pack of its script (``jpn``, ``rus`` or ``eng``: one
+pack reads a page about three times faster than ``jpn+rus+eng`` together, 2.4–2.9 s against 8.6 s
+on 2 cores; ``_READS_LATIN`` says when a Latin pack goes beside it); where OSD cannot tell, or no
+configured pack is of that script, all of them together. Each recognised line comes back as its
+words placed in PDF points (left and right edge, baseline, and the line's font size as
+``_font_size`` estimates it), so that the PDF reader finds a scanned page's paragraphs, headers
+and footers by the same layout rules as a printed page's.
 """
 
 from __future__ import annotations
@@ -64,6 +65,30 @@ def check_languages(languages: str) -> list[str]:
     return packs
 
 
+def covered_by_an_image(data: bytes, pages: Sequence[int]) -> list[int]:
+    """Those of the PDF's ``pages`` (0-based) on which one image covers at least half the page: a
+    scan, which a stamp of text (a file number, "Scanned with …") may overlay."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    if not pages:
+        return []
+    document = pdfium.PdfDocument(data)
+    try:
+        covered = []
+        for index in pages:
+            page = document[index]
+            width, height = page.get_size()
+            for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]):
+                left, bottom, right, top = image.get_bounds()
+                if (min(right, width) - max(left, 0)) * (min(top, height) - max(bottom, 0)) >= width * height / 2:
+                    covered.append(index)
+                    break
+        return covered
+    finally:
+        document.close()
+
+
 def read_pages(data: bytes, pages: Sequence[int], languages: str) -> dict[int, list[list[Word]]]:
     """Each of the PDF's ``pages`` (0-based) recognised: its lines, top to bottom, each its words
     left to right."""
@@ -113,8 +138,8 @@ def _title_fields(title: str) -> dict[str, list[float]]:
 
 def hocr_lines(hocr: str, height: float) -> list[list[Word]]:
     """Tesseract's hOCR of a page ``height`` points high (rendered at ``DPI``) as lines of placed
-    words: a word at its bounding box's left edge, on its line's baseline, in the line's
-    ``x_size`` (Tesseract's estimate of the font size: ascender to descender)."""
+    words: a word at its bounding box's left edge, on its line's baseline, in its line's font
+    size (``_font_size``), reaching to its box's right edge."""
     from bs4 import BeautifulSoup
 
     scale = 72 / DPI
@@ -125,8 +150,8 @@ def hocr_lines(hocr: str, height: float) -> list[list[Word]]:
         slope, offset = fields.get("baseline", [0.0, 0.0])
         placed = [(text, *_title_fields(word["title"])["bbox"][::2]) for word in line.find_all(class_="ocrx_word")
                   if (text := word.get_text().strip())]
-        size = _font_size([(text, x) for text, x, _ in placed], fields) * scale
         if placed:
+            size = _font_size([(text, x) for text, x, _ in placed], fields) * scale
             lines.append([(text, x * scale, height - (bottom + offset + slope * (x - left)) * scale, size, right * scale)
                           for text, x, right in placed])
     return lines
@@ -141,7 +166,7 @@ def _font_size(words: list[tuple[str, float]], fields: dict[str, list[float]]) -
     hold; with fewer than three of them, by its ink's height (a CJK character fills most of its em)."""
     left, top, _, bottom = fields["bbox"]
     before = "".join(text for text, _ in words[:-1])
-    text = before + (words[-1][0] if words else "")
+    text = before + words[-1][0]
     wide = sum(unicodedata.east_asian_width(c) in "WF" for c in text)
     if 2 * wide < len(text):
         return fields.get("x_size", [bottom - top])[0]

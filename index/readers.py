@@ -41,7 +41,7 @@ from pathlib import Path
 
 from index.document import Document, doc_id_for
 from index.language import detect_language
-from index.ocr import OcrUnavailable, Word, read_pages
+from index.ocr import OcrUnavailable, Word, covered_by_an_image, read_pages
 from index.paragraphs import ends_sentence
 from index.sentence_split import split_sentences
 
@@ -642,10 +642,10 @@ def _pdf_text(data: bytes, path: Path, limits: Limits) -> tuple[str, dict[str, s
         raise
     except Exception as exc:  # pypdf raises many kinds of errors on damaged files
         raise ReaderError(path, f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from exc
-    scanned = [i for i, lines in enumerate(placed) if all(line.y is None for line in lines)]
+    scanned = _scanned_pages(data, placed)
     if scanned and limits.ocr_languages:
         if len(scanned) > limits.max_ocr_pages:
-            raise ReaderError(path, f"{len(scanned)} pages without text to read by OCR, more than the "
+            raise ReaderError(path, f"{len(scanned)} scanned pages to read by OCR, more than the "
                                     f"{limits.max_ocr_pages} a file may have (setting max_ocr_pages)")
         try:
             for i, lines in read_pages(data, scanned, limits.ocr_languages).items():
@@ -661,6 +661,24 @@ def _pdf_text(data: bytes, path: Path, limits: Limits) -> tuple[str, dict[str, s
                                                                       " (scanned pages need OCR: setting ocr_languages)"))
     title = str(title).strip()  # a file's name is no title ("report.docx" as Word writes it, a scan's "scan_0001")
     return "\n\n".join(blocks), {"title": "" if _FILE_NAME.search(title) or title == path.stem else title}
+
+
+# a page whose text holds fewer characters than this over an image covering most of the page is a
+# scan with a stamp of text on it (a file or page number, "Scanned with …"): it is read by OCR
+_STAMP_CHARS = 100
+
+
+def _scanned_pages(data: bytes, placed: list[list[_PlacedLine]]) -> list[int]:
+    """The pages to read by OCR: those without text, and those whose text is a stamp over a
+    scan (``_STAMP_CHARS``, ``index.ocr.covered_by_an_image``); a PDF that PDFium cannot open
+    is read as pypdf reads it."""
+    bare = [i for i, lines in enumerate(placed) if all(line.y is None for line in lines)]
+    stamped = [i for i, lines in enumerate(placed)
+               if i not in bare and sum(len(line.text.strip()) for line in lines) < _STAMP_CHARS]
+    try:
+        return sorted(bare + covered_by_an_image(data, stamped))
+    except Exception:  # noqa: BLE001 — PDFium refusing a file pypdf reads: its text as pypdf gives it
+        return bare
 
 
 # a line set lower under the one above than this many times the text's usual line pitch starts a

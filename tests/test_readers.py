@@ -683,12 +683,31 @@ def test_ocr_lines_are_placed_in_points_and_sized_by_how_far_apart_cjk_character
 
 
 @_tesseract()
+def test_a_scan_with_a_stamp_of_text_on_its_pages_is_read_by_ocr(tmp_path):
+    # a file number stamped on each scanned page as text: the page is a scan all the same, and
+    # the stamp, read with the page, repeats at its foot as a running footer does
+    from pypdf import PdfReader, PdfWriter
+
+    printed = make_pdf(_SCAN_PAGES[0], "", _SCAN_PAGES[1:])
+    writer = PdfWriter(clone_from=io.BytesIO(scanned(printed)))
+    for k, page in enumerate(writer.pages, 1):
+        page.merge_page(PdfReader(io.BytesIO(make_pdf([(f"MOFA-00012{k}", 40, 10, 450)]))).pages[0])
+    out = io.BytesIO()
+    writer.write(out)
+    path = write(tmp_path, "stamped.pdf", out.getvalue())
+    assert read_document(path, tmp_path).text == read_document(write(tmp_path, "p.pdf", printed), tmp_path).text
+    # a text page with a small image, and a short text page, are read as pypdf reads them
+    short = write(tmp_path, "short.pdf", make_pdf(["Annex", "See the table."]))
+    assert read_document(short, tmp_path).text == "Annex\n\nSee the table."
+
+
+@_tesseract()
 def test_a_scan_that_cannot_be_read_by_ocr_is_refused_with_the_reason(tmp_path, monkeypatch):
     import pytesseract
 
     path = write(tmp_path, "scan.pdf", scanned(make_pdf(_SCAN_PAGES[0], "", _SCAN_PAGES[1:])))
     for limits, reason in ((Limits(ocr_languages=""), "scanned pages need OCR: setting ocr_languages"),
-                           (Limits(max_ocr_pages=1), "2 pages without text to read by OCR, more than the 1"),
+                           (Limits(max_ocr_pages=1), "2 scanned pages to read by OCR, more than the 1"),
                            (Limits(ocr_languages="eng+xyz"), "Tesseract has no language pack xyz")):
         with pytest.raises(ReaderError, match=re.escape(reason)):
             read_document(path, tmp_path, limits)
