@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import io
 import json
 import os
 import re
@@ -64,6 +65,19 @@ def _docx(path: Path, member_bytes: int) -> None:
                 member.write(chunk)
 
 
+def _scan(lines: list[str]) -> bytes:
+    """A PDF whose one page is an image (300 dpi, A5) of ``lines`` of text, as a scanner makes it."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    page = Image.new("L", (1748, 2480), 255)
+    draw, font = ImageDraw.Draw(page), ImageFont.load_default(size=50)
+    for k, line in enumerate(lines):
+        draw.text((180, 300 + 75 * k), line, fill=0, font=font)
+    out = io.BytesIO()
+    page.save(out, "PDF", resolution=300)
+    return out.getvalue()
+
+
 def hostile_corpus(corpus: Path, outside: Path) -> dict[str, str]:
     """Write the hostile files next to the seeds; {file name: the outcome expected}."""
     text = "The delegations met in Geneva and agreed on a schedule of consultations for the next year."
@@ -92,6 +106,9 @@ def hostile_corpus(corpus: Path, outside: Path) -> dict[str, str]:
         "truncated.pdf": (b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog", REFUSED),
         "garbage.pdf": (os.urandom(4096), REFUSED),
         "not-a-zip.docx": (b"this is not a zip archive", REFUSED),
+        # scans: a page of text as an image, read by OCR; a blank page, where OCR finds nothing
+        "scan.pdf": (_scan([text[:46], text[46:]]), INDEXED),
+        "blank-scan.pdf": (_scan([]), REFUSED),
         "odd name ünï  (1).txt": (text.encode(), INDEXED),
         # the same document ID: one is indexed, the other named as its duplicate
         "same-stem.txt": (text.encode(), ONE_OF_TWO),
