@@ -106,8 +106,9 @@ def hostile_corpus(corpus: Path, outside: Path) -> dict[str, str]:
         "truncated.pdf": (b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog", REFUSED),
         "garbage.pdf": (os.urandom(4096), REFUSED),
         "not-a-zip.docx": (b"this is not a zip archive", REFUSED),
-        # scans: a page of text as an image, read by OCR; a blank page, where OCR finds nothing
-        "scan.pdf": (_scan([text[:46], text[46:]]), INDEXED),
+        # scans: a page of text as an image, read by OCR (refused, with the reason, where Tesseract
+        # is not installed); a blank page, where OCR finds nothing
+        "scan.pdf": (_scan([text[:46], text[46:]]), INDEXED if shutil.which("tesseract") else REFUSED),
         "blank-scan.pdf": (_scan([]), REFUSED),
         "odd name ünï  (1).txt": (text.encode(), INDEXED),
         # the same document ID: one is indexed, the other named as its duplicate
