@@ -898,8 +898,9 @@ def _measured_widths(pages: list[list[_PlacedLine]]) -> None:
 
 
 def _pdf_page_lines(placed: list[list[_PlacedLine]]) -> tuple[list[list[_PlacedLine]], bool]:
-    """Each page's placed lines (``_placed_lines``, ``_recognised_line``), the characters folded (``_pdf_characters``), the
-    page's header and footer by layout left out (``_without_layout_furniture``), each line's
+    """Each page's placed lines (``_placed_lines``, or ``_recognised_line`` for a scan), the
+    characters folded (``_pdf_characters``), the page's header and footer by layout left out
+    (``_without_layout_furniture``), each line's
     indent measured from the text's left edge (the leftmost place two lines start at), and a blank
     line where the page's layout parts paragraphs (``_layout_break``): PDF text has no blank
     lines, and a paragraph whose last line ran to the measure was otherwise run on into the next.
