@@ -1,4 +1,4 @@
-"""The words of scanned PDF pages, by optical character recognition.
+"""The words of scanned pages (PDF pages without text, image files), by optical character recognition.
 
 A PDF page without a text layer (a scan, a fax, a photographed page) is rendered by PDFium
 (pypdfium2) at ``DPI`` and read by Tesseract (pytesseract; the program and its language packs are
@@ -15,6 +15,7 @@ and footers by the same layout rules as a printed page's.
 
 from __future__ import annotations
 
+import io
 import shutil
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -108,6 +109,25 @@ def read_pages(data: bytes, pages: Sequence[int], languages: str) -> dict[int, l
         return out
     finally:
         document.close()
+
+
+def read_images(data: bytes, languages: str, max_pages: int) -> list[list[list[Word]]]:
+    """Each page of an image file (a TIFF may hold many; PNG, JPEG one) recognised as a scanned
+    PDF page is, its pixels taken at ``DPI`` (only the layout's proportions depend on it); more
+    than ``max_pages`` pages is a ValueError."""
+    from PIL import Image, ImageSequence
+
+    with Image.open(io.BytesIO(data)) as image:
+        if getattr(image, "n_frames", 1) > max_pages:
+            raise ValueError(f"{image.n_frames} pages, more than the {max_pages} a file may have (setting max_ocr_pages)")
+        packs = check_languages(languages)
+        out = []
+        for frame in ImageSequence.Iterator(image):
+            page = frame.convert("L")
+            out.append(_page_words(page, page.height * 72 / DPI, packs))
+            if _page_listener is not None:
+                _page_listener()
+        return out
 
 
 def _page_words(image, height: float, packs: list[str]) -> list[list[Word]]:

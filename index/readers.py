@@ -41,11 +41,12 @@ from pathlib import Path
 
 from index.document import Document, doc_id_for
 from index.language import detect_language
-from index.ocr import OcrUnavailable, Word, covered_by_an_image, read_pages
+from index.ocr import OcrUnavailable, Word, covered_by_an_image, read_images, read_pages
 from index.paragraphs import ends_sentence
 from index.sentence_split import split_sentences
 
-SUPPORTED_EXTENSIONS = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"})
+_IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})  # scanned pages, read by OCR
+SUPPORTED_EXTENSIONS = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}) | _IMAGE_EXTENSIONS
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,8 @@ def read_document(path: Path, corpus_root: Path, limits: Limits = Limits()) -> D
         text, format_meta = _pdf_text(data, path, limits)
     elif suffix in (".md", ".markdown"):
         text, format_meta = _markdown_text(data, path)
+    elif suffix in _IMAGE_EXTENSIONS:
+        text, format_meta = _image_text(data, path, limits), {}
     else:
         text, format_meta = _decode(data, path), {}
     if not text.strip():
@@ -121,7 +124,7 @@ def read_document(path: Path, corpus_root: Path, limits: Limits = Limits()) -> D
 
     # a DOCX paragraph is a line of plain text, so is Markdown's without a "#"; HTML's title line
     # is the page's own <title>
-    layout = _layout(text, plain_title=suffix in (".txt", ".md", ".markdown", ".pdf", ".docx"),
+    layout = _layout(text, plain_title=suffix in (".txt", ".md", ".markdown", ".pdf", ".docx") or suffix in _IMAGE_EXTENSIONS,
                      known_title=format_meta.get("title", ""))
     if suffix in (".html", ".htm", ".docx") and layout.meta.get("title"):
         format_meta.pop("title", None)  # the text's own title (its <h1>, Title style, the line <title> holds) wins:
@@ -648,9 +651,8 @@ def _pdf_text(data: bytes, path: Path, limits: Limits) -> tuple[str, dict[str, s
             raise ReaderError(path, f"{len(scanned)} scanned pages to read by OCR, more than the "
                                     f"{limits.max_ocr_pages} a file may have (setting max_ocr_pages)")
         try:
-            for i, lines in read_pages(data, scanned, limits.ocr_languages).items():
-                placed[i] = [_recognised_line(words) for words in lines]
-            _steady_sizes([line for i in scanned for line in placed[i]])
+            for i, lines in zip(scanned, _recognised_pages(read_pages(data, scanned, limits.ocr_languages).values())):
+                placed[i] = lines
         except OcrUnavailable as exc:
             raise ReaderError(path, f"the PDF's pages have no text and cannot be read by OCR: {exc}") from exc
         except Exception as exc:  # noqa: BLE001 — PDFium or Tesseract failing on this file
@@ -661,6 +663,30 @@ def _pdf_text(data: bytes, path: Path, limits: Limits) -> tuple[str, dict[str, s
                                                                       " (scanned pages need OCR: setting ocr_languages)"))
     title = str(title).strip()  # a file's name is no title ("report.docx" as Word writes it, a scan's "scan_0001")
     return "\n\n".join(blocks), {"title": "" if _FILE_NAME.search(title) or title == path.stem else title}
+
+
+def _image_text(data: bytes, path: Path, limits: Limits) -> str:
+    """An image file's pages (a scan: PNG, JPEG, a TIFF of many pages) read by OCR as a scanned
+    PDF's pages are, and parted into paragraphs by the same layout rules."""
+    if not limits.ocr_languages:
+        raise ReaderError(path, "an image is read by OCR, and no Tesseract packs are set (setting ocr_languages)")
+    try:
+        pages = _recognised_pages(read_images(data, limits.ocr_languages, limits.max_ocr_pages))
+    except OcrUnavailable as exc:
+        raise ReaderError(path, f"an image is read by OCR, which cannot run: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 — Pillow or Tesseract failing on this file
+        raise ReaderError(path, f"unreadable image ({type(exc).__name__}: {exc})") from exc
+    blocks = _pdf_paragraphs(*_pdf_page_lines(pages))
+    if not blocks:
+        raise ReaderError(path, "no text found in the image")
+    return "\n\n".join(blocks)
+
+
+def _recognised_pages(pages) -> list[list[_PlacedLine]]:
+    """Pages as OCR read them (``index.ocr``) as placed lines, their sizes steadied together."""
+    placed = [[_recognised_line(words) for words in lines] for lines in pages]
+    _steady_sizes([line for lines in placed for line in lines])
+    return placed
 
 
 # a page whose text holds fewer characters than this over an image covering most of the page is a

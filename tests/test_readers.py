@@ -702,6 +702,22 @@ def test_a_scan_with_a_stamp_of_text_on_its_pages_is_read_by_ocr(tmp_path):
 
 
 @_tesseract()
+def test_an_image_file_s_pages_are_read_by_ocr_as_a_scanned_pdf_s_are(tmp_path):
+    import pypdfium2 as pdfium
+
+    printed = make_pdf(_SCAN_PAGES[0], "", _SCAN_PAGES[1:])
+    pages = [page.render(scale=300 / 72, grayscale=True).to_pil() for page in pdfium.PdfDocument(printed)]
+    pages[0].save(tmp_path / "scan.tif", save_all=True, append_images=pages[1:], compression="tiff_lzw")
+    pages[1].save(tmp_path / "page.png")
+    expected = read_document(write(tmp_path, "printed.pdf", printed), tmp_path)
+    assert read_document(tmp_path / "scan.tif", tmp_path).text == expected.text  # two pages, one paragraph over the break
+    page = read_document(tmp_path / "page.png", tmp_path)  # one page, read as that page of the PDF is
+    assert page.text == read_document(write(tmp_path, "page2.pdf", make_pdf(_SCAN_PAGES[1])), tmp_path).text
+    with pytest.raises(ReaderError, match=re.escape("2 pages, more than the 1")):
+        read_document(tmp_path / "scan.tif", tmp_path, Limits(max_ocr_pages=1))
+
+
+@_tesseract()
 def test_a_scan_that_cannot_be_read_by_ocr_is_refused_with_the_reason(tmp_path, monkeypatch):
     import pytesseract
 
@@ -725,6 +741,7 @@ def test_a_scan_that_cannot_be_read_by_ocr_is_refused_with_the_reason(tmp_path, 
     ("garbage.txt", bytes(range(256)) * 4, "undecodable bytes"),
     ("bad.pdf", b"%PDF-1.4\nthis is not really a pdf", "corrupt or unreadable PDF"),
     ("bad.docx", b"PK\x03\x04 not a zip archive at all", "corrupt or unreadable DOCX"),
+    ("bad.png", b"\x89PNG\r\n\x1a\n not really an image", "unreadable image"),
     ("data.xyz", b"text", "unsupported file type '.xyz'"),
 ])
 def test_unreadable_files_raise_reader_error(tmp_path, name, content, reason):
