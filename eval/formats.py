@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import io
 import json
 import shutil
 import subprocess
@@ -138,16 +139,24 @@ def write_writer_pdfs(texts: dict[Path, str], folder: Path) -> None:
 SCAN_DPI = 300
 
 
-def as_scans(paths: list[Path]) -> None:
-    """Each PDF replaced by its pages as a scanner gives them back: images (rendered by PDFium at
-    ``SCAN_DPI``, in grey), no text. Clean ones: no skew, noise or stains."""
+def scan_of(pdf: bytes, rotate: int = 0) -> bytes:
+    """``pdf``'s pages as a scanner gives them back: images (rendered by PDFium at ``SCAN_DPI``, in
+    grey, turned ``rotate`` degrees anticlockwise), no text. Clean ones: no skew, noise or stains."""
     import pypdfium2 as pdfium
 
+    document = pdfium.PdfDocument(pdf)
+    images = [page.render(scale=SCAN_DPI / 72, grayscale=True).to_pil().rotate(rotate, expand=True, fillcolor=255)
+              for page in document]
+    document.close()
+    out = io.BytesIO()
+    images[0].save(out, "PDF", save_all=True, append_images=images[1:], resolution=SCAN_DPI)
+    return out.getvalue()
+
+
+def as_scans(paths: list[Path]) -> None:
+    """Each PDF replaced by its scan (``scan_of``)."""
     for path in paths:
-        document = pdfium.PdfDocument(path)
-        images = [page.render(scale=SCAN_DPI / 72, grayscale=True).to_pil() for page in document]
-        document.close()
-        images[0].save(path, "PDF", save_all=True, append_images=images[1:], resolution=SCAN_DPI)
+        path.write_bytes(scan_of(path.read_bytes()))
 
 
 _PDF_STYLE = ('<style>body { font-size: 12pt; font-family: "Noto Sans CJK JP", "Noto Sans", sans-serif }'

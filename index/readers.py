@@ -35,7 +35,7 @@ import statistics
 import unicodedata
 import zipfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,7 +124,7 @@ def read_document(path: Path, corpus_root: Path, limits: Limits = Limits()) -> D
 
     # a DOCX paragraph is a line of plain text, so is Markdown's without a "#"; HTML's title line
     # is the page's own <title>
-    layout = _layout(text, plain_title=suffix in (".txt", ".md", ".markdown", ".pdf", ".docx") or suffix in _IMAGE_EXTENSIONS,
+    layout = _layout(text, plain_title=suffix in {".txt", ".md", ".markdown", ".pdf", ".docx"} | _IMAGE_EXTENSIONS,
                      known_title=format_meta.get("title", ""))
     if suffix in (".html", ".htm", ".docx") and layout.meta.get("title"):
         format_meta.pop("title", None)  # the text's own title (its <h1>, Title style, the line <title> holds) wins:
@@ -650,13 +650,10 @@ def _pdf_text(data: bytes, path: Path, limits: Limits) -> tuple[str, dict[str, s
         if len(scanned) > limits.max_ocr_pages:
             raise ReaderError(path, f"{len(scanned)} scanned pages to read by OCR, more than the "
                                     f"{limits.max_ocr_pages} a file may have (setting max_ocr_pages)")
-        try:
-            for i, lines in zip(scanned, _recognised_pages(read_pages(data, scanned, limits.ocr_languages).values())):
-                placed[i] = lines
-        except OcrUnavailable as exc:
-            raise ReaderError(path, f"the PDF's pages have no text and cannot be read by OCR: {exc}") from exc
-        except Exception as exc:  # noqa: BLE001 — PDFium or Tesseract failing on this file
-            raise ReaderError(path, f"OCR of its pages without text failed ({type(exc).__name__}: {exc})") from exc
+        read = _recognised_pages(path, "OCR of its scanned pages failed",
+                                 lambda: read_pages(data, scanned, limits.ocr_languages).values())
+        for i, lines in zip(scanned, read):
+            placed[i] = lines
     blocks = _pdf_paragraphs(*_pdf_page_lines(placed))
     if not blocks:
         raise ReaderError(path, "the PDF has no extractable text" + ("" if limits.ocr_languages else
@@ -670,21 +667,23 @@ def _image_text(data: bytes, path: Path, limits: Limits) -> str:
     PDF's pages are, and parted into paragraphs by the same layout rules."""
     if not limits.ocr_languages:
         raise ReaderError(path, "an image is read by OCR, and no Tesseract packs are set (setting ocr_languages)")
-    try:
-        pages = _recognised_pages(read_images(data, limits.ocr_languages, limits.max_ocr_pages))
-    except OcrUnavailable as exc:
-        raise ReaderError(path, f"an image is read by OCR, which cannot run: {exc}") from exc
-    except Exception as exc:  # noqa: BLE001 — Pillow or Tesseract failing on this file
-        raise ReaderError(path, f"unreadable image ({type(exc).__name__}: {exc})") from exc
+    pages = _recognised_pages(path, "unreadable image",
+                              lambda: read_images(data, limits.ocr_languages, limits.max_ocr_pages))
     blocks = _pdf_paragraphs(*_pdf_page_lines(pages))
     if not blocks:
         raise ReaderError(path, "no text found in the image")
     return "\n\n".join(blocks)
 
 
-def _recognised_pages(pages) -> list[list[_PlacedLine]]:
-    """Pages as OCR read them (``index.ocr``) as placed lines, their sizes steadied together."""
-    placed = [[_recognised_line(words) for words in lines] for lines in pages]
+def _recognised_pages(path: Path, failed: str, read: Callable[[], Iterable[list[list[Word]]]]) -> list[list[_PlacedLine]]:
+    """The pages OCR reads (``read``, ``index.ocr``) as placed lines, their sizes steadied
+    together; a missing Tesseract, or ``failed`` and the error, as the file's ReaderError."""
+    try:
+        placed = [[_recognised_line(words) for words in lines] for lines in read()]
+    except OcrUnavailable as exc:
+        raise ReaderError(path, f"it needs OCR, which cannot run: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 — PDFium, Pillow or Tesseract failing on this file
+        raise ReaderError(path, f"{failed} ({type(exc).__name__}: {exc})") from exc
     _steady_sizes([line for lines in placed for line in lines])
     return placed
 
@@ -698,13 +697,13 @@ def _scanned_pages(data: bytes, placed: list[list[_PlacedLine]]) -> list[int]:
     """The pages to read by OCR: those without text, and those whose text is a stamp over a
     scan (``_STAMP_CHARS``, ``index.ocr.covered_by_an_image``); a PDF that PDFium cannot open
     is read as pypdf reads it."""
-    bare = [i for i, lines in enumerate(placed) if all(line.y is None for line in lines)]
+    bare = {i for i, lines in enumerate(placed) if all(line.y is None for line in lines)}
     stamped = [i for i, lines in enumerate(placed)
                if i not in bare and sum(len(line.text.strip()) for line in lines) < _STAMP_CHARS]
     try:
-        return sorted(bare + covered_by_an_image(data, stamped))
+        return sorted(bare.union(covered_by_an_image(data, stamped)))
     except Exception:  # noqa: BLE001 — PDFium refusing a file pypdf reads: its text as pypdf gives it
-        return bare
+        return sorted(bare)
 
 
 # a line set lower under the one above than this many times the text's usual line pitch starts a
@@ -782,13 +781,14 @@ def _placed_line(pieces: list[_Piece]) -> _PlacedLine:
 
 
 def _recognised_line(words: list[Word]) -> _PlacedLine:
-    """A line that OCR read (``index.ocr``), as a line of pieces: its words, a space after each
-    but beside a wide (CJK) character, as ``_joined_lines`` joins lines. Its reach is where its
-    last word's ink ends (``last`` is that place and no piece; ``_measured_widths`` adds nothing)."""
-    line = _placed_line([(text + (" " if after and not (_wide(text[-1]) or _wide(after[0][0])) else ""), x, y, size)
-                         for (text, x, y, size, _), after in zip(words, [*words[1:], None])])
-    line.last, line.advances = (words[-1][4], ""), []
-    return line
+    """A line that OCR read (``index.ocr``): its words, a space after each but beside a wide (CJK)
+    character, as ``_joined_lines`` joins lines, placed where its first word stands. Its reach is
+    where its last word's ink ends (``last`` is that place and no piece, so ``_measured_widths``
+    adds nothing; no advances, which only a printed line's pieces tell)."""
+    text = "".join(word + (" " if after and not (_wide(word[-1]) or _wide(after[0][0])) else "")
+                   for (word, *_), after in zip(words, [*words[1:], None]))
+    _, x, y, size, _ = words[0]
+    return _PlacedLine(text, y=y, x=x, size=size, last=(words[-1][4], ""))
 
 
 # Tesseract's estimate of a line's font size strays this far from the truth (lines of a 12 pt text
@@ -800,15 +800,10 @@ def _steady_sizes(lines: list[_PlacedLine]) -> None:
     """Lines read by OCR whose size is within ``_OCR_SIZE_SPREAD`` of their text's median size
     (by characters) are set in that size: the layout's rules then see a heading, header or footer
     in another size, not the estimate's noise."""
-    shown = sorted((line for line in lines if line.size), key=lambda line: line.size)
-    half, seen = sum(len(line.text) for line in shown) / 2, 0
-    for line in shown:
-        seen += len(line.text)
-        if seen >= half:
-            body = line.size
-            break
-    else:
+    shown = [line for line in lines if line.size and line.text]
+    if not shown:
         return
+    body = statistics.median_low([line.size for line in shown for _ in line.text])
     for line in shown:
         if body / _OCR_SIZE_SPREAD <= line.size <= body * _OCR_SIZE_SPREAD:
             line.size = body

@@ -14,6 +14,7 @@ from pathlib import Path
 import docx
 import pytest
 
+from eval.formats import scan_of as scanned
 from index.paragraphs import split_paragraphs
 from index.readers import SUPPORTED_EXTENSIONS, Limits, ReaderError, first_sentence, parse_date, read_document
 
@@ -599,19 +600,6 @@ def test_pdf_file_name_as_title_is_ignored(tmp_path):
 def _tesseract():
     return pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed "
                               "(make test installs it)")
-
-
-def scanned(pdf: bytes, rotate: int = 0) -> bytes:
-    """``pdf``'s pages as a scanner gives them back: images at 300 dpi in grey (turned ``rotate``
-    degrees anticlockwise), no text."""
-    import pypdfium2 as pdfium
-
-    document = pdfium.PdfDocument(pdf)
-    images = [page.render(scale=300 / 72, grayscale=True).to_pil().rotate(rotate, expand=True, fillcolor=255)
-              for page in document]
-    out = io.BytesIO()
-    images[0].save(out, "PDF", save_all=True, append_images=images[1:], resolution=300)
-    return out.getvalue()
 
 
 _SCAN_PAGES = (["Ministry of Foreign Affairs - Press Release", "Joint Statement on Energy",
