@@ -20,7 +20,9 @@ DOCX files exported to PDF by LibreOffice Writer, headless, as a word processor 
 fonts and text operators, and the gap it sets between Asian and Latin text; needs Debian's
 libreoffice-writer-nogui, which ``make browser`` installs beside chromium; ``pdf-scan``: the ``pdf``
 files as a scanner gives them back, each page an image at 300 dpi in grey and no text, which the
-reader reads by OCR: needs Tesseract, which ``make ocr`` installs), beside the other half's
+reader reads by OCR: needs Tesseract, which ``make ocr`` installs; ``pdf-scan-rough``: as an office
+scanner at its document default gives them back, 200 dpi, each page laid up to 1.5 degrees askew,
+on grey paper with noise, in JPEG of quality 60), beside the other half's
 files and the seed documents as they are, rewrites that half's questions to name the new files,
 and runs each through ``rag eval``. One table, a row per format: what reading the format costs,
 in answers and in paragraphs read as written (``paragraphs_as_written``).
@@ -47,7 +49,8 @@ from eval.runner import eval_settings, merged_corpus, run_eval, write_json
 from eval.splits import select
 
 FRESH = SHARED / "fresh-dev"
-FORMATS = ("txt", "html", "html-div", "html-br", "md", "docx", "pdf", "pdf-indent", "pdf-writer", "pdf-scan")
+FORMATS = ("txt", "html", "html-div", "html-br", "md", "docx", "pdf", "pdf-indent", "pdf-writer", "pdf-scan",
+           "pdf-scan-rough")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SOFFICE = shutil.which("soffice") or "/usr/bin/soffice"
 
@@ -136,27 +139,59 @@ def write_writer_pdfs(texts: dict[Path, str], folder: Path) -> None:
                        check=True, capture_output=True, timeout=600)
 
 
-SCAN_DPI = 300
+@dataclass(frozen=True)
+class Scanner:
+    """How a scanner gives pages back: at what resolution, how skewed (each page turned by up to
+    ``skew`` degrees, at least a third of it, its sign and size from a hash of the file's name and the
+    page's number), on what paper (grey level), with how much noise (Gaussian, in grey levels), in
+    what JPEG quality."""
+
+    dpi: int = 300
+    skew: float = 0.0
+    paper: int = 255
+    noise: float = 0.0
+    quality: int = 75
 
 
-def scan_of(pdf: bytes, rotate: int = 0) -> bytes:
-    """``pdf``'s pages as a scanner gives them back: images (rendered by PDFium at ``SCAN_DPI``, in
-    grey, turned ``rotate`` degrees anticlockwise), no text. Clean ones: no skew, noise or stains."""
+CLEAN_SCANNER = Scanner()  # a clean scan: 300 dpi, upright, white, no noise
+# an office scanner at its document default: 200 dpi, a page laid a little askew, paper not white
+ROUGH_SCANNER = Scanner(dpi=200, skew=1.5, paper=235, noise=6.0, quality=60)
+
+
+def scan_of(pdf: bytes, rotate: int = 0, scanner: Scanner = CLEAN_SCANNER, name: str = "") -> bytes:
+    """``pdf``'s pages as ``scanner`` gives them back: images in grey, turned ``rotate`` degrees
+    anticlockwise, no text (``name`` seeds the skew and noise)."""
+    import hashlib
+
+    import numpy as np
     import pypdfium2 as pdfium
+    from PIL import Image
 
     document = pdfium.PdfDocument(pdf)
-    images = [page.render(scale=SCAN_DPI / 72, grayscale=True).to_pil().rotate(rotate, expand=True, fillcolor=255)
-              for page in document]
+    images = []
+    for number, page in enumerate(document):
+        image = page.render(scale=scanner.dpi / 72, grayscale=True).to_pil()
+        seed = int.from_bytes(hashlib.sha256(f"{name}:{number}".encode()).digest()[:8], "big")
+        rng = np.random.default_rng(seed)
+        if scanner.skew:
+            angle = rng.uniform(scanner.skew / 3, scanner.skew) * rng.choice([-1, 1])
+            image = image.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+        if scanner.paper < 255 or scanner.noise:
+            grey = np.asarray(image, dtype=np.float32) * (scanner.paper / 255)
+            grey += rng.normal(0, scanner.noise, grey.shape) if scanner.noise else 0
+            image = Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8))
+        images.append(image.rotate(rotate, expand=True, fillcolor=scanner.paper) if rotate else image)
     document.close()
     out = io.BytesIO()
-    images[0].save(out, "PDF", save_all=True, append_images=images[1:], resolution=SCAN_DPI)
+    images[0].save(out, "PDF", save_all=True, append_images=images[1:], resolution=scanner.dpi,
+                   quality=scanner.quality)
     return out.getvalue()
 
 
-def as_scans(paths: list[Path]) -> None:
+def as_scans(paths: list[Path], scanner: Scanner = CLEAN_SCANNER) -> None:
     """Each PDF replaced by its scan (``scan_of``)."""
     for path in paths:
-        path.write_bytes(scan_of(path.read_bytes()))
+        path.write_bytes(scan_of(path.read_bytes(), scanner=scanner, name=path.name))
 
 
 _PDF_STYLE = ('<style>body { font-size: 12pt; font-family: "Noto Sans CJK JP", "Noto Sans", sans-serif }'
@@ -219,8 +254,8 @@ def build(fmt: str, split: str, out: Path) -> tuple[Path, Path]:
         write_writer_pdfs(pdfs, corpus)
     elif pdfs:
         write_pdfs(pdfs, indented=fmt == "pdf-indent")
-        if fmt == "pdf-scan":
-            as_scans(list(pdfs))
+        if fmt.startswith("pdf-scan"):
+            as_scans(list(pdfs), ROUGH_SCANNER if fmt == "pdf-scan-rough" else CLEAN_SCANNER)
     set_path = out / fmt / "eval.jsonl"
     with set_path.open("w", encoding="utf-8") as fh:
         for line in (FRESH / "eval.jsonl").read_text(encoding="utf-8").splitlines():

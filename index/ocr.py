@@ -15,7 +15,9 @@ and footers by the same layout rules as a printed page's.
 
 from __future__ import annotations
 
+import functools
 import io
+import math
 import shutil
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -59,11 +61,20 @@ def check_languages(languages: str) -> list[str]:
         raise OcrUnavailable("Tesseract is not installed (make ocr, or: apt-get install tesseract-ocr "
                              "tesseract-ocr-jpn tesseract-ocr-rus)")
     packs = [pack for pack in languages.split("+") if pack]
-    missing = sorted(set(packs) - set(pytesseract.get_languages()))
+    missing = sorted(set(packs) - _installed_packs(pytesseract.pytesseract.tesseract_cmd))
     if missing:
         raise OcrUnavailable(f"Tesseract has no language pack {', '.join(missing)} "
                              f"(apt-get install {' '.join('tesseract-ocr-' + p.replace('_', '-') for p in missing)})")
     return packs
+
+
+@functools.cache
+def _installed_packs(tesseract: str) -> frozenset[str]:
+    """The language packs ``tesseract`` has: asked once a process (a reader process reads a
+    whole sync's files), not once a file."""
+    import pytesseract
+
+    return frozenset(pytesseract.get_languages())
 
 
 def covered_by_an_image(data: bytes, pages: Sequence[int]) -> list[int]:
@@ -152,29 +163,66 @@ _LINE_CLASSES = ["ocr_line", "ocr_header", "ocr_caption", "ocr_textfloat"]  # hO
 
 
 def _title_fields(title: str) -> dict[str, list[float]]:
-    return {key: [float(v) for v in values.split()]
-            for key, _, values in (part.strip().partition(" ") for part in title.split(";")) if key}
+    """An hOCR element's numeric properties ("bbox 0 0 2480 3508; x_size 41"), the others (the
+    page's "image", a file name) left out."""
+    fields = {}
+    for key, _, values in (part.strip().partition(" ") for part in title.split(";")):
+        try:
+            fields[key] = [float(v) for v in values.split()]
+        except ValueError:
+            continue
+    return fields
 
 
 def hocr_lines(hocr: str, height: float) -> list[list[Word]]:
     """Tesseract's hOCR of a page ``height`` points high (rendered at ``DPI``) as lines of placed
     words: a word at its bounding box's left edge, on its line's baseline, in its line's font
-    size (``_font_size``), reaching to its box's right edge."""
+    size (``_font_size``), reaching to its box's right edge; all of them turned about the page's
+    centre by its skew (``_skew``), as if the page had been laid straight on the scanner."""
     from bs4 import BeautifulSoup
 
-    scale = 72 / DPI
-    lines = []
-    for line in BeautifulSoup(hocr, "html.parser").find_all(class_=_LINE_CLASSES):
-        fields = _title_fields(line["title"])
-        left, top, _, bottom = fields["bbox"]
-        slope, offset = fields.get("baseline", [0.0, 0.0])
+    soup = BeautifulSoup(hocr, "html.parser")
+    found = []
+    for line in soup.find_all(class_=_LINE_CLASSES):
         placed = [(text, *_title_fields(word["title"])["bbox"][::2]) for word in line.find_all(class_="ocrx_word")
                   if (text := word.get_text().strip())]
         if placed:
-            size = _font_size([(text, x) for text, x, _ in placed], fields) * scale
-            lines.append([(text, x * scale, height - (bottom + offset + slope * (x - left)) * scale, size, right * scale)
-                          for text, x, right in placed])
+            found.append((_title_fields(line["title"]), placed))
+    page = soup.find(class_="ocr_page")
+    _, _, width, tall = _title_fields(page.get("title", "") if page else "").get("bbox", (0, 0, 0, height * DPI / 72))
+    slope = _skew([fields for fields, _ in found])
+    cos, sin = 1 / math.hypot(1, slope), slope / math.hypot(1, slope)
+
+    def straight(x: float, y: float) -> tuple[float, float]:  # a pixel's place on the page laid straight
+        x, y = x - width / 2, y - tall / 2
+        return x * cos + y * sin + width / 2, y * cos - x * sin + tall / 2
+
+    scale = 72 / DPI
+    lines = []
+    for fields, placed in found:
+        left, _, _, bottom = fields["bbox"]
+        rise, offset = fields.get("baseline", [0.0, 0.0])
+        size = _font_size([(text, x) for text, x, _ in placed], fields) * scale
+        words = []
+        for text, x, right in placed:
+            start, base = straight(x, bottom + offset + rise * (x - left))
+            end, _ = straight(right, bottom + offset + rise * (right - left))
+            words.append((text, start * scale, height - base * scale, size, end * scale))
+        lines.append(words)
     return lines
+
+
+def _skew(lines: list[dict[str, list[float]]]) -> float:
+    """The page's skew, as the slope of its lines' baselines (hOCR's ``baseline``, pixels down per
+    pixel right): their median, each line weighted by its width, so that the long lines of the
+    body outweigh a short one whose few pixels of rise tell little."""
+    slopes = sorted((fields.get("baseline", [0.0])[0], fields["bbox"][2] - fields["bbox"][0]) for fields in lines)
+    half, seen = sum(width for _, width in slopes) / 2, 0.0
+    for slope, width in slopes:
+        seen += width
+        if seen >= half:
+            return slope
+    return 0.0
 
 
 def _font_size(words: list[tuple[str, float]], fields: dict[str, list[float]]) -> float:

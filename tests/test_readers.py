@@ -622,6 +622,55 @@ def test_a_scanned_pdf_is_read_by_ocr_as_its_printed_text_is(tmp_path):
         assert (doc.text, doc.title, doc.lang) == (expected.text, "Joint Statement on Energy", "en"), turned
 
 
+_SKEWED_PAGE = ["Joint Statement on Energy", *(
+    f"The ministers agreed on point {n} of the plan for the region." for n in range(1, 21)),
+    "Both sides welcomed the entry into force of the tax treaty."]
+
+
+@_tesseract()
+def test_a_scan_laid_askew_reads_as_its_printed_text(tmp_path):
+    # a page laid a degree or so askew on the scanner: a lower line starts further left or right
+    # than an upper one (1.5 degrees over 300 points: 8 points), which, read as it stands, is an
+    # indent after a sentence's end, a new paragraph; straightened, it is one paragraph as printed
+    from eval.formats import Scanner
+
+    printed = make_pdf(_SKEWED_PAGE[:1] + [""] + _SKEWED_PAGE[1:])
+    expected = read_document(write(tmp_path, "printed.pdf", printed), tmp_path)
+    assert expected.text == _SKEWED_PAGE[0] + "\n\n" + " ".join(_SKEWED_PAGE[1:])
+    for name in ("c", "e"):  # turned 1.4 degrees clockwise, 1.3 anticlockwise
+        doc = read_document(write(tmp_path, f"{name}.pdf", scanned(printed, scanner=Scanner(skew=1.5), name=name)), tmp_path)
+        assert doc.text == expected.text, name
+
+
+def test_a_skewed_page_s_words_are_placed_as_if_laid_straight():
+    from index.ocr import hocr_lines
+
+    slope = 0.03  # the page turned clockwise: its lines run 3 pixels down every 100 to the right
+    cos, sin = 1 / (1 + slope**2) ** 0.5, slope / (1 + slope**2) ** 0.5
+
+    def scanned_at(x, y):  # where a point of the upright page (pixels) lies on the skewed scan of 1000 by 1000
+        x, y = x - 500, y - 500
+        return x * cos - y * sin + 500, x * sin + y * cos + 500
+
+    def line(words, baseline):  # words: (text, left, right) on the upright page
+        placed = [(text, scanned_at(left, baseline), scanned_at(right, baseline)) for text, left, right in words]
+        left, bottom = placed[0][1]
+        spans = "".join(f"<span class='ocrx_word' title='bbox {a[0]:.0f} 0 {b[0]:.0f} 0'>{t}</span>" for t, a, b in placed)
+        return (f"<span class='ocr_line' title=\"bbox {left:.0f} 0 {placed[-1][2][0]:.0f} {bottom:.0f}; "
+                f"baseline {slope} 0; x_size 50\">{spans}</span>")
+
+    hocr = ("<div class='ocr_page' title='image \"page.png\"; bbox 0 0 1000 1000'>"
+            + line([("Joint", 100, 300), ("Statement", 350, 700)], 200)
+            + line([("Energy", 100, 400)], 800) + "<span class='ocr_line' title='bbox 90 900 99 910'>"
+            "<span class='ocrx_word' title='bbox 90 900 99 910'>·</span></span></div>")
+    (joint, statement), (energy,), _ = hocr_lines(hocr, 240.0)
+    # both lines start where they stand on the upright page, 600 pixels apart (144 points)
+    assert joint[1] == pytest.approx(24.0, abs=0.5) and energy[1] == pytest.approx(24.0, abs=0.5)
+    assert joint[2] - energy[2] == pytest.approx(144.0, abs=0.5)
+    assert statement[2] == pytest.approx(joint[2], abs=0.5)  # one baseline for the line's words
+    assert statement[4] == pytest.approx(168.0, abs=0.5)  # and its reach, 700 pixels in
+
+
 @_tesseract()
 def test_a_scan_s_japanese_and_russian_are_read_with_their_script_s_pack(tmp_path):
     # a page is read with the pack of the script Tesseract's OSD sees on it
