@@ -22,7 +22,8 @@ libreoffice-writer-nogui, which ``make browser`` installs beside chromium; ``pdf
 files as a scanner gives them back, each page an image at 300 dpi in grey and no text, which the
 reader reads by OCR: needs Tesseract, which ``make ocr`` installs; ``pdf-scan-rough``: as an office
 scanner at its document default gives them back, 200 dpi, each page laid up to 1.5 degrees askew,
-on grey paper with noise, in JPEG of quality 60), beside the other half's
+on grey paper with noise, in JPEG of quality 60; ``pdf-scan-layer``: the ``pdf-scan`` files as a
+scanner's "searchable PDF", Tesseract's words laid over each page as invisible text), beside the other half's
 files and the seed documents as they are, rewrites that half's questions to name the new files,
 and runs each through ``rag eval``. One table, a row per format: what reading the format costs,
 in answers and in paragraphs read as written (``paragraphs_as_written``).
@@ -50,7 +51,7 @@ from eval.splits import select
 
 FRESH = SHARED / "fresh-dev"
 FORMATS = ("txt", "html", "html-div", "html-br", "md", "docx", "pdf", "pdf-indent", "pdf-writer", "pdf-scan",
-           "pdf-scan-rough")
+           "pdf-scan-rough", "pdf-scan-layer")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SOFFICE = shutil.which("soffice") or "/usr/bin/soffice"
 
@@ -188,10 +189,38 @@ def scan_of(pdf: bytes, rotate: int = 0, scanner: Scanner = CLEAN_SCANNER, name:
     return out.getvalue()
 
 
-def as_scans(paths: list[Path], scanner: Scanner = CLEAN_SCANNER) -> None:
-    """Each PDF replaced by its scan (``scan_of``)."""
+_OSD_PACKS = {"Japanese": "jpn", "Han": "jpn", "Katakana": "jpn", "Hiragana": "jpn", "Cyrillic": "rus+eng", "Latin": "eng"}
+
+
+def with_text_layer(scan: bytes) -> bytes:
+    """A scan as a scanner's "searchable PDF" gives it back: each page's image with the words
+    Tesseract read on it laid over it as invisible text (Tesseract's own PDF output, the layer
+    ocrmypdf writes too), each page read with the pack of the script OSD sees on it."""
+    import pypdfium2 as pdfium
+    import pytesseract
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    document = pdfium.PdfDocument(scan)
+    for page in document:
+        image = page.render(scale=CLEAN_SCANNER.dpi / 72, grayscale=True).to_pil()
+        script = pytesseract.image_to_osd(image, output_type=pytesseract.Output.DICT)["script"]
+        layered = pytesseract.image_to_pdf_or_hocr(image, lang=_OSD_PACKS.get(script, "jpn+rus+eng"), extension="pdf",
+                                                   config=f"--dpi {CLEAN_SCANNER.dpi}")
+        for layered_page in PdfReader(io.BytesIO(layered)).pages:
+            writer.add_page(layered_page)
+    document.close()
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def as_scans(paths: list[Path], scanner: Scanner = CLEAN_SCANNER, layer: bool = False) -> None:
+    """Each PDF replaced by its scan (``scan_of``), with ``layer`` its text layer over it
+    (``with_text_layer``)."""
     for path in paths:
-        path.write_bytes(scan_of(path.read_bytes(), scanner=scanner, name=path.name))
+        scan = scan_of(path.read_bytes(), scanner=scanner, name=path.name)
+        path.write_bytes(with_text_layer(scan) if layer else scan)
 
 
 _PDF_STYLE = ('<style>body { font-size: 12pt; font-family: "Noto Sans CJK JP", "Noto Sans", sans-serif }'
@@ -255,7 +284,7 @@ def build(fmt: str, split: str, out: Path) -> tuple[Path, Path]:
     elif pdfs:
         write_pdfs(pdfs, indented=fmt == "pdf-indent")
         if fmt.startswith("pdf-scan"):
-            as_scans(list(pdfs), ROUGH_SCANNER if fmt == "pdf-scan-rough" else CLEAN_SCANNER)
+            as_scans(list(pdfs), ROUGH_SCANNER if fmt == "pdf-scan-rough" else CLEAN_SCANNER, layer=fmt == "pdf-scan-layer")
     set_path = out / fmt / "eval.jsonl"
     with set_path.open("w", encoding="utf-8") as fh:
         for line in (FRESH / "eval.jsonl").read_text(encoding="utf-8").splitlines():

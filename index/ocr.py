@@ -77,17 +77,18 @@ def _installed_packs(tesseract: str) -> frozenset[str]:
     return frozenset(pytesseract.get_languages())
 
 
-def covered_by_an_image(data: bytes, pages: Sequence[int]) -> list[int]:
-    """Those of the PDF's ``pages`` (0-based) on which one image covers at least half the page: a
-    scan, which a stamp of text (a file number, "Scanned with …") may overlay."""
+def scans_under_text(data: bytes, pages: Sequence[int]) -> tuple[list[int], list[int]]:
+    """Those of the PDF's ``pages`` (0-based, pages with text) on which one image covers at least
+    half the page (a scan): all of them, and those whose text is all invisible (render mode 3: the
+    words OCR read, laid over the scan by a scanner's "searchable PDF", ocrmypdf or Acrobat)."""
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
     if not pages:
-        return []
+        return [], []
     document = pdfium.PdfDocument(data)
     try:
-        covered = []
+        covered, layered = [], []
         for index in pages:
             page = document[index]
             width, height = page.get_size()
@@ -96,7 +97,56 @@ def covered_by_an_image(data: bytes, pages: Sequence[int]) -> list[int]:
                 if (min(right, width) - max(left, 0)) * (min(top, height) - max(bottom, 0)) >= width * height / 2:
                     covered.append(index)
                     break
-        return covered
+            else:
+                continue
+            if all(pdfium_c.FPDFTextObj_GetTextRenderMode(text.raw) == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE
+                   for text in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_TEXT])):
+                layered.append(index)
+        return covered, layered
+    finally:
+        document.close()
+
+
+def text_layer_words(data: bytes, pages: Sequence[int]) -> dict[int, list[list[Word]]]:
+    """The words of the PDF's ``pages`` (0-based) as PDFium places their characters: lines where
+    PDFium sees one end (its generated line breaks), words at spaces, each word from its first
+    character's left edge to its last's right on the first's baseline, in its font size. An OCR
+    layer places each word by itself and stretches it to the scanned word's width, which pypdf
+    hands over as one run a line, so that the layout rules could not measure it."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    document = pdfium.PdfDocument(data)
+    box, x, y = pdfium_c.FS_RECTF(), ctypes.c_double(), ctypes.c_double()
+    try:
+        out = {}
+        for index in pages:
+            text = document[index].get_textpage()
+            lines: list[list[Word]] = [[]]
+            word: list | None = None
+            for i in range(text.count_chars()):
+                # PDFium gives a hyphen it takes for a word broken over a line as U+0002
+                char = chr(pdfium_c.FPDFText_GetUnicode(text.raw, i)).replace("\x02", "-")
+                if char.isspace():
+                    if word is not None:
+                        lines[-1].append(tuple(word))
+                        word = None
+                    if char == "\n" and lines[-1]:
+                        lines.append([])
+                    continue
+                pdfium_c.FPDFText_GetLooseCharBox(text.raw, i, box)
+                if word is None:
+                    pdfium_c.FPDFText_GetCharOrigin(text.raw, i, x, y)
+                    word = [char, box.left, y.value, pdfium_c.FPDFText_GetFontSize(text.raw, i), box.right]
+                else:
+                    word[0] += char
+                    word[4] = box.right
+            if word is not None:
+                lines[-1].append(tuple(word))
+            out[index] = [line for line in lines if line]
+        return out
     finally:
         document.close()
 

@@ -41,7 +41,7 @@ from pathlib import Path
 
 from index.document import Document, doc_id_for
 from index.language import detect_language
-from index.ocr import OcrUnavailable, Word, covered_by_an_image, read_images, read_pages
+from index.ocr import OcrUnavailable, Word, read_images, read_pages, scans_under_text, text_layer_words
 from index.paragraphs import ends_sentence
 from index.sentence_split import split_sentences
 
@@ -632,7 +632,7 @@ _FILE_NAME = re.compile(r"\.(docx?|odt|rtf|pdf|txt|pptx?|xlsx?)$", re.IGNORECASE
 
 def _pdf_text(data: bytes, path: Path, limits: Limits) -> tuple[str, dict[str, str]]:
     """The pages' text as paragraphs (``_pdf_paragraphs``) and the PDF's /Title; a page without
-    text (a scan) is read by OCR (``index.ocr``)."""
+    text (a scan) is read by OCR (``index.ocr``), a scan's OCR layer as the words OCR read."""
     from pypdf import PdfReader
 
     try:
@@ -645,7 +645,12 @@ def _pdf_text(data: bytes, path: Path, limits: Limits) -> tuple[str, dict[str, s
         raise
     except Exception as exc:  # pypdf raises many kinds of errors on damaged files
         raise ReaderError(path, f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from exc
-    scanned = _scanned_pages(data, placed)
+    scanned, layered = _scanned_pages(data, placed)
+    if layered:  # a scan whose words OCR already read: they stand where the scan shows them
+        read = _recognised_pages(path, "its scanned pages' text layer is unreadable",
+                                 lambda: text_layer_words(data, layered).values())
+        for i, lines in zip(layered, read):
+            placed[i] = lines
     if scanned and limits.ocr_languages:
         if len(scanned) > limits.max_ocr_pages:
             raise ReaderError(path, f"{len(scanned)} scanned pages to read by OCR, more than the "
@@ -693,17 +698,18 @@ def _recognised_pages(path: Path, failed: str, read: Callable[[], Iterable[list[
 _STAMP_CHARS = 100
 
 
-def _scanned_pages(data: bytes, placed: list[list[_PlacedLine]]) -> list[int]:
-    """The pages to read by OCR: those without text, and those whose text is a stamp over a
-    scan (``_STAMP_CHARS``, ``index.ocr.covered_by_an_image``); a PDF that PDFium cannot open
-    is read as pypdf reads it."""
+def _scanned_pages(data: bytes, placed: list[list[_PlacedLine]]) -> tuple[list[int], list[int]]:
+    """The pages to read by OCR: those without text, and those whose text is a stamp over a scan
+    (``_STAMP_CHARS``); and the pages whose text is a scan's OCR layer, to read as OCR's words
+    (``index.ocr.scans_under_text``). A PDF that PDFium cannot open is read as pypdf reads it."""
     bare = {i for i, lines in enumerate(placed) if all(line.y is None for line in lines)}
-    stamped = [i for i, lines in enumerate(placed)
-               if i not in bare and sum(len(line.text.strip()) for line in lines) < _STAMP_CHARS]
     try:
-        return sorted(bare.union(covered_by_an_image(data, stamped)))
+        covered, layered = scans_under_text(data, [i for i in range(len(placed)) if i not in bare])
     except Exception:  # noqa: BLE001 — PDFium refusing a file pypdf reads: its text as pypdf gives it
-        return sorted(bare)
+        return sorted(bare), []
+    stamped = {i for i in covered
+               if i not in layered and sum(len(line.text.strip()) for line in placed[i]) < _STAMP_CHARS}
+    return sorted(bare | stamped), layered
 
 
 # a line set lower under the one above than this many times the text's usual line pitch starts a

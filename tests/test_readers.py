@@ -642,6 +642,42 @@ def test_a_scan_laid_askew_reads_as_its_printed_text(tmp_path):
         assert doc.text == expected.text, name
 
 
+_LAYERED_TEXT = (  # a text of our own, in Russian, that runs over two A5 pages
+    "Совместное заявление министров иностранных дел\n\n"
+    "date 2024-03-12\n\n"
+    "Министры иностранных дел двух стран провели переговоры в Москве и обсудили широкий круг "
+    "вопросов двустороннего сотрудничества. Стороны отметили, что торгово-экономические связи "
+    "развиваются по целому ряду направлений, и договорились продолжить работу "
+    "межправительственной комиссии.\n\n"
+    "Особое внимание было уделено сотрудничеству в области энергетики, транспорта и сельского "
+    "хозяйства. Министры приветствовали вступление в силу соглашения об избежании двойного "
+    "налогообложения и выразили надежду на расширение взаимных инвестиций.\n\n"
+    "Стороны обменялись мнениями по актуальным международным и региональным проблемам, включая "
+    "ситуацию в Азиатско-Тихоокеанском регионе. Было подчёркнуто, что диалог на высшем уровне и"
+    " контакты между парламентами играют важную роль в укреплении доверия.\n\n"
+    "Министры договорились провести следующий раунд консультаций в Токио в первой половине "
+    "будущего года и поручили своим ведомствам подготовить программу мероприятий на ближайшие "
+    "два года, в том числе в области культуры, образования и молодёжных обменов.\n")
+
+
+@_tesseract()
+def test_a_scan_s_text_layer_is_read_as_ocr_s_words_are(tmp_path):
+    # a "searchable PDF" (a scanner's, ocrmypdf's): the scan, and the words OCR read laid over it as
+    # invisible text, each word placed and stretched to its width by itself, which pypdf hands over
+    # as one run a line (a paragraph over the page break was cut at "роль в | укреплении доверия.").
+    # Its words are read where they stand, as OCR's words are, by the same layout rules; no OCR
+    # runs again (none is configured here)
+    from eval.formats import CHROMIUM, with_text_layer, write_pdfs
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    write_pdfs({tmp_path / "printed.pdf": _LAYERED_TEXT})
+    expected = read_document(tmp_path / "printed.pdf", tmp_path)
+    layered = write(tmp_path, "layered.pdf", with_text_layer(scanned((tmp_path / "printed.pdf").read_bytes())))
+    doc = read_document(layered, tmp_path, Limits(ocr_languages=""))
+    assert (doc.text, doc.title) == (expected.text, "Совместное заявление министров иностранных дел")
+
+
 def test_a_skewed_page_s_words_are_placed_as_if_laid_straight():
     from index.ocr import hocr_lines
 
