@@ -119,7 +119,7 @@ def text_layer_words(data: bytes, pages: Sequence[int]) -> dict[int, list[list[W
     import pypdfium2.raw as pdfium_c
 
     document = pdfium.PdfDocument(data)
-    box, x, y = pdfium_c.FS_RECTF(), ctypes.c_double(), ctypes.c_double()
+    box, matrix, x, y = pdfium_c.FS_RECTF(), pdfium_c.FS_MATRIX(), ctypes.c_double(), ctypes.c_double()
     try:
         out = {}
         for index in pages:
@@ -137,9 +137,11 @@ def text_layer_words(data: bytes, pages: Sequence[int]) -> dict[int, list[list[W
                         lines.append([])
                     continue
                 pdfium_c.FPDFText_GetLooseCharBox(text.raw, i, box)
-                if word is None:
+                if word is None:  # its size: the font's, times the text's vertical scale ("1 Tf" in a 12-point matrix)
                     pdfium_c.FPDFText_GetCharOrigin(text.raw, i, x, y)
-                    word = [char, box.left, y.value, pdfium_c.FPDFText_GetFontSize(text.raw, i), box.right]
+                    pdfium_c.FPDFText_GetMatrix(text.raw, i, matrix)
+                    size = pdfium_c.FPDFText_GetFontSize(text.raw, i) * math.hypot(matrix.c, matrix.d)
+                    word = [char, box.left, y.value, size, box.right]
                 else:
                     word[0] += char
                     word[4] = box.right

@@ -392,14 +392,16 @@ def make_pdf(lines: list, title: str = "", more_pages: tuple[list, ...] = (), fo
     """A PDF showing ``lines`` on its first page and each of ``more_pages`` on one more, in
     Helvetica or ``font_name`` (ASCII text only): a page's lines one under the other at 12 pt, 14 pt
     apart, or each piece where it says (a ``(text, height of its baseline, font size[, left edge])``),
-    in that order."""
+    in that order; a page given as a string is its content stream as it is."""
     pages = [lines, *more_pages]
     n = len(pages)
     font, info = 3 + 2 * n, 4 + 2 * n  # objects: catalog, pages, (page, contents) per page, font, info
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
                b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % (3 + 2 * k) for k in range(n)), n)]
     for k, page in enumerate(pages):
-        if page and isinstance(page[0], tuple):
+        if isinstance(page, str):
+            ops = [page]
+        elif page and isinstance(page[0], tuple):
             ops = [f"BT /F1 {size} Tf {x[0] if x else 72} {y} Td ({line}) Tj ET" for line, y, size, *x in page]
         else:
             ops = ["BT /F1 12 Tf 14 TL 72 720 Td", *(f"({line}) Tj T*" for line in page), "ET"]
@@ -676,6 +678,21 @@ def test_a_scan_s_text_layer_is_read_as_ocr_s_words_are(tmp_path):
     layered = write(tmp_path, "layered.pdf", with_text_layer(scanned((tmp_path / "printed.pdf").read_bytes())))
     doc = read_document(layered, tmp_path, Limits(ocr_languages=""))
     assert (doc.text, doc.title) == (expected.text, "Совместное заявление министров иностранных дел")
+
+
+def test_an_ocr_layer_s_words_are_placed_and_sized_as_the_page_shows_them():
+    # Acrobat sets its layer's words in a 1-point font scaled by the text matrix, Tesseract in the
+    # real size stretched sideways (Tz): both read as the size and place the page shows
+    from index.ocr import text_layer_words
+
+    page = ("BT 3 Tr /F1 1 Tf 12 0 0 12 72 720 Tm (Joint statement) Tj ET "
+            "BT 3 Tr /F1 12 Tf 50 Tz 72 700 Td (on energy) Tj ET")
+    (joint, statement), (on, energy) = text_layer_words(make_pdf(page), [0])[0]
+    assert joint[0] == "Joint" and joint[1:4] == pytest.approx((72.0, 720.0, 12.0))
+    assert statement[0] == "statement" and statement[1] > joint[4] > joint[1]
+    assert on[1:4] == pytest.approx((72.0, 700.0, 12.0))
+    # squeezed to half its width: "on energy" in Helvetica 12 is 53.4 points wide
+    assert energy[4] - on[1] == pytest.approx(53.4 / 2, abs=1.0)
 
 
 def test_a_skewed_page_s_words_are_placed_as_if_laid_straight():
