@@ -79,10 +79,14 @@ def _installed_packs(tesseract: str) -> frozenset[str]:
 
 def scans_under_text(data: bytes, pages: Sequence[int]) -> tuple[list[int], list[int]]:
     """Those of the PDF's ``pages`` (0-based, pages with text) on which one image covers at least
-    half the page (a scan): all of them, and those whose text is all invisible (render mode 3: the
-    words OCR read, laid over the scan by a scanner's "searchable PDF", ocrmypdf or Acrobat)."""
+    half the page (a scan): all of them, and those whose text is mostly invisible (render mode 3:
+    the words OCR read, laid over the scan by a scanner's "searchable PDF", ocrmypdf or Acrobat,
+    perhaps with a file number stamped over it since, in characters fewer)."""
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
+
+    def characters(text, page_text) -> int:
+        return max(pdfium_c.FPDFTextObj_GetText(text.raw, page_text.raw, None, 0) // 2 - 1, 0)  # UTF-16, a terminator
 
     if not pages:
         return [], []
@@ -99,8 +103,11 @@ def scans_under_text(data: bytes, pages: Sequence[int]) -> tuple[list[int], list
                     break
             else:
                 continue
-            if all(pdfium_c.FPDFTextObj_GetTextRenderMode(text.raw) == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE
-                   for text in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_TEXT])):
+            page_text, shown = page.get_textpage(), 0
+            for text in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_TEXT]):
+                invisible = pdfium_c.FPDFTextObj_GetTextRenderMode(text.raw) == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE
+                shown += characters(text, page_text) * (-1 if invisible else 1)
+            if shown < 0:
                 layered.append(index)
         return covered, layered
     finally:

@@ -680,6 +680,20 @@ def test_a_scan_s_text_layer_is_read_as_ocr_s_words_are(tmp_path):
     assert (doc.text, doc.title) == (expected.text, "Совместное заявление министров иностранных дел")
 
 
+@_tesseract()
+def test_a_scan_s_text_layer_with_a_stamp_over_it_is_read_as_the_layer(tmp_path):
+    # a file number stamped after the scan was OCR'd: the page's text is mostly its layer, and the
+    # stamp, read with it, repeats at the foot as a running footer does
+    from eval.formats import CHROMIUM, with_text_layer, write_pdfs
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    write_pdfs({tmp_path / "printed.pdf": _LAYERED_TEXT})
+    layered = with_text_layer(scanned((tmp_path / "printed.pdf").read_bytes()))
+    doc = read_document(write(tmp_path, "stamped.pdf", _stamped(layered, left=300)), tmp_path, Limits(ocr_languages=""))
+    assert doc.text == read_document(tmp_path / "printed.pdf", tmp_path).text
+
+
 def test_an_ocr_layer_s_words_are_placed_and_sized_as_the_page_shows_them():
     # Acrobat sets its layer's words in a 1-point font scaled by the text matrix, Tesseract in the
     # real size stretched sideways (Tz): both read as the size and place the page shows
@@ -772,19 +786,25 @@ def test_ocr_lines_are_placed_in_points_and_sized_by_how_far_apart_cjk_character
     assert _recognised_line(kana).text == "なった。"
 
 
+def _stamped(pdf: bytes, left: float = 450) -> bytes:
+    """``pdf`` with a file number stamped as text at the foot of each page, ``left`` points in
+    ("MOFA-000121", …)."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=io.BytesIO(pdf))
+    for k, page in enumerate(writer.pages, 1):
+        page.merge_page(PdfReader(io.BytesIO(make_pdf([(f"MOFA-00012{k}", 20, 10, left)]))).pages[0])
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 @_tesseract()
 def test_a_scan_with_a_stamp_of_text_on_its_pages_is_read_by_ocr(tmp_path):
     # a file number stamped on each scanned page as text: the page is a scan all the same, and
     # the stamp, read with the page, repeats at its foot as a running footer does
-    from pypdf import PdfReader, PdfWriter
-
     printed = make_pdf(_SCAN_PAGES[0], "", _SCAN_PAGES[1:])
-    writer = PdfWriter(clone_from=io.BytesIO(scanned(printed)))
-    for k, page in enumerate(writer.pages, 1):
-        page.merge_page(PdfReader(io.BytesIO(make_pdf([(f"MOFA-00012{k}", 40, 10, 450)]))).pages[0])
-    out = io.BytesIO()
-    writer.write(out)
-    path = write(tmp_path, "stamped.pdf", out.getvalue())
+    path = write(tmp_path, "stamped.pdf", _stamped(scanned(printed)))
     assert read_document(path, tmp_path).text == read_document(write(tmp_path, "p.pdf", printed), tmp_path).text
     # a text page with a small image, and a short text page, are read as pypdf reads them
     short = write(tmp_path, "short.pdf", make_pdf(["Annex", "See the table."]))
