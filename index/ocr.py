@@ -9,8 +9,10 @@ pack reads a page about three times faster than ``jpn+rus+eng`` together, 2.4–
 on 2 cores; ``_READS_LATIN`` says when a Latin pack goes beside it); where OSD cannot tell, or no
 configured pack is of that script, all of them together. Each recognised line comes back as its
 words placed in PDF points (left and right edge, baseline, and the line's font size as
-``_font_size`` estimates it), so that the PDF reader finds a scanned page's paragraphs, headers
-and footers by the same layout rules as a printed page's.
+``_font_size`` estimates it; the page straightened first where it lay askew), so that the PDF
+reader finds a scanned page's paragraphs, headers and footers by the same layout rules as a
+printed page's. A scan that OCR has read before it was filed carries its words as an invisible
+text layer: those are read as they stand (``text_layer_words``), and nothing is recognised again.
 """
 
 from __future__ import annotations
