@@ -35,6 +35,7 @@ the repository; ``../shared`` is read in place.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import html
 import io
 import json
@@ -162,8 +163,6 @@ ROUGH_SCANNER = Scanner(dpi=200, skew=1.5, paper=235, noise=6.0, quality=60)
 def scan_of(pdf: bytes, rotate: int = 0, scanner: Scanner = CLEAN_SCANNER, name: str = "") -> bytes:
     """``pdf``'s pages as ``scanner`` gives them back: images in grey, turned ``rotate`` degrees
     anticlockwise, no text (``name`` seeds the skew and noise)."""
-    import hashlib
-
     import numpy as np
     import pypdfium2 as pdfium
     from PIL import Image
@@ -189,23 +188,23 @@ def scan_of(pdf: bytes, rotate: int = 0, scanner: Scanner = CLEAN_SCANNER, name:
     return out.getvalue()
 
 
-_OSD_PACKS = {"Japanese": "jpn", "Han": "jpn", "Katakana": "jpn", "Hiragana": "jpn", "Cyrillic": "rus+eng", "Latin": "eng"}
-
-
 def with_text_layer(scan: bytes) -> bytes:
     """A scan as a scanner's "searchable PDF" gives it back: each page's image with the words
     Tesseract read on it laid over it as invisible text (Tesseract's own PDF output, the layer
-    ocrmypdf writes too), each page read with the pack of the script OSD sees on it."""
+    ocrmypdf writes too), each page read with the pack of its script as the reader's OCR
+    chooses it (``index.ocr.upright``)."""
     import pypdfium2 as pdfium
     import pytesseract
     from pypdf import PdfReader, PdfWriter
 
+    from index.ocr import check_languages, upright
+
+    packs = check_languages("jpn+rus+eng")
     writer = PdfWriter()
     document = pdfium.PdfDocument(scan)
     for page in document:
-        image = page.render(scale=CLEAN_SCANNER.dpi / 72, grayscale=True).to_pil()
-        script = pytesseract.image_to_osd(image, output_type=pytesseract.Output.DICT)["script"]
-        layered = pytesseract.image_to_pdf_or_hocr(image, lang=_OSD_PACKS.get(script, "jpn+rus+eng"), extension="pdf",
+        image, chosen = upright(page.render(scale=CLEAN_SCANNER.dpi / 72, grayscale=True).to_pil(), packs)
+        layered = pytesseract.image_to_pdf_or_hocr(image, lang="+".join(chosen), extension="pdf",
                                                    config=f"--dpi {CLEAN_SCANNER.dpi}")
         for layered_page in PdfReader(io.BytesIO(layered)).pages:
             writer.add_page(layered_page)

@@ -202,8 +202,9 @@ def read_images(data: bytes, languages: str, max_pages: int) -> list[list[list[W
         return out
 
 
-def _page_words(image, height: float, packs: list[str]) -> list[list[Word]]:
-    """The lines of one rendered page, turned upright, read with the pack of its script."""
+def upright(image, packs: list[str]):
+    """A rendered page turned upright by Tesseract's OSD, and the packs to read it with: the one
+    of its script, a Latin one beside it (``_READS_LATIN``), or all ``packs`` where OSD cannot tell."""
     import pytesseract
 
     try:
@@ -212,11 +213,20 @@ def _page_words(image, height: float, packs: list[str]) -> list[list[Word]]:
         osd = {"rotate": 0, "script": ""}
     if osd["rotate"]:
         image = image.rotate(-osd["rotate"], expand=True, fillcolor=255)
-        height = image.height * 72 / DPI
     chosen = [pack for pack in packs if osd["script"] in _PACK_SCRIPTS.get(pack, ())][:1] or packs
     if chosen != packs and chosen[0] not in _READS_LATIN:  # names, dates and "date 2019-01-14" lines in Latin
         chosen += [pack for pack in packs if "Latin" in _PACK_SCRIPTS.get(pack, ()) and pack not in chosen][:1]
-    hocr = pytesseract.image_to_pdf_or_hocr(image, lang="+".join(chosen), extension="hocr").decode("utf-8")
+    return image, chosen
+
+
+def _page_words(image, height: float, packs: list[str]) -> list[list[Word]]:
+    """The lines of one rendered page, turned upright, read with the pack of its script."""
+    import pytesseract
+
+    turned, chosen = upright(image, packs)
+    if turned is not image:
+        height = turned.height * 72 / DPI
+    hocr = pytesseract.image_to_pdf_or_hocr(turned, lang="+".join(chosen), extension="hocr").decode("utf-8")
     return hocr_lines(hocr, height)
 
 
