@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.document import Document, doc_id_for
+from index.hidden_text import docx_without_hidden_text
 from index.language import detect_language
 from index.ocr import OcrUnavailable, Word, read_images, read_pages, scans_under_text, text_layer_words
 from index.paragraphs import ends_sentence
@@ -598,7 +599,8 @@ def _check_unpacked_size(data: bytes, path: Path, limits: Limits) -> None:
 
 def _docx_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
     """The document as mammoth converts it to HTML (tracked insertions in, deletions out, content
-    controls, Word's lists with their numbers, tables, footnotes), read as an HTML page is but with
+    controls, Word's lists with their numbers, tables, footnotes; hidden text left out:
+    ``index.hidden_text``), read as an HTML page is but with
     no furniture (a paragraph of links is the text's own); the Title style and Heading N become
     ``#`` and N+1 ``#``. The core properties give the stored title."""
     import docx
@@ -607,7 +609,7 @@ def _docx_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
 
     try:
         title = docx.Document(io.BytesIO(data)).core_properties.title or ""
-        html = mammoth.convert_to_html(io.BytesIO(data), style_map=_DOCX_STYLE_MAP, include_embedded_style_map=False,
+        html = mammoth.convert_to_html(io.BytesIO(docx_without_hidden_text(data)), style_map=_DOCX_STYLE_MAP, include_embedded_style_map=False,
                                        external_file_access=False,
                                        convert_image=mammoth.images.img_element(lambda image: {})).value
     except Exception as exc:  # python-docx and mammoth raise many kinds of errors on damaged packages
