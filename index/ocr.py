@@ -80,7 +80,7 @@ def _installed_packs(tesseract: str) -> frozenset[str]:
 
 
 def scans_under_text(data: bytes, pages: Sequence[int]) -> tuple[list[int], list[int]]:
-    """Those of the PDF's ``pages`` (0-based, pages with text) on which one image covers at least
+    """Those of the PDF's ``pages`` (0-based) on which one image covers at least
     half the page (a scan): all of them, and those whose text is mostly invisible (render mode 3:
     the words OCR read, laid over the scan by a scanner's "searchable PDF", ocrmypdf or Acrobat,
     perhaps with a file number stamped over it since, in characters fewer)."""

@@ -19,7 +19,8 @@ that are lists of links (menus, "related links"); nor are a PDF's running header
 (lines at the top or bottom of half its pages or more) and page numbers. A PDF's visual lines
 are joined into its paragraphs (one across a page break), and the radicals, compatibility
 ideographs and ligatures a font's character map gives are folded to the characters they stand
-for.
+for. Text the file holds and no reader of it sees (Word's hidden text, a PDF's text no viewer
+paints) is not read (``index.hidden_text``, ``index.pdf_paint``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from index.hidden_text import docx_without_hidden_text
 from index.language import detect_language
 from index.ocr import OcrUnavailable, Word, read_images, read_pages, scans_under_text, text_layer_words
 from index.paragraphs import ends_sentence
+from index.pdf_paint import without_unpainted_text
 from index.sentence_split import split_sentences
 
 _IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})  # scanned pages, read by OCR
@@ -641,7 +643,7 @@ def _pdf_text(data: bytes, path: Path, limits: Limits) -> tuple[str, dict[str, s
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise ReaderError(path, "encrypted PDF")
-        placed = [_placed_lines(page) for page in reader.pages]
+        placed = [_placed_lines(_painted_only(page)) for page in reader.pages]
         title = (reader.metadata.title if reader.metadata else None) or ""
     except ReaderError:
         raise
@@ -667,6 +669,16 @@ def _pdf_text(data: bytes, path: Path, limits: Limits) -> tuple[str, dict[str, s
                                                                       " (scanned pages need OCR: setting ocr_languages)"))
     title = str(title).strip()  # a file's name is no title ("report.docx" as Word writes it, a scan's "scan_0001")
     return "\n\n".join(blocks), {"title": "" if _FILE_NAME.search(title) or title == path.stem else title}
+
+
+def _painted_only(page):
+    """The page less the text no viewer paints (``index.pdf_paint``); as pypdf reads it where
+    its content cannot be followed (pypdf's extraction then meets the same damage, or none)."""
+    try:
+        without_unpainted_text(page)
+    except Exception:  # noqa: BLE001 — a damaged content stream, an operand of the wrong type
+        pass
+    return page
 
 
 def _image_text(data: bytes, path: Path, limits: Limits) -> str:
@@ -705,13 +717,13 @@ def _scanned_pages(data: bytes, placed: list[list[_PlacedLine]]) -> tuple[list[i
     (``_STAMP_CHARS``); and the pages whose text is a scan's OCR layer, to read as OCR's words
     (``index.ocr.scans_under_text``). A PDF that PDFium cannot open is read as pypdf reads it."""
     bare = {i for i, lines in enumerate(placed) if all(line.y is None for line in lines)}
-    try:
-        covered, layered = scans_under_text(data, [i for i in range(len(placed)) if i not in bare])
+    try:  # (a layer's page is bare here: its invisible text is not painted, index.pdf_paint)
+        covered, layered = scans_under_text(data, range(len(placed)))
     except Exception:  # noqa: BLE001 — PDFium refusing a file pypdf reads: its text as pypdf gives it
         return sorted(bare), []
     stamped = {i for i in covered
                if i not in layered and sum(len(line.text.strip()) for line in placed[i]) < _STAMP_CHARS}
-    return sorted(bare | stamped), layered
+    return sorted((bare - set(layered)) | stamped), layered
 
 
 # a line set lower under the one above than this many times the text's usual line pitch starts a

@@ -1,0 +1,320 @@
+"""Which of a PDF page's text a viewer paints: the page's content stream (and its forms') as
+pypdf will read it, with the text-showing operators that paint nothing a reader can see taken
+out. What is not indexed cannot be quoted, cited or handed to the LLM as the document's word.
+
+Text is unpainted when its render mode paints nothing (3, invisible; 7, a clip only), when its
+paint is fully transparent (an ExtGState's ``/ca`` or ``/CA`` of 0), when it is set smaller than
+``_MIN_SIZE``, when it starts outside the page's crop box or the current clipping path, or when
+it is painted white where nothing but the white page lies under it. The graphics state is
+followed as a viewer follows it (``q``/``Q``, ``cm``, colours and colour spaces, clipping by the
+bounding box of the clipping path, forms with their matrix and box); a text's place is where its
+text-showing operator starts (the text matrix is not advanced by the glyphs it shows). A scan's
+OCR layer (invisible text over the scan) is read by ``index.ocr``, not here.
+"""
+
+from __future__ import annotations
+
+import math
+from copy import copy
+from dataclasses import dataclass, field
+
+_MIN_SIZE = 1.0  # points: text set smaller than this cannot be read on the page
+_WHITE = 0.97  # a colour whose every component is at least this light (CMYK: this little ink) is the page's
+_CLEAR = 0.01  # an alpha below this paints nothing
+_FORM_DEPTH = 12  # forms nested deeper than this are left as they are
+
+Matrix = tuple[float, float, float, float, float, float]
+Box = tuple[float, float, float, float]  # left, bottom, right, top, in the page's space
+_IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+_SHOW = frozenset({b"Tj", b"TJ", b"'", b'"'})
+_FILL = frozenset({b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*"})
+_STROKE = frozenset({b"S", b"s", b"B", b"B*", b"b", b"b*"})
+_DEVICE_SPACES = {"/DeviceGray": 1, "/G": 1, "/CalGray": 1, "/DeviceRGB": 3, "/RGB": 3, "/CalRGB": 3,
+                  "/DeviceCMYK": 4, "/CMYK": 4}
+
+
+def _times(m: Matrix, n: Matrix) -> Matrix:
+    """``m`` then ``n`` (PDF's row-vector convention: a point is carried by m × n)."""
+    a, b, c, d, e, f = m
+    p, q, r, s, t, u = n
+    return (a * p + b * r, a * q + b * s, c * p + d * r, c * q + d * s, e * p + f * r + t, e * q + f * s + u)
+
+
+def _point(m: Matrix, x: float, y: float) -> tuple[float, float]:
+    return x * m[0] + y * m[2] + m[4], x * m[1] + y * m[3] + m[5]
+
+
+def _bounds(points: list[tuple[float, float]]) -> Box | None:
+    if not points:
+        return None
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _meet(box: Box | None, other: Box | None) -> Box | None:
+    """Where two boxes overlap (None is the unbounded box); an empty overlap is a box of no area."""
+    if box is None or other is None:
+        return other if box is None else box
+    left, bottom = max(box[0], other[0]), max(box[1], other[1])
+    return left, bottom, max(left, min(box[2], other[2])), max(bottom, min(box[3], other[3]))
+
+
+def _inside(box: Box | None, x: float, y: float, margin: float) -> bool:
+    return box is None or (box[0] - margin <= x <= box[2] + margin and box[1] - margin <= y <= box[3] + margin)
+
+
+def _numbers(operands: list, n: int) -> list[float] | None:
+    try:
+        values = [float(operand) for operand in operands[:n]]
+    except (TypeError, ValueError):
+        return None
+    return values if len(values) == n else None
+
+
+@dataclass(frozen=True)
+class _Colour:
+    """A colour as far as telling white from ink goes: its space's components, and its value
+    (None where the space is not one whose white is known: a pattern, a separation, an index)."""
+
+    components: int | None = 1
+    value: tuple[float, ...] | None = (0.0,)
+    white: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        known = self.value is not None and len(self.value) == self.components
+        white = known and (all(v <= 1 - _WHITE for v in self.value) if self.components == 4
+                           else all(v >= _WHITE for v in self.value))
+        object.__setattr__(self, "white", white)
+
+
+@dataclass(slots=True)
+class _State:
+    """The parts of the graphics state that decide whether text shows (copied by ``q``)."""
+
+    ctm: Matrix = _IDENTITY
+    clip: Box | None = None
+    fill: _Colour = _Colour()
+    stroke: _Colour = _Colour()
+    fill_alpha: float = 1.0
+    stroke_alpha: float = 1.0
+    mode: int = 0
+    size: float = 0.0
+    font_scale: float = 1.0  # a Type 3 font's glyph space against the usual thousandth of text space
+    scale: float = 1.0  # horizontal scaling (Tz)
+    leading: float = 0.0
+
+
+@dataclass
+class _Page:
+    """What one page's content has painted so far (boxes in the page's space, in ink not white)."""
+
+    box: Box
+    painted: list[Box] = field(default_factory=list)
+    dropped: int = 0
+
+
+def without_unpainted_text(page) -> int:
+    """Set ``page``'s content (a pypdf page of a reader, changed in memory only) to itself less
+    the text no viewer paints, its forms' likewise; how many text-showing operators were taken
+    out. pypdf's text extraction then reads the parsed operators as they are, without parsing
+    the stream again."""
+    from pypdf.generic import ArrayObject, ContentStream, NameObject, StreamObject
+
+    stream = page.get("/Contents")
+    if stream is None or not isinstance(stream := stream.get_object(), (ArrayObject, StreamObject)):
+        return 0
+    content = ContentStream(stream, page.pdf, "bytes")  # its strings as bytes, as pypdf reads text
+    box = tuple(float(v) for v in page.cropbox)
+    state = _Page(box=(min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(box[1], box[3])))
+    content.operations = _painted(content.operations, _resources(page), _State(), state, ())
+    page[NameObject("/Contents")] = content
+    return state.dropped
+
+
+def _resources(obj, inherited=None):
+    from pypdf.generic import DictionaryObject
+
+    resources = obj.get("/Resources")
+    resources = resources.get_object() if resources is not None else None
+    if resources is None and hasattr(obj, "get_inherited"):
+        resources = obj.get_inherited("/Resources", None)
+        resources = resources.get_object() if resources is not None else None
+    return resources if isinstance(resources, DictionaryObject) else (inherited or DictionaryObject())
+
+
+def _resource(resources, kind: str, name):
+    try:
+        return resources[kind][name].get_object()
+    except (KeyError, TypeError, AttributeError):
+        return None
+
+
+def _painted(operations: list, resources, state: _State, page: _Page, forms: tuple) -> list:
+    """``operations`` less the text-showing ones that paint nothing visible, following the state."""
+    kept: list = []
+    stack: list[_State] = []
+    tm = line = _IDENTITY
+    path: list[tuple[float, float]] = []
+    clipping = False
+    font_scales: dict = {}
+    for operands, operator in operations:
+        if operator in _SHOW:
+            if operator in (b"'", b'"'):  # to the next line, then show
+                line = tm = _times((1.0, 0.0, 0.0, 1.0, 0.0, -state.leading), line)
+            if not _shows(state, tm, page):
+                page.dropped += 1
+                if operator == b"'":
+                    kept.append(([], b"T*"))
+                elif operator == b'"' and len(operands) >= 3:
+                    kept += [([operands[0]], b"Tw"), ([operands[1]], b"Tc"), ([], b"T*")]
+                continue
+        elif operator == b"q":
+            stack.append(copy(state))
+        elif operator == b"Q":
+            state = stack.pop() if stack else state
+        elif operator == b"cm" and (m := _numbers(operands, 6)):
+            state.ctm = _times(tuple(m), state.ctm)
+        elif operator == b"BT":
+            tm = line = _IDENTITY
+        elif operator == b"Tm" and (m := _numbers(operands, 6)):
+            tm = line = tuple(m)
+        elif operator in (b"Td", b"TD") and (m := _numbers(operands, 2)):
+            line = tm = _times((1.0, 0.0, 0.0, 1.0, m[0], m[1]), line)
+            if operator == b"TD":
+                state.leading = -m[1]
+        elif operator == b"T*":
+            line = tm = _times((1.0, 0.0, 0.0, 1.0, 0.0, -state.leading), line)
+        elif operator == b"TL" and (m := _numbers(operands, 1)):
+            state.leading = m[0]
+        elif operator == b"Tf" and len(operands) >= 2 and (m := _numbers(operands[1:], 1)):
+            if (scale := font_scales.get(operands[0])) is None:
+                scale = font_scales[operands[0]] = _font_scale(_resource(resources, "/Font", operands[0]))
+            state.size, state.font_scale = m[0], scale
+        elif operator == b"Tr" and (m := _numbers(operands, 1)):
+            state.mode = int(m[0])
+        elif operator == b"Tz" and (m := _numbers(operands, 1)):
+            state.scale = m[0] / 100
+        elif operator == b"gs":
+            _set_graphics_state(state, _resource(resources, "/ExtGState", operands[0] if operands else None))
+        elif operator in (b"g", b"rg", b"k", b"G", b"RG", b"K"):
+            n = {b"g": 1, b"rg": 3, b"k": 4}[operator.lower()]
+            setattr(state, "fill" if operator.islower() else "stroke", _Colour(n, tuple(m) if (m := _numbers(operands, n)) else None))
+        elif operator in (b"cs", b"CS"):
+            setattr(state, "fill" if operator == b"cs" else "stroke", _space(resources, operands[0] if operands else None))
+        elif operator in (b"sc", b"scn", b"SC", b"SCN"):
+            now = state.fill if operator.islower() else state.stroke
+            value = _numbers(operands, len(operands)) if now.components else None
+            setattr(state, "fill" if operator.islower() else "stroke", _Colour(now.components, tuple(value) if value else None))
+        elif operator in (b"m", b"l", b"c", b"v", b"y") and (m := _numbers(operands, len(operands))):
+            path += [_point(state.ctm, x, y) for x, y in zip(m[::2], m[1::2])]
+        elif operator == b"re" and (m := _numbers(operands, 4)):
+            x, y, w, h = m
+            path += [_point(state.ctm, px, py) for px, py in ((x, y), (x + w, y), (x, y + h), (x + w, y + h))]
+        elif operator in (b"W", b"W*"):
+            clipping = True
+        elif operator in _FILL or operator in _STROKE or operator == b"n":
+            bounds = _bounds(path)
+            if (operator in _FILL and not state.fill.white and state.fill_alpha >= _CLEAR
+                    or operator in _STROKE and not state.stroke.white and state.stroke_alpha >= _CLEAR) and bounds:
+                page.painted.append(_meet(state.clip, bounds))
+            if clipping:
+                state.clip = _meet(state.clip, bounds or (0.0, 0.0, 0.0, 0.0))
+            path, clipping = [], False
+        elif operator == b"sh":
+            page.painted.append(state.clip or page.box)
+        elif operator == b"INLINE IMAGE":
+            page.painted.append(_meet(state.clip, _bounds(_corners(state.ctm))))
+        elif operator == b"Do" and operands:
+            xobject = _resource(resources, "/XObject", operands[0])
+            if xobject is not None and xobject.get("/Subtype") == "/Image":
+                page.painted.append(_meet(state.clip, _bounds(_corners(state.ctm))))
+            elif xobject is not None and xobject.get("/Subtype") == "/Form":
+                _paint_form(resources, operands[0], xobject, state, page, forms)
+        kept.append((operands, operator))
+    return kept
+
+
+def _corners(ctm: Matrix) -> list[tuple[float, float]]:
+    return [_point(ctm, x, y) for x, y in ((0, 0), (1, 0), (0, 1), (1, 1))]
+
+
+def _shows(state: _State, tm: Matrix, page: _Page) -> bool:
+    """Whether text shown now, from the text matrix ``tm``, paints something a reader can see."""
+    if state.mode in (3, 7):
+        return False
+    fills, strokes = state.mode in (0, 2, 4, 6), state.mode in (1, 2, 5, 6)
+    if max(state.fill_alpha if fills else 0.0, state.stroke_alpha if strokes else 0.0) < _CLEAR:
+        return False
+    a, b, c, d, x, y = _times(tm, state.ctm)
+    size = abs(state.size) * state.font_scale
+    if min(size * math.hypot(c, d), size * abs(state.scale) * math.hypot(a, b)) < _MIN_SIZE:
+        return False
+    margin = size * math.hypot(c, d)
+    if not _inside(page.box, x, y, margin) or not _inside(state.clip, x, y, margin):
+        return False
+    if (not fills or state.fill.white) and (not strokes or state.stroke.white):  # white: seen over ink only
+        return any(_inside(box, x, y, 0.0) for box in page.painted)
+    return True
+
+
+def _font_scale(font) -> float:
+    """A Type 3 font's glyph size against other fonts' (its /FontMatrix against a thousandth)."""
+    try:
+        if font.get("/Subtype") == "/Type3":
+            matrix = [float(v) for v in font["/FontMatrix"]]
+            return math.hypot(matrix[2], matrix[3]) * 1000
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        pass
+    return 1.0
+
+
+def _set_graphics_state(state: _State, parameters) -> None:
+    """Set an ExtGState's alphas (``/ca`` fill, ``/CA`` stroke) and font size in ``state``."""
+    if parameters is None:
+        return
+    for key, name in (("/ca", "fill_alpha"), ("/CA", "stroke_alpha")):
+        if (value := _numbers([parameters.get(key)], 1)) is not None:
+            setattr(state, name, value[0])
+    font = parameters.get("/Font")
+    if font is not None and (size := _numbers(list(font)[1:2], 1)) is not None:
+        state.size = size[0]
+
+
+def _space(resources, name) -> _Colour:
+    """The initial colour of the colour space ``name`` (black), with its component count when its
+    white is known: a device, calibrated or ICC space; None for a pattern, separation, index."""
+    from pypdf.generic import ArrayObject
+
+    space = _DEVICE_SPACES.get(str(name))
+    if space is None and (defined := _resource(resources, "/ColorSpace", name)) is not None:
+        family = str(defined[0]) if isinstance(defined, ArrayObject) and defined else str(defined)
+        space = _DEVICE_SPACES.get(family)
+        if family == "/ICCBased":
+            try:
+                space = int(defined[1].get_object()["/N"])
+            except (KeyError, TypeError, ValueError, IndexError):
+                space = None
+    if space is None:
+        return _Colour(None, None)
+    return _Colour(space, (0.0, 0.0, 0.0, 1.0) if space == 4 else (0.0,) * space)
+
+
+def _paint_form(resources, name, form, state: _State, page: _Page, forms: tuple) -> None:
+    """Follow a form drawn with ``state``: its operators are filtered as the page's are, and the
+    form is replaced in ``resources`` (in memory) by its filtered content."""
+    from pypdf.generic import ContentStream, NameObject
+
+    if id(form) in forms or len(forms) >= _FORM_DEPTH:
+        return
+    matrix = _numbers(list(form.get("/Matrix", _IDENTITY)), 6) or list(_IDENTITY)
+    ctm = _times(tuple(matrix), state.ctm)
+    inner = copy(state)
+    inner.ctm = ctm
+    if (box := _numbers(list(form.get("/BBox", [])), 4)) is not None:
+        inner.clip = _meet(state.clip, _bounds([_point(ctm, x, y) for x in box[::2] for y in box[1::2]]))
+    content = form if isinstance(form, ContentStream) else ContentStream(form, None, "bytes")
+    if content is not form:
+        content.update({key: value for key, value in form.items() if key not in ("/Filter", "/DecodeParms", "/Length")})
+    content.operations = _painted(content.operations, _resources(form, resources), inner, page,
+                                  (*forms, id(form), id(content)))
+    resources["/XObject"][NameObject(name)] = content
