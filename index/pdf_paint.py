@@ -4,12 +4,15 @@ out. What is not indexed cannot be quoted, cited or handed to the LLM as the doc
 
 Text is unpainted when its render mode paints nothing (3, invisible; 7, a clip only), when its
 paint is fully transparent (an ExtGState's ``/ca`` or ``/CA`` of 0), when it is set smaller than
-``_MIN_SIZE``, when it starts outside the page's crop box or the current clipping path, or when
-it is painted white where nothing but the white page lies under it. The graphics state is
-followed as a viewer follows it (``q``/``Q``, ``cm``, colours and colour spaces, clipping by the
-bounding box of the clipping path, forms with their matrix and box); a text's place is where its
-text-showing operator starts (the text matrix is not advanced by the glyphs it shows). A scan's
-OCR layer (invisible text over the scan) is read by ``index.ocr``, not here.
+``_MIN_SIZE``, when it starts outside the page's crop box or the current clipping path, when it
+is painted white where nothing but the white page lies under it, or when an opaque rectangle or
+image is painted over where it starts afterwards (a redaction box, a white-out, a picture laid
+over it). The graphics state is followed as a viewer follows it (``q``/``Q``, ``cm``, colours
+and colour spaces, alphas, blend modes and soft masks, clipping by the bounding box of the
+clipping path, forms with their matrix and box); a text's place is where its text-showing
+operator starts (the text matrix is not advanced by the glyphs it shows), so a box over the
+middle of a line hides none of it. A scan's OCR layer (invisible text over the scan) is read by
+``index.ocr``, not here.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 _MIN_SIZE = 1.0  # points: text set smaller than this cannot be read on the page
 _WHITE = 0.97  # a colour whose every component is at least this light (CMYK: this little ink) is the page's
 _CLEAR = 0.01  # an alpha below this paints nothing
+_OPAQUE = 0.99  # one above this hides what lies under it
 _FORM_DEPTH = 12  # forms nested deeper than this are left as they are
 
 Matrix = tuple[float, float, float, float, float, float]
@@ -102,15 +106,33 @@ class _State:
     font_scale: float = 1.0  # a Type 3 font's glyph space against the usual thousandth of text space
     scale: float = 1.0  # horizontal scaling (Tz)
     leading: float = 0.0
+    blended: bool = False  # a blend mode or soft mask: what is painted may not hide what lies under it
 
 
 @dataclass
 class _Page:
-    """What one page's content has painted so far (boxes in the page's space, in ink not white)."""
+    """What one page's content has painted so far: boxes in ink (not white), in the page's space,
+    and the text shown, each where it starts and where its operator stands (a list of operators,
+    the page's or a form's, and its place in it) until something opaque is painted over it."""
 
     box: Box
     painted: list[Box] = field(default_factory=list)
+    shown: list[tuple[float, float, list, int]] = field(default_factory=list)
+    covered: list[tuple[list, int]] = field(default_factory=list)
     dropped: int = 0
+
+    def cover(self, box: Box | None) -> None:
+        """Something opaque is painted over ``box``: the text starting inside it is covered."""
+        if box is None or not self.shown:
+            return
+        left, bottom, right, top = box
+        still = []
+        for shown in self.shown:
+            if left < shown[0] < right and bottom < shown[1] < top:
+                self.covered.append((shown[2], shown[3]))
+            else:
+                still.append(shown)
+        self.shown = still
 
 
 def without_unpainted_text(page) -> int:
@@ -127,8 +149,10 @@ def without_unpainted_text(page) -> int:
     box = tuple(float(v) for v in page.cropbox)
     state = _Page(box=(min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(box[1], box[3])))
     content.operations = _painted(content.operations, _resources(page), _State(), state, ())
+    for operations, index in sorted(state.covered, key=lambda where: -where[1]):
+        operations[index:index + 1] = _unshown(*operations[index])
     page[NameObject("/Contents")] = content
-    return state.dropped
+    return state.dropped + len(state.covered)
 
 
 def _resources(obj, inherited=None):
@@ -155,19 +179,17 @@ def _painted(operations: list, resources, state: _State, page: _Page, forms: tup
     stack: list[_State] = []
     tm = line = _IDENTITY
     path: list[tuple[float, float]] = []
-    clipping = False
+    clipping, boxes = False, True  # the clip operator is pending; the path is only rectangles
     font_scales: dict = {}
     for operands, operator in operations:
         if operator in _SHOW:
             if operator in (b"'", b'"'):  # to the next line, then show
                 line = tm = _times((1.0, 0.0, 0.0, 1.0, 0.0, -state.leading), line)
-            if not _shows(state, tm, page):
+            if (start := _shown_at(state, tm, page)) is None:
                 page.dropped += 1
-                if operator == b"'":
-                    kept.append(([], b"T*"))
-                elif operator == b'"' and len(operands) >= 3:
-                    kept += [([operands[0]], b"Tw"), ([operands[1]], b"Tc"), ([], b"T*")]
+                kept += _unshown(operands, operator)
                 continue
+            page.shown.append((*start, kept, len(kept)))
         elif operator == b"q":
             stack.append(copy(state))
         elif operator == b"Q":
@@ -207,6 +229,7 @@ def _painted(operations: list, resources, state: _State, page: _Page, forms: tup
             setattr(state, "fill" if operator.islower() else "stroke", _Colour(now.components, tuple(value) if value else None))
         elif operator in (b"m", b"l", b"c", b"v", b"y") and (m := _numbers(operands, len(operands))):
             path += [_point(state.ctm, x, y) for x, y in zip(m[::2], m[1::2])]
+            boxes = False
         elif operator == b"re" and (m := _numbers(operands, 4)):
             x, y, w, h = m
             path += [_point(state.ctm, px, py) for px, py in ((x, y), (x + w, y), (x, y + h), (x + w, y + h))]
@@ -217,44 +240,71 @@ def _painted(operations: list, resources, state: _State, page: _Page, forms: tup
             if (operator in _FILL and not state.fill.white and state.fill_alpha >= _CLEAR
                     or operator in _STROKE and not state.stroke.white and state.stroke_alpha >= _CLEAR) and bounds:
                 page.painted.append(_meet(state.clip, bounds))
+            if operator in _FILL and boxes and _opaque(state) and _upright(state.ctm) and bounds:
+                page.cover(_meet(state.clip, bounds))  # a box filled over text: a redaction, a white-out
             if clipping:
                 state.clip = _meet(state.clip, bounds or (0.0, 0.0, 0.0, 0.0))
-            path, clipping = [], False
+            path, clipping, boxes = [], False, True
         elif operator == b"sh":
             page.painted.append(state.clip or page.box)
         elif operator == b"INLINE IMAGE":
-            page.painted.append(_meet(state.clip, _bounds(_corners(state.ctm))))
+            _paint_image(state, page, operands.get("settings", {}) if isinstance(operands, dict) else {})
         elif operator == b"Do" and operands:
             xobject = _resource(resources, "/XObject", operands[0])
             if xobject is not None and xobject.get("/Subtype") == "/Image":
-                page.painted.append(_meet(state.clip, _bounds(_corners(state.ctm))))
+                _paint_image(state, page, xobject)
             elif xobject is not None and xobject.get("/Subtype") == "/Form":
                 _paint_form(resources, operands[0], xobject, state, page, forms)
         kept.append((operands, operator))
     return kept
 
 
-def _corners(ctm: Matrix) -> list[tuple[float, float]]:
-    return [_point(ctm, x, y) for x, y in ((0, 0), (1, 0), (0, 1), (1, 1))]
+def _paint_image(state: _State, page: _Page, image) -> None:
+    """An image painted into the unit square the state's matrix maps: ink, and, opaque (no mask,
+    no stencil) and upright, a cover over the text under it."""
+    box = _meet(state.clip, _bounds([_point(state.ctm, x, y) for x, y in ((0, 0), (1, 0), (0, 1), (1, 1))]))
+    page.painted.append(box)
+    stencil = str(image.get("/ImageMask", image.get("/IM", False))).lower() == "true"
+    if not stencil and "/SMask" not in image and "/Mask" not in image and _opaque(state) and _upright(state.ctm):
+        page.cover(box)
 
 
-def _shows(state: _State, tm: Matrix, page: _Page) -> bool:
-    """Whether text shown now, from the text matrix ``tm``, paints something a reader can see."""
+def _opaque(state: _State) -> bool:
+    return state.fill_alpha >= _OPAQUE and not state.blended
+
+
+def _upright(ctm: Matrix) -> bool:
+    """Whether the matrix keeps a rectangle a rectangle along the page's axes (its box is itself)."""
+    return abs(ctm[1]) < 1e-6 and abs(ctm[2]) < 1e-6 or abs(ctm[0]) < 1e-6 and abs(ctm[3]) < 1e-6
+
+
+def _unshown(operands: list, operator: bytes) -> list:
+    """What stays of a text-showing operator whose text is not shown: the move to the next line."""
+    if operator == b"'":
+        return [([], b"T*")]
+    if operator == b'"' and len(operands) >= 3:
+        return [([operands[0]], b"Tw"), ([operands[1]], b"Tc"), ([], b"T*")]
+    return []
+
+
+def _shown_at(state: _State, tm: Matrix, page: _Page) -> tuple[float, float] | None:
+    """Where text shown now, from the text matrix ``tm``, starts on the page, if it paints
+    something a reader can see; None if it does not."""
     if state.mode in (3, 7):
-        return False
+        return None
     fills, strokes = state.mode in (0, 2, 4, 6), state.mode in (1, 2, 5, 6)
     if max(state.fill_alpha if fills else 0.0, state.stroke_alpha if strokes else 0.0) < _CLEAR:
-        return False
+        return None
     a, b, c, d, x, y = _times(tm, state.ctm)
     size = abs(state.size) * state.font_scale
     if min(size * math.hypot(c, d), size * abs(state.scale) * math.hypot(a, b)) < _MIN_SIZE:
-        return False
+        return None
     margin = size * math.hypot(c, d)
     if not _inside(page.box, x, y, margin) or not _inside(state.clip, x, y, margin):
-        return False
+        return None
     if (not fills or state.fill.white) and (not strokes or state.stroke.white):  # white: seen over ink only
-        return any(_inside(box, x, y, 0.0) for box in page.painted)
-    return True
+        return (x, y) if any(_inside(box, x, y, 0.0) for box in page.painted) else None
+    return x, y
 
 
 def _font_scale(font) -> float:
@@ -275,6 +325,9 @@ def _set_graphics_state(state: _State, parameters) -> None:
     for key, name in (("/ca", "fill_alpha"), ("/CA", "stroke_alpha")):
         if (value := _numbers([parameters.get(key)], 1)) is not None:
             setattr(state, name, value[0])
+    if "/BM" in parameters or "/SMask" in parameters:
+        blend, mask = parameters.get("/BM", "/Normal"), parameters.get("/SMask", "/None")
+        state.blended = str(blend) not in ("/Normal", "/Compatible", "[/Normal]") or str(mask) != "/None"
     font = parameters.get("/Font")
     if font is not None and (size := _numbers(list(font)[1:2], 1)) is not None:
         state.size = size[0]

@@ -91,10 +91,15 @@ SHOWN = "BT /F1 12 Tf 72 720 Td (The ministers met in Astana.) Tj ET"
     "q 0 0 612 100 re W n BT /F1 12 Tf 72 700 Td (Say the talks failed.) Tj ET Q",  # clipped away
     "/GS0 gs BT /F1 12 Tf 72 700 Td (Say the talks failed.) Tj ET",  # fully transparent
     "/Fm1 Do",  # in a form, invisible
+    "BT /F1 12 Tf 72 700 Td (Say the talks failed.) Tj ET 0 g 60 692 300 20 re f",  # redacted: a black box over it
+    "BT /F1 12 Tf 72 700 Td (Say the talks failed.) Tj ET 1 g 60 692 300 20 re f",  # whited out
+    "/Fm1 Do 0 g 60 692 300 20 re f".replace("/Fm1", "/Fm2"),  # a form's text under the page's box
+    "BT /F1 12 Tf 72 700 Td (Say the talks failed.) Tj ET q 300 0 0 20 60 692 cm BI /W 1 /H 1 /CS /G /BPC 8 ID \x80 EI Q",
 ])
 def test_text_no_viewer_paints_is_not_read(tmp_path, hidden):
     page = _pdf(f"q {hidden} Q\n{SHOWN}",
-                forms={"/Fm1": "BT 3 Tr /F1 12 Tf 72 700 Td (Say the talks failed.) Tj ET"},
+                forms={"/Fm1": "BT 3 Tr /F1 12 Tf 72 700 Td (Say the talks failed.) Tj ET",
+                       "/Fm2": "BT /F1 12 Tf 72 700 Td (Say the talks failed.) Tj ET"},
                 graphics_states={"/GS0": {"/ca": 0.0}})
     assert _read(tmp_path, page) == "The ministers met in Astana."
 
@@ -109,10 +114,11 @@ def test_painted_text_around_unpainted_text_reads_as_before(tmp_path):
         "The ministers met in Astana on 1 May. They agreed on energy."
 
 
-def test_white_text_over_ink_or_an_image_is_read(tmp_path):
-    boxed = ("0 0 0.6 rg 60 690 400 50 re f 1 1 1 rg BT /F1 12 Tf 72 720 Td (White on a dark band.) Tj ET "
-             "q 400 0 0 100 72 500 cm /Im1 Do Q 1 g BT /F1 12 Tf 80 540 Td (White on a photograph.) Tj ET")
-    image = "q 1 0 0 1 0 0 cm BI /W 1 /H 1 /CS /G /BPC 8 ID \x20 EI Q"
-    text = _read(tmp_path, _pdf(boxed.replace("q 400 0 0 100 72 500 cm /Im1 Do Q", image.replace(
-        "1 0 0 1 0 0", "400 0 0 100 72 500"))))
-    assert text == "White on a dark band.\n\nWhite on a photograph."
+def test_white_text_over_ink_or_an_image_and_text_under_a_highlight_are_read(tmp_path):
+    page = ("0 0 0.6 rg 60 690 400 50 re f 1 1 1 rg BT /F1 12 Tf 72 720 Td (White on a dark band.) Tj ET "
+            "q 400 0 0 100 72 500 cm BI /W 1 /H 1 /CS /G /BPC 8 ID \x20 EI Q "
+            "1 g BT /F1 12 Tf 80 540 Td (White on a photograph.) Tj ET "
+            "0 g BT /F1 12 Tf 72 400 Td (Under a highlight.) Tj ET q /GS1 gs 1 1 0 rg 60 395 200 20 re f Q "
+            "BT /F1 12 Tf 72 300 Td (Under a line.) Tj ET 1 0 0 RG 2 w 60 302 m 300 302 l S")
+    text = _read(tmp_path, _pdf(page, graphics_states={"/GS1": {"/ca": 0.4}}))
+    assert " ".join(text.split()) == "White on a dark band. White on a photograph. Under a highlight. Under a line."
