@@ -1,10 +1,14 @@
 """Text a file holds and its reader never sees, taken out before the file is read: what is not
 indexed cannot be quoted, cited or handed to the LLM as the document's word.
 
-A DOCX's hidden text is Word's "Hidden" font effect (``w:vanish``), set on a run or by its
-character or paragraph style: Word neither shows nor prints it unless asked to, so a passage
-citing it would send a reader to a page where the words are not. A PDF's unpainted text is in
-``index.pdf_paint``.
+An HTML element is hidden by its ``hidden`` attribute (not ``hidden="until-found"``, which a
+reader's search opens) or by its own style (``display: none``, ``visibility: hidden`` or
+``collapse``): a browser shows neither it nor what it holds (a child set visible again under a
+hidden parent is left out with it). Style sheets are not followed: what a class hides, a script
+may show (a menu, a tab). A DOCX's hidden text is Word's "Hidden" font effect (``w:vanish``),
+set on a run or by its character or paragraph style: Word neither shows nor prints it unless
+asked to, so a passage citing it would send a reader to a page where the words are not. A PDF's
+text that no viewer paints is taken out by ``index.pdf_paint``.
 """
 
 from __future__ import annotations
@@ -121,3 +125,19 @@ def _empty_hidden_runs(tree, styles: _Styles) -> bool:
                 run.remove(child)
                 emptied = True
     return emptied
+
+
+_HIDING_STYLE = {"display": {"none"}, "visibility": {"hidden", "collapse"}}
+
+
+def html_hidden(tag) -> bool:
+    """Whether a browser shows neither the HTML element ``tag`` (a BeautifulSoup tag) nor what it
+    holds: by its ``hidden`` attribute or its own ``style`` declarations."""
+    if tag.has_attr("hidden") and str(tag.get("hidden")).strip().lower() != "until-found":
+        return True
+    for declaration in str(tag.get("style") or "").split(";"):
+        name, _, value = declaration.partition(":")
+        value = value.lower().replace("!important", "").strip()
+        if value in _HIDING_STYLE.get(name.strip().lower(), ()):
+            return True
+    return False

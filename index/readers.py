@@ -19,8 +19,8 @@ that are lists of links (menus, "related links"); nor are a PDF's running header
 (lines at the top or bottom of half its pages or more) and page numbers. A PDF's visual lines
 are joined into its paragraphs (one across a page break), and the radicals, compatibility
 ideographs and ligatures a font's character map gives are folded to the characters they stand
-for. Text the file holds and no reader of it sees (Word's hidden text, a PDF's text no viewer
-paints) is not read (``index.hidden_text``, ``index.pdf_paint``).
+for. Text the file holds and no reader of it sees (an HTML element hidden by its attribute or
+style, Word's hidden text, a PDF's text no viewer paints) is not read (``index.hidden_text``, ``index.pdf_paint``).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.document import Document, doc_id_for
-from index.hidden_text import docx_without_hidden_text
+from index.hidden_text import docx_without_hidden_text, html_hidden
 from index.language import detect_language
 from index.ocr import OcrUnavailable, Word, read_images, read_pages, scans_under_text, text_layer_words
 from index.paragraphs import ends_sentence
@@ -498,7 +498,7 @@ def _html_blocks(node, blocks: list[str], pending: list[str], preformatted: bool
     number = _list_start(node) if node.name == "ol" else None
     for child in node.children:
         if isinstance(child, Tag):
-            if child.name in _HTML_DROP or (furniture and _is_furniture(child)):
+            if child.name in _HTML_DROP or html_hidden(child) or (furniture and _is_furniture(child)):
                 continue
             if child.name == "br":
                 pending.append("\n")
