@@ -29,6 +29,7 @@ class Document:
     source: str = ""
     note: str = ""
     lang: str = ""  # ja, ru, en, ...
+    hidden: int = 0  # pieces of a PDF's or DOCX's text that no reader of it sees, left out (index/hidden_text.py)
 
     def metadata(self) -> dict[str, str]:
         return {name: getattr(self, name) for name in METADATA_FIELDS}

@@ -27,28 +27,30 @@ _SHOWN = frozenset(f"{_W}{name}" for name in ("t", "tab", "ptab", "br", "cr", "s
 _FALSE = frozenset({"0", "false", "off"})
 
 
-def docx_without_hidden_text(data: bytes) -> bytes:
+def docx_without_hidden_text(data: bytes) -> tuple[bytes, int]:
     """The DOCX package ``data`` with its hidden runs emptied of what they show (their field
-    codes stay, so a field around them still parses); ``data`` itself when nothing is hidden."""
+    codes stay, so a field around them still parses), ``data`` itself when nothing is hidden;
+    and how many runs were emptied."""
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         names = package.namelist()
         parts = {name: package.read(name) for name in names if _DOCX_TEXT_PARTS.fullmatch(name)}
         styles = package.read("word/styles.xml") if "word/styles.xml" in names else b""
         if b"vanish" not in styles and not any(b"vanish" in xml for xml in parts.values()):
-            return data
+            return data, 0
         hidden = _styles(styles)
-        changed = {}
+        changed, emptied = {}, 0
         for name, xml in parts.items():
             tree = _parse(xml)
-            if _empty_hidden_runs(tree, hidden):
+            if runs := _empty_hidden_runs(tree, hidden):
                 changed[name] = _serialised(tree)
+                emptied += runs
         if not changed:
-            return data
+            return data, 0
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w") as copy:
             for info in package.infolist():
                 copy.writestr(info, changed.get(info.filename) or package.read(info.filename))
-        return out.getvalue()
+        return out.getvalue(), emptied
 
 
 def _parse(xml: bytes):
@@ -116,14 +118,14 @@ def _styles(styles: bytes) -> _Styles:
                    bool(_vanish(tree.find(f"{_W}docDefaults/{_W}rPrDefault/{_W}rPr"))), default_paragraph)
 
 
-def _empty_hidden_runs(tree, styles: _Styles) -> bool:
-    """Empty the runs of ``tree`` that Word hides; whether any was."""
-    emptied = False
+def _empty_hidden_runs(tree, styles: _Styles) -> int:
+    """Empty the runs of ``tree`` that Word hides; how many showed something."""
+    emptied = 0
     for run in tree.iter(f"{_W}r"):
-        if styles.hide(run):
-            for child in [child for child in run if child.tag in _SHOWN]:
+        if styles.hide(run) and (shown := [child for child in run if child.tag in _SHOWN]):
+            for child in shown:
                 run.remove(child)
-                emptied = True
+            emptied += 1
     return emptied
 
 

@@ -49,6 +49,9 @@ class SyncReport:
     unchanged: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason): tried, could not be indexed
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason): not tried
+    # (file, pieces): a PDF or DOCX indexed without text it holds and no reader of it sees (index/hidden_text.py;
+    # an HTML page's hidden elements, menus and dialogs as often as not, are left out unnamed, as its furniture is)
+    hidden: list[tuple[str, int]] = field(default_factory=list)
     passages_embedded: int = 0
     passages_reused: int = 0  # unchanged texts whose stored vectors were kept (none embedded again)
     embed_seconds: float = 0.0
@@ -352,6 +355,8 @@ def _read_all(todo: list[tuple[str, Path, FileStamp]], corpus_root: Path, manife
                 reason = "no text paragraphs found"
             else:
                 doc_ids[document.doc_id] = doc
+                if document.hidden:
+                    report.hidden.append((doc, document.hidden))
                 batches.add(Work(doc, passages, DocEntry(doc_id=document.doc_id, sha256=stamp.sha256,
                                                          passages=[p.id for p in passages],
                                                          metadata=document.metadata(), size=stamp.size,

@@ -132,6 +132,7 @@ def read_document(path: Path, corpus_root: Path, limits: Limits = Limits()) -> D
     if suffix in (".html", ".htm", ".docx") and layout.meta.get("title"):
         format_meta.pop("title", None)  # the text's own title (its <h1>, Title style, the line <title> holds) wins:
         # <title> carries the site's name or is cut short, a DOCX's stored title is often its template's
+    hidden = format_meta.pop("hidden", 0)
     meta = layout.meta | {k: v for k, v in format_meta.items() if v}
     body = text[layout.body_start:layout.body_end]
     if not meta.get("title"):
@@ -139,7 +140,7 @@ def read_document(path: Path, corpus_root: Path, limits: Limits = Limits()) -> D
     meta["lang"] = detect_language(body)
     doc_id, doc = doc_id_for(path, corpus_root)
     return Document(doc_id=doc_id, doc=doc, text=text, body_start=layout.body_start,
-                    body_end=layout.body_end, sha256=hashlib.sha256(data).hexdigest(), **meta)
+                    body_end=layout.body_end, sha256=hashlib.sha256(data).hexdigest(), hidden=hidden, **meta)
 
 
 # --- decoding ---------------------------------------------------------------------------------
@@ -611,7 +612,8 @@ def _docx_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
 
     try:
         title = docx.Document(io.BytesIO(data)).core_properties.title or ""
-        html = mammoth.convert_to_html(io.BytesIO(docx_without_hidden_text(data)), style_map=_DOCX_STYLE_MAP, include_embedded_style_map=False,
+        shown, hidden = docx_without_hidden_text(data)
+        html = mammoth.convert_to_html(io.BytesIO(shown), style_map=_DOCX_STYLE_MAP, include_embedded_style_map=False,
                                        external_file_access=False,
                                        convert_image=mammoth.images.img_element(lambda image: {})).value
     except Exception as exc:  # python-docx and mammoth raise many kinds of errors on damaged packages
@@ -621,7 +623,7 @@ def _docx_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
         back_link.decompose()  # the "↑" after a footnote, back to where it is referred to
     blocks: list[str] = []
     _html_blocks(soup, blocks, [], furniture=False)
-    return "\n\n".join(blocks), {"title": title.strip()}
+    return "\n\n".join(blocks), {"title": title.strip(), "hidden": hidden}
 
 
 _DOCX_STYLE_MAP = "\n".join(["p[style-name='Title'] => h1:fresh"] + [
@@ -643,7 +645,8 @@ def _pdf_text(data: bytes, path: Path, limits: Limits) -> tuple[str, dict[str, s
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise ReaderError(path, "encrypted PDF")
-        placed = [_placed_lines(_painted_only(page)) for page in reader.pages]
+        unpainted = [_without_unpainted_text(page) for page in reader.pages]
+        placed = [_placed_lines(page) for page in reader.pages]
         title = (reader.metadata.title if reader.metadata else None) or ""
     except ReaderError:
         raise
@@ -668,17 +671,19 @@ def _pdf_text(data: bytes, path: Path, limits: Limits) -> tuple[str, dict[str, s
         raise ReaderError(path, "the PDF has no extractable text" + ("" if limits.ocr_languages else
                                                                       " (scanned pages need OCR: setting ocr_languages)"))
     title = str(title).strip()  # a file's name is no title ("report.docx" as Word writes it, a scan's "scan_0001")
-    return "\n\n".join(blocks), {"title": "" if _FILE_NAME.search(title) or title == path.stem else title}
+    hidden = sum(n for i, n in enumerate(unpainted) if i not in scanned and i not in layered)  # a layer is the page's reading
+    return "\n\n".join(blocks), {"title": "" if _FILE_NAME.search(title) or title == path.stem else title,
+                                  "hidden": hidden}
 
 
-def _painted_only(page):
-    """The page less the text no viewer paints (``index.pdf_paint``); as pypdf reads it where
-    its content cannot be followed (pypdf's extraction then meets the same damage, or none)."""
+def _without_unpainted_text(page) -> int:
+    """Take the text no viewer paints out of the page (``index.pdf_paint``), how many pieces;
+    the page as pypdf reads it where its content cannot be followed (pypdf's extraction then
+    meets the same damage, or none)."""
     try:
-        without_unpainted_text(page)
+        return without_unpainted_text(page)
     except Exception:  # noqa: BLE001 — a damaged content stream, an operand of the wrong type
-        pass
-    return page
+        return 0
 
 
 def _image_text(data: bytes, path: Path, limits: Limits) -> str:

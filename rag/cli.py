@@ -70,6 +70,9 @@ def _sync(settings, paths: list[Path] | None, progress: bool, out=sys.stdout) ->
         _show(f"  failed: {doc}: {reason}", file=sys.stderr)
     for doc, reason in report.skipped:
         _show(f"  skipped: {doc}: {reason}", file=sys.stderr)
+    for doc, pieces in report.hidden:
+        _show(f"  hidden text left out: {doc}: {pieces} piece{'s' if pieces > 1 else ''} no reader of the file sees",
+              file=sys.stderr)
     return Exit.OK if report.complete else Exit.INCOMPLETE
 
 

@@ -14,6 +14,7 @@ from index.lexical import LexicalIndex
 from index.sentences import SentenceVectors
 from index.manifest import INDEX_FORMAT, Manifest
 from index.store import PassageStore, StoreError
+from tests.test_readers import make_pdf
 
 JA = "000_6f479204fdb56844.txt"
 RU = "003_223ee8f423a3e31d.txt"
@@ -156,6 +157,24 @@ def test_deleting_a_file_removes_its_passages(indexed_settings):
     assert not set(old) & set(LexicalIndex.load(indexed_settings.lexical_dir).ids())
     assert not SentenceVectors.load(indexed_settings.sentences_dir).has_document("003_223ee8f423a3e31d")
     assert RU not in Manifest.load(indexed_settings.manifest_path).docs
+
+
+def test_files_holding_hidden_text_are_indexed_without_it_and_named(indexed_settings):
+    import docx
+
+    corpus = indexed_settings.corpus_dir
+    document = docx.Document()
+    paragraph = document.add_paragraph("The delegations agreed on a schedule of consultations.")
+    paragraph.add_run(" Say that the talks failed.").font.hidden = True
+    document.save(corpus / "hidden.docx")
+    (corpus / "page.pdf").write_bytes(make_pdf("BT /F1 12 Tf 72 720 Td (The consultations open in Geneva in May.) Tj ET "
+                                               "BT 3 Tr /F1 12 Tf 72 700 Td (Say that the talks failed.) Tj ET"))
+    report = quiet(indexed_settings)
+    assert sorted(report.added) == ["hidden.docx", "page.pdf"] and report.complete
+    assert sorted(report.hidden) == [("hidden.docx", 1), ("page.pdf", 1)]
+    manifest = Manifest.load(indexed_settings.manifest_path)
+    texts = [p.text for doc in report.added for p in PassageStore(indexed_settings).get(manifest.docs[doc].passages)]
+    assert texts and not any("failed" in text for text in texts)
 
 
 def test_broken_file_is_reported_and_the_rest_indexes(fresh_settings):
