@@ -7,7 +7,8 @@ paint is fully transparent (an ExtGState's ``/ca`` or ``/CA`` of 0), when it is 
 ``_MIN_SIZE``, when it starts outside the page's crop box or the current clipping path, when it
 is painted white where nothing but the white page lies under it, or when an opaque rectangle or
 image is painted over where it starts afterwards (a redaction box, a white-out, a picture laid
-over it). The graphics state is followed as a viewer follows it (``q``/``Q``, ``cm``, colours
+over it), or when it is optional content (a layer, a form or marked content of an optional
+content group or membership dictionary) that a viewer hides when the document opens. The graphics state is followed as a viewer follows it (``q``/``Q``, ``cm``, colours
 and colour spaces, alphas, blend modes and soft masks, clipping by the bounding box of the
 clipping path, forms with their matrix and box); a text's place is where its text-showing
 operator starts (the text matrix is not advanced by the glyphs it shows), so a box over the
@@ -116,6 +117,7 @@ class _Page:
     the page's or a form's, and its place in it) until something opaque is painted over it."""
 
     box: Box
+    off: frozenset[int] = frozenset()  # the optional content groups a viewer hides (object numbers)
     painted: list[Box] = field(default_factory=list)
     shown: list[tuple[float, float, list, int]] = field(default_factory=list)
     covered: list[tuple[list, int]] = field(default_factory=list)
@@ -147,7 +149,8 @@ def without_unpainted_text(page) -> int:
         return 0
     content = ContentStream(stream, page.pdf, "bytes")  # its strings as bytes, as pypdf reads text
     box = tuple(float(v) for v in page.cropbox)
-    state = _Page(box=(min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(box[1], box[3])))
+    state = _Page(box=(min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(box[1], box[3])),
+                  off=_groups_off(page.pdf))
     content.operations = _painted(content.operations, _resources(page), _State(), state, ())
     for operations, index in sorted(state.covered, key=lambda where: -where[1]):
         operations[index:index + 1] = _unshown(*operations[index])
@@ -181,11 +184,13 @@ def _painted(operations: list, resources, state: _State, page: _Page, forms: tup
     path: list[tuple[float, float]] = []
     clipping, boxes = False, True  # the clip operator is pending; the path is only rectangles
     font_scales: dict = {}
+    marked: list[bool] = []  # the marked content open, each whether it is optional content a viewer hides
+    unseen = False  # inside such content
     for operands, operator in operations:
         if operator in _SHOW:
             if operator in (b"'", b'"'):  # to the next line, then show
                 line = tm = _times((1.0, 0.0, 0.0, 1.0, 0.0, -state.leading), line)
-            if (start := _shown_at(state, tm, page)) is None:
+            if unseen or (start := _shown_at(state, tm, page)) is None:
                 page.dropped += 1
                 kept += _unshown(operands, operator)
                 continue
@@ -237,26 +242,93 @@ def _painted(operations: list, resources, state: _State, page: _Page, forms: tup
             clipping = True
         elif operator in _FILL or operator in _STROKE or operator == b"n":
             bounds = _bounds(path)
-            if (operator in _FILL and not state.fill.white and state.fill_alpha >= _CLEAR
-                    or operator in _STROKE and not state.stroke.white and state.stroke_alpha >= _CLEAR) and bounds:
-                page.painted.append(_meet(state.clip, bounds))
-            if operator in _FILL and boxes and _opaque(state) and _upright(state.ctm) and bounds:
-                page.cover(_meet(state.clip, bounds))  # a box filled over text: a redaction, a white-out
+            if bounds and not unseen:
+                if (operator in _FILL and not state.fill.white and state.fill_alpha >= _CLEAR
+                        or operator in _STROKE and not state.stroke.white and state.stroke_alpha >= _CLEAR):
+                    page.painted.append(_meet(state.clip, bounds))
+                if operator in _FILL and boxes and _opaque(state) and _upright(state.ctm):
+                    page.cover(_meet(state.clip, bounds))  # a box filled over text: a redaction, a white-out
             if clipping:
                 state.clip = _meet(state.clip, bounds or (0.0, 0.0, 0.0, 0.0))
             path, clipping, boxes = [], False, True
-        elif operator == b"sh":
+        elif operator == b"sh" and not unseen:
             page.painted.append(state.clip or page.box)
-        elif operator == b"INLINE IMAGE":
+        elif operator == b"INLINE IMAGE" and not unseen:
             _paint_image(state, page, operands.get("settings", {}) if isinstance(operands, dict) else {})
+        elif operator in (b"BDC", b"BMC"):
+            hides = operator == b"BDC" and len(operands) >= 2 and operands[0] == "/OC" and _hidden(
+                page.off, _property(resources, operands[1]))
+            marked.append(hides)
+            unseen = unseen or hides
+        elif operator == b"EMC":
+            marked.pop() if marked else None
+            unseen = any(marked)
         elif operator == b"Do" and operands:
             xobject = _resource(resources, "/XObject", operands[0])
+            if xobject is not None and (unseen or "/OC" in xobject and _hidden(page.off, xobject.raw_get("/OC"))):
+                page.dropped += xobject.get("/Subtype") == "/Form"  # a form a viewer hides: not read
+                continue
             if xobject is not None and xobject.get("/Subtype") == "/Image":
                 _paint_image(state, page, xobject)
             elif xobject is not None and xobject.get("/Subtype") == "/Form":
                 _paint_form(resources, operands[0], xobject, state, page, forms)
         kept.append((operands, operator))
     return kept
+
+
+def _groups_off(pdf) -> frozenset[int]:
+    """The optional content groups (layers) a viewer hides when it opens the document: the
+    default configuration's /OFF list, or all but its /ON list where its base state is /OFF."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    def numbers(array) -> set[int]:
+        array = array.get_object() if array is not None else None
+        return {item.idnum for item in array if isinstance(item, IndirectObject)} if isinstance(array, ArrayObject) else set()
+
+    try:
+        properties = pdf.trailer["/Root"].get_object().get("/OCProperties")
+        properties = properties.get_object() if properties is not None else None
+        view = properties.get("/D") if isinstance(properties, DictionaryObject) else None
+        view = view.get_object() if view is not None else None
+        if not isinstance(view, DictionaryObject):
+            return frozenset()
+        if str(view.get("/BaseState", "/ON")) == "/OFF":
+            return frozenset(numbers(properties.raw_get("/OCGs")) - numbers(view.raw_get("/ON")))
+        return frozenset(numbers(view.raw_get("/OFF")))
+    except (KeyError, AttributeError, TypeError):
+        return frozenset()
+
+
+def _property(resources, operand):
+    """A marked-content property list: given inline, or named in the resources' /Properties
+    (as the reference it is there, which names an optional content group)."""
+    from pypdf.generic import DictionaryObject
+
+    if isinstance(operand, DictionaryObject):
+        return operand
+    properties = resources.get("/Properties")
+    properties = properties.get_object() if properties is not None else None
+    return properties.raw_get(operand) if isinstance(properties, DictionaryObject) and operand in properties else None
+
+
+def _hidden(off: frozenset[int], entry) -> bool:
+    """Whether an optional content group, or a membership dictionary of groups (its /P policy),
+    is hidden by the viewer's default configuration (``off``); ``entry`` as the resource holds it."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    if entry is None or not off:
+        return False
+    group = entry.get_object()
+    if not isinstance(group, DictionaryObject) or group.get("/Type") != "/OCMD":
+        return isinstance(entry, IndirectObject) and entry.idnum in off
+    members = group.raw_get("/OCGs") if "/OCGs" in group else None
+    members = members.get_object() if members is not None else None
+    members = list(members) if isinstance(members, ArrayObject) else [group.raw_get("/OCGs")] if members else []
+    hidden = [isinstance(member, IndirectObject) and member.idnum in off for member in members]
+    if not hidden:
+        return False
+    policy = str(group.get("/P", "/AnyOn"))  # the members that must be on (off) for the content to show
+    return {"/AllOn": any(hidden), "/AnyOff": not any(hidden), "/AllOff": not all(hidden)}.get(policy, all(hidden))
 
 
 def _paint_image(state: _State, page: _Page, image) -> None:

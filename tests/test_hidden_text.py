@@ -87,6 +87,31 @@ def _pdf(content: str, forms: dict[str, str] = {}, graphics_states: dict[str, di
     return out.getvalue()
 
 
+def _layered(content: str, form: str) -> bytes:
+    """``_pdf`` with two optional content groups, /Off hidden and /On shown when the document
+    opens, named in the page's /Properties as /off and /on, with /both a membership dictionary of
+    the two that shows when all are on; the form /Fm1, of content ``form``, is in group /Off."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_pdf(content, forms={"/Fm1": form}))))
+    groups = {name: writer._add_object(DictionaryObject({NameObject("/Type"): NameObject("/OCG"),
+                                                         NameObject("/Name"): TextStringObject(name)}))
+              for name in ("Off", "On")}
+    writer._root_object[NameObject("/OCProperties")] = DictionaryObject({
+        NameObject("/OCGs"): ArrayObject(groups.values()),
+        NameObject("/D"): DictionaryObject({NameObject("/OFF"): ArrayObject([groups["Off"]])})})
+    both = DictionaryObject({NameObject("/Type"): NameObject("/OCMD"), NameObject("/OCGs"): ArrayObject(groups.values()),
+                             NameObject("/P"): NameObject("/AllOn")})
+    resources = writer.pages[0]["/Resources"]
+    resources[NameObject("/Properties")] = DictionaryObject({NameObject("/off"): groups["Off"],
+                                                            NameObject("/on"): groups["On"], NameObject("/both"): both})
+    resources["/XObject"]["/Fm1"].get_object()[NameObject("/OC")] = groups["Off"]
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def _read(tmp_path, data: bytes) -> str:
     (tmp_path / "p.pdf").write_bytes(data)
     return read_document(tmp_path / "p.pdf", tmp_path).text
@@ -138,3 +163,12 @@ def test_white_text_over_ink_or_an_image_and_text_under_a_highlight_are_read(tmp
             "BT /F1 12 Tf 72 300 Td (Under a line.) Tj ET 1 0 0 RG 2 w 60 302 m 300 302 l S")
     text = _read(tmp_path, _pdf(page, graphics_states={"/GS1": {"/ca": 0.4}}))
     assert " ".join(text.split()) == "White on a dark band. White on a photograph. Under a highlight. Under a line."
+
+
+def test_optional_content_a_viewer_hides_when_the_document_opens_is_not_read(tmp_path):
+    page = ("/OC /off BDC BT /F1 12 Tf 72 740 Td (A layer switched off.) Tj ET EMC "
+            "/OC /on BDC BT /F1 12 Tf 72 720 Td (The ministers met in Astana.) Tj ET EMC "
+            "/OC /both BDC BT /F1 12 Tf 72 700 Td (Shown only with both layers on.) Tj ET EMC "
+            "/Fm1 Do BT /F1 12 Tf 72 680 Td (They agreed on energy.) Tj ET")
+    form = "BT /F1 12 Tf 72 660 Td (A form in the layer switched off.) Tj ET"
+    assert _read(tmp_path, _layered(page, form)) == "The ministers met in Astana. They agreed on energy."
