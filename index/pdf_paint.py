@@ -122,6 +122,7 @@ class _Page:
     shown: list[tuple[float, float, list, int]] = field(default_factory=list)
     covered: list[tuple[list, int]] = field(default_factory=list)
     dropped: int = 0
+    scan: bool = False  # an image covers half the page or more
 
     def cover(self, box: Box | None) -> None:
         """Something opaque is painted over ``box``: the text starting inside it is covered."""
@@ -137,16 +138,25 @@ class _Page:
         self.shown = still
 
 
-def without_unpainted_text(page) -> int:
+@dataclass(frozen=True)
+class Unpainted:
+    """What following a page's content found: how many text-showing operators (or forms) paint
+    nothing a reader sees, and whether an image covers half the page or more (a scan, perhaps
+    with an OCR layer: ``index.ocr.scans_under_text`` tells)."""
+
+    pieces: int
+    scan: bool
+
+
+def without_unpainted_text(page) -> Unpainted:
     """Set ``page``'s content (a pypdf page of a reader, changed in memory only) to itself less
-    the text no viewer paints, its forms' likewise; how many text-showing operators were taken
-    out. pypdf's text extraction then reads the parsed operators as they are, without parsing
-    the stream again."""
+    the text no viewer paints, its forms' likewise. pypdf's text extraction then reads the parsed
+    operators as they are, without parsing the stream again."""
     from pypdf.generic import ArrayObject, ContentStream, NameObject, StreamObject
 
     stream = page.get("/Contents")
     if stream is None or not isinstance(stream := stream.get_object(), (ArrayObject, StreamObject)):
-        return 0
+        return Unpainted(0, False)
     content = ContentStream(stream, page.pdf, "bytes")  # its strings as bytes, as pypdf reads text
     box = tuple(float(v) for v in page.cropbox)
     state = _Page(box=(min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(box[1], box[3])),
@@ -155,7 +165,7 @@ def without_unpainted_text(page) -> int:
     for operations, index in sorted(state.covered, key=lambda where: -where[1]):
         operations[index:index + 1] = _unshown(*operations[index])
     page[NameObject("/Contents")] = content
-    return state.dropped + len(state.covered)
+    return Unpainted(state.dropped + len(state.covered), state.scan)
 
 
 def _resources(obj, inherited=None):
@@ -334,11 +344,18 @@ def _hidden(off: frozenset[int], entry) -> bool:
 def _paint_image(state: _State, page: _Page, image) -> None:
     """An image painted into the unit square the state's matrix maps: ink, and, opaque (no mask,
     no stencil) and upright, a cover over the text under it."""
-    box = _meet(state.clip, _bounds([_point(state.ctm, x, y) for x, y in ((0, 0), (1, 0), (0, 1), (1, 1))]))
+    whole = _bounds([_point(state.ctm, x, y) for x, y in ((0, 0), (1, 0), (0, 1), (1, 1))])
+    box = _meet(state.clip, whole)
     page.painted.append(box)
+    left, bottom, right, top = _meet(page.box, whole)
+    page.scan |= (right - left) * (top - bottom) >= _area(page.box) / 2
     stencil = str(image.get("/ImageMask", image.get("/IM", False))).lower() == "true"
     if not stencil and "/SMask" not in image and "/Mask" not in image and _opaque(state) and _upright(state.ctm):
         page.cover(box)
+
+
+def _area(box: Box) -> float:
+    return (box[2] - box[0]) * (box[3] - box[1])
 
 
 def _opaque(state: _State) -> bool:

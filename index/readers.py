@@ -45,7 +45,7 @@ from index.hidden_text import docx_without_hidden_text, html_hidden
 from index.language import detect_language
 from index.ocr import OcrUnavailable, Word, read_images, read_pages, scans_under_text, text_layer_words
 from index.paragraphs import ends_sentence
-from index.pdf_paint import without_unpainted_text
+from index.pdf_paint import Unpainted, without_unpainted_text
 from index.sentence_split import split_sentences
 
 _IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})  # scanned pages, read by OCR
@@ -652,7 +652,7 @@ def _pdf_text(data: bytes, path: Path, limits: Limits) -> tuple[str, dict[str, s
         raise
     except Exception as exc:  # pypdf raises many kinds of errors on damaged files
         raise ReaderError(path, f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from exc
-    scanned, layered = _scanned_pages(data, placed)
+    scanned, layered = _scanned_pages(data, placed, [found is None or found.scan for found in unpainted])
     if layered:  # a scan whose words OCR already read: they stand where the scan shows them
         read = _recognised_pages(path, "its scanned pages' text layer is unreadable",
                                  lambda: text_layer_words(data, layered).values())
@@ -671,19 +671,20 @@ def _pdf_text(data: bytes, path: Path, limits: Limits) -> tuple[str, dict[str, s
         raise ReaderError(path, "the PDF has no extractable text" + ("" if limits.ocr_languages else
                                                                       " (scanned pages need OCR: setting ocr_languages)"))
     title = str(title).strip()  # a file's name is no title ("report.docx" as Word writes it, a scan's "scan_0001")
-    hidden = sum(n for i, n in enumerate(unpainted) if i not in scanned and i not in layered)  # a layer is the page's reading
+    hidden = sum(found.pieces for i, found in enumerate(unpainted)  # a layer is the page's reading
+                 if found is not None and i not in scanned and i not in layered)
     return "\n\n".join(blocks), {"title": "" if _FILE_NAME.search(title) or title == path.stem else title,
                                   "hidden": hidden}
 
 
-def _without_unpainted_text(page) -> int:
-    """Take the text no viewer paints out of the page (``index.pdf_paint``), how many pieces;
-    the page as pypdf reads it where its content cannot be followed (pypdf's extraction then
-    meets the same damage, or none)."""
+def _without_unpainted_text(page) -> Unpainted | None:
+    """Take the text no viewer paints out of the page (``index.pdf_paint``); None, and the page
+    as pypdf reads it, where its content cannot be followed (pypdf's extraction then meets the
+    same damage, or none)."""
     try:
         return without_unpainted_text(page)
     except Exception:  # noqa: BLE001 — a damaged content stream, an operand of the wrong type
-        return 0
+        return None
 
 
 def _image_text(data: bytes, path: Path, limits: Limits) -> str:
@@ -717,13 +718,14 @@ def _recognised_pages(path: Path, failed: str, read: Callable[[], Iterable[list[
 _STAMP_CHARS = 100
 
 
-def _scanned_pages(data: bytes, placed: list[list[_PlacedLine]]) -> tuple[list[int], list[int]]:
+def _scanned_pages(data: bytes, placed: list[list[_PlacedLine]], imaged: list[bool]) -> tuple[list[int], list[int]]:
     """The pages to read by OCR: those without text, and those whose text is a stamp over a scan
     (``_STAMP_CHARS``); and the pages whose text is a scan's OCR layer, to read as OCR's words
-    (``index.ocr.scans_under_text``). A PDF that PDFium cannot open is read as pypdf reads it."""
+    (``index.ocr.scans_under_text``, asked of the ``imaged`` pages only: those an image covers
+    half of, as their content says). A PDF that PDFium cannot open is read as pypdf reads it."""
     bare = {i for i, lines in enumerate(placed) if all(line.y is None for line in lines)}
     try:  # (a layer's page is bare here: its invisible text is not painted, index.pdf_paint)
-        covered, layered = scans_under_text(data, range(len(placed)))
+        covered, layered = scans_under_text(data, [i for i, image in enumerate(imaged) if image])
     except Exception:  # noqa: BLE001 — PDFium refusing a file pypdf reads: its text as pypdf gives it
         return sorted(bare), []
     stamped = {i for i in covered
