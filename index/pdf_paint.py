@@ -5,15 +5,16 @@ out. What is not indexed cannot be quoted, cited or handed to the LLM as the doc
 Text is unpainted when its render mode paints nothing (3, invisible; 7, a clip only), when its
 paint is fully transparent (an ExtGState's ``/ca`` or ``/CA`` of 0), when it is set smaller than
 ``_MIN_SIZE``, when it starts outside the page's crop box or the current clipping path, when it
-is painted white where nothing but the white page lies under it, or when an opaque rectangle or
+is painted white where nothing but the white page lies under it, when an opaque rectangle or
 image is painted over where it starts afterwards (a redaction box, a white-out, a picture laid
-over it), or when it is optional content (a layer, a form or marked content of an optional
-content group or membership dictionary) that a viewer hides when the document opens. The graphics state is followed as a viewer follows it (``q``/``Q``, ``cm``, colours
-and colour spaces, alphas, blend modes and soft masks, clipping by the bounding box of the
-clipping path, forms with their matrix and box); a text's place is where its text-showing
-operator starts (the text matrix is not advanced by the glyphs it shows), so a box over the
-middle of a line hides none of it. A scan's OCR layer (invisible text over the scan) is read by
-``index.ocr``, not here.
+over it), or when it is optional content (a layer: marked content or a form of an optional
+content group or membership dictionary) that a viewer hides when the document opens. The
+graphics state is followed as a viewer follows it (``q``/``Q``, ``cm``, colours and colour
+spaces, alphas, blend modes and soft masks, clipping by the bounding box of the clipping path,
+forms with their matrix and box); a text's place is where its text-showing operator starts (the
+text matrix is not advanced by the glyphs it shows), so a box over the middle of a line hides
+none of it. A scan's OCR layer (invisible text over the scan) is read by ``index.ocr``, not
+here.
 """
 
 from __future__ import annotations
@@ -235,13 +236,13 @@ def _painted(operations: list, resources, state: _State, page: _Page, forms: tup
             _set_graphics_state(state, _resource(resources, "/ExtGState", operands[0] if operands else None))
         elif operator in (b"g", b"rg", b"k", b"G", b"RG", b"K"):
             n = {b"g": 1, b"rg": 3, b"k": 4}[operator.lower()]
-            setattr(state, "fill" if operator.islower() else "stroke", _Colour(n, tuple(m) if (m := _numbers(operands, n)) else None))
+            _set_colour(state, operator, _Colour(n, tuple(m) if (m := _numbers(operands, n)) else None))
         elif operator in (b"cs", b"CS"):
-            setattr(state, "fill" if operator == b"cs" else "stroke", _space(resources, operands[0] if operands else None))
+            _set_colour(state, operator, _space(resources, operands[0] if operands else None))
         elif operator in (b"sc", b"scn", b"SC", b"SCN"):
             now = state.fill if operator.islower() else state.stroke
             value = _numbers(operands, len(operands)) if now.components else None
-            setattr(state, "fill" if operator.islower() else "stroke", _Colour(now.components, tuple(value) if value else None))
+            _set_colour(state, operator, _Colour(now.components, tuple(value) if value else None))
         elif operator in (b"m", b"l", b"c", b"v", b"y") and (m := _numbers(operands, len(operands))):
             path += [_point(state.ctm, x, y) for x, y in zip(m[::2], m[1::2])]
             boxes = False
@@ -271,7 +272,8 @@ def _painted(operations: list, resources, state: _State, page: _Page, forms: tup
             marked.append(hides)
             unseen = unseen or hides
         elif operator == b"EMC":
-            marked.pop() if marked else None
+            if marked:
+                marked.pop()
             unseen = any(marked)
         elif operator == b"Do" and operands:
             xobject = _resource(resources, "/XObject", operands[0])
@@ -286,6 +288,14 @@ def _painted(operations: list, resources, state: _State, page: _Page, forms: tup
     return kept
 
 
+def _set_colour(state: _State, operator: bytes, colour: _Colour) -> None:
+    """Set the fill colour (an operator in lower case: ``rg``, ``cs``, ``scn``) or the stroke's."""
+    if operator.islower():
+        state.fill = colour
+    else:
+        state.stroke = colour
+
+
 def _groups_off(pdf) -> frozenset[int]:
     """The optional content groups (layers) a viewer hides when it opens the document: the
     default configuration's /OFF list, or all but its /ON list where its base state is /OFF."""
@@ -293,7 +303,9 @@ def _groups_off(pdf) -> frozenset[int]:
 
     def numbers(array) -> set[int]:
         array = array.get_object() if array is not None else None
-        return {item.idnum for item in array if isinstance(item, IndirectObject)} if isinstance(array, ArrayObject) else set()
+        if not isinstance(array, ArrayObject):
+            return set()
+        return {item.idnum for item in array if isinstance(item, IndirectObject)}
 
     try:
         properties = pdf.trailer["/Root"].get_object().get("/OCProperties")

@@ -20,7 +20,8 @@ that are lists of links (menus, "related links"); nor are a PDF's running header
 are joined into its paragraphs (one across a page break), and the radicals, compatibility
 ideographs and ligatures a font's character map gives are folded to the characters they stand
 for. Text the file holds and no reader of it sees (an HTML element hidden by its attribute or
-style, Word's hidden text, a PDF's text no viewer paints) is not read (``index.hidden_text``, ``index.pdf_paint``).
+style, Word's hidden text, a PDF's text no viewer paints) is not read (``index.hidden_text``,
+``index.pdf_paint``).
 """
 
 from __future__ import annotations
@@ -603,9 +604,9 @@ def _check_unpacked_size(data: bytes, path: Path, limits: Limits) -> None:
 def _docx_text(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
     """The document as mammoth converts it to HTML (tracked insertions in, deletions out, content
     controls, Word's lists with their numbers, tables, footnotes; hidden text left out:
-    ``index.hidden_text``), read as an HTML page is but with
-    no furniture (a paragraph of links is the text's own); the Title style and Heading N become
-    ``#`` and N+1 ``#``. The core properties give the stored title."""
+    ``index.hidden_text``), read as an HTML page is but with no furniture (a paragraph of links
+    is the text's own); the Title style and Heading N become ``#`` and N+1 ``#``. The core
+    properties give the stored title."""
     import docx
     import mammoth
     from bs4 import BeautifulSoup
