@@ -6,15 +6,15 @@ Text is unpainted when its render mode paints nothing (3, invisible; 7, a clip o
 paint is fully transparent (an ExtGState's ``/ca`` or ``/CA`` of 0), when it is set smaller than
 ``_MIN_SIZE``, when it starts outside the page's crop box or the current clipping path, when it
 is painted white where nothing but the white page lies under it, when an opaque rectangle or
-image is painted over where it starts afterwards (a redaction box, a white-out, a picture laid
-over it), or when it is optional content (a layer: marked content or a form of an optional
-content group or membership dictionary) that a viewer hides when the document opens. The
-graphics state is followed as a viewer follows it (``q``/``Q``, ``cm``, colours and colour
-spaces, alphas, blend modes and soft masks, clipping by the bounding box of the clipping path,
-forms with their matrix and box); a text's place is where its text-showing operator starts (the
-text matrix is not advanced by the glyphs it shows), so a box over the middle of a line hides
-none of it. A scan's OCR layer (invisible text over the scan) is read by ``index.ocr``, not
-here.
+image at least half an em high is painted over it afterwards (a redaction box, a white-out, a
+picture laid over it: glyph by glyph where the font lists its widths, ``_cut``), or when it is
+optional content (a layer: marked content or a form of an optional content group or membership
+dictionary) that a viewer hides when the document opens. The graphics state is followed as a
+viewer follows it (``q``/``Q``, ``cm``, colours and colour spaces, alphas, blend modes and soft
+masks, clipping by the bounding box of the clipping path, forms with their matrix and box); a
+text's place is where its text-showing operator starts (the text matrix is not advanced by the
+glyphs it shows), and only a box over text follows its glyphs along the line. A scan's OCR
+layer (invisible text over the scan) is read by ``index.ocr``, not here.
 """
 
 from __future__ import annotations
@@ -93,6 +93,21 @@ class _Colour:
         object.__setattr__(self, "white", white)
 
 
+@dataclass(frozen=True)
+class _Font:
+    """What a font tells of its glyphs' size and advance: its glyph size against the usual
+    thousandth of text space (a Type 3 font's /FontMatrix), its advance per glyph unit, and,
+    where its dictionary lists them, each code's width in glyph units and how many bytes a code
+    takes (None where that is not known: a standard font without /Widths, a CMap of mixed code
+    lengths)."""
+
+    scale: float = 1.0
+    unit: float = 0.001
+    widths: dict[int, float] | None = None
+    default: float = 0.0  # a code not listed
+    code_bytes: int = 1
+
+
 @dataclass(slots=True)
 class _State:
     """The parts of the graphics state that decide whether text shows (copied by ``q``)."""
@@ -105,10 +120,76 @@ class _State:
     stroke_alpha: float = 1.0
     mode: int = 0
     size: float = 0.0
-    font_scale: float = 1.0  # a Type 3 font's glyph space against the usual thousandth of text space
+    font: _Font = _Font()
     scale: float = 1.0  # horizontal scaling (Tz)
     leading: float = 0.0
+    char_spacing: float = 0.0  # Tc
+    word_spacing: float = 0.0  # Tw
     blended: bool = False  # a blend mode or soft mask: what is painted may not hide what lies under it
+
+
+@dataclass
+class _Shown:
+    """A text-showing operator whose text is shown: where it starts on the page, where it stands
+    (a list of operators, the page's or a form's, and its place in it), its text rendering
+    matrix and the state it was shown in."""
+
+    x: float
+    y: float
+    operations: list
+    index: int
+    matrix: Matrix
+    state: _State
+
+
+_RAISED = 0.25  # ems above the baseline: where a box over text is looked for
+_COVER_HEIGHT = 0.5  # ems: a box over text at least this high hides it (a lower one is a rule through it)
+
+
+def _cut(shown: _Shown, left: float, right: float):
+    """The operator of ``shown`` as a TJ less the glyphs whose middle lies between ``left`` and
+    ``right`` on the page, each run of them replaced by the move it made (so the text around
+    keeps its place, and pypdf sees a gap); None when no glyph is there or the advances are not
+    known (a font without widths, text not upright, the ' and \" operators)."""
+    from pypdf.generic import ArrayObject, ByteStringObject, FloatObject
+
+    operands, operator = shown.operations[shown.index]
+    state, (a, b, c, d, e, _) = shown.state, shown.matrix
+    font = state.font
+    if operator not in (b"Tj", b"TJ") or font.widths is None or not state.size or not state.scale \
+            or abs(b) > 1e-6 or abs(c) > 1e-6 or a <= 0:
+        return None
+    elements = list(operands[0]) if operator == b"TJ" else operands[:1]
+    em = state.size * state.scale / 1000  # a thousandth of text space, as TJ's numbers count
+    out, kept, gap, pos, cut = ArrayObject(), bytearray(), 0.0, 0.0, False
+    for element in elements:
+        if not isinstance(element, bytes):
+            if (number := _numbers([element], 1)) is not None:
+                pos -= number[0] * em
+            out.append(element)
+            continue
+        for i in range(0, len(element), font.code_bytes):
+            code = element[i:i + font.code_bytes]
+            value = int.from_bytes(code, "big")
+            advance = (font.widths.get(value, font.default) * font.unit * state.size + state.char_spacing
+                       + (state.word_spacing if code == b" " else 0.0)) * state.scale
+            if left < a * (pos + advance / 2) + e < right:
+                if kept:
+                    out.append(ByteStringObject(bytes(kept)))
+                    kept.clear()
+                gap, cut = gap + advance, True
+            else:
+                if gap:
+                    out.append(FloatObject(-gap / em))
+                    gap = 0.0
+                kept += code
+            pos += advance
+        if kept:
+            out.append(ByteStringObject(bytes(kept)))
+            kept.clear()
+    if gap:
+        out.append(FloatObject(-gap / em))
+    return ([out], b"TJ") if cut else None
 
 
 @dataclass
@@ -120,22 +201,29 @@ class _Page:
     box: Box
     off: frozenset[int] = frozenset()  # the optional content groups a viewer hides (object numbers)
     painted: list[Box] = field(default_factory=list)
-    shown: list[tuple[float, float, list, int]] = field(default_factory=list)
+    shown: list[_Shown] = field(default_factory=list)
     covered: list[tuple[list, int]] = field(default_factory=list)
     dropped: int = 0
     scan: bool = False  # an image covers half the page or more
 
     def cover(self, box: Box | None) -> None:
-        """Something opaque is painted over ``box``: the text starting inside it is covered."""
+        """Something opaque is painted over ``box``: the text starting inside it is covered, and
+        the glyphs of a line it covers part of are cut out of their operator (``_cut``)."""
         if box is None or not self.shown:
             return
         left, bottom, right, top = box
         still = []
         for shown in self.shown:
-            if left < shown[0] < right and bottom < shown[1] < top:
-                self.covered.append((shown[2], shown[3]))
-            else:
+            x, y = _point(shown.matrix, 0.0, _RAISED * shown.state.size)  # a point inside the glyphs' height
+            if top - bottom < _COVER_HEIGHT * abs(shown.state.size * shown.matrix[3]):  # a rule: under- or strikethrough
                 still.append(shown)
+                continue
+            if left < x < right and bottom < y < top:
+                self.covered.append((shown.operations, shown.index))
+                continue
+            still.append(shown)
+            if bottom < y < top and right > x and (cut := _cut(shown, left, right)) is not None:
+                shown.operations[shown.index] = cut
         self.shown = still
 
 
@@ -194,18 +282,20 @@ def _painted(operations: list, resources, state: _State, page: _Page, forms: tup
     tm = line = _IDENTITY
     path: list[tuple[float, float]] = []
     clipping, boxes = False, True  # the clip operator is pending; the path is only rectangles
-    font_scales: dict = {}
+    fonts: dict = {}
     marked: list[bool] = []  # the marked content open, each whether it is optional content a viewer hides
     unseen = False  # inside such content
     for operands, operator in operations:
         if operator in _SHOW:
             if operator in (b"'", b'"'):  # to the next line, then show
                 line = tm = _times((1.0, 0.0, 0.0, 1.0, 0.0, -state.leading), line)
+                if operator == b'"' and (m := _numbers(operands, 2)):
+                    state.word_spacing, state.char_spacing = m
             if unseen or (start := _shown_at(state, tm, page)) is None:
                 page.dropped += 1
                 kept += _unshown(operands, operator)
                 continue
-            page.shown.append((*start, kept, len(kept)))
+            page.shown.append(_Shown(*start, kept, len(kept), _times(tm, state.ctm), copy(state)))
         elif operator == b"q":
             stack.append(copy(state))
         elif operator == b"Q":
@@ -225,13 +315,17 @@ def _painted(operations: list, resources, state: _State, page: _Page, forms: tup
         elif operator == b"TL" and (m := _numbers(operands, 1)):
             state.leading = m[0]
         elif operator == b"Tf" and len(operands) >= 2 and (m := _numbers(operands[1:], 1)):
-            if (scale := font_scales.get(operands[0])) is None:
-                scale = font_scales[operands[0]] = _font_scale(_resource(resources, "/Font", operands[0]))
-            state.size, state.font_scale = m[0], scale
+            if (font := fonts.get(operands[0])) is None:
+                font = fonts[operands[0]] = _font(_resource(resources, "/Font", operands[0]))
+            state.size, state.font = m[0], font
         elif operator == b"Tr" and (m := _numbers(operands, 1)):
             state.mode = int(m[0])
         elif operator == b"Tz" and (m := _numbers(operands, 1)):
             state.scale = m[0] / 100
+        elif operator == b"Tc" and (m := _numbers(operands, 1)):
+            state.char_spacing = m[0]
+        elif operator == b"Tw" and (m := _numbers(operands, 1)):
+            state.word_spacing = m[0]
         elif operator == b"gs":
             _set_graphics_state(state, _resource(resources, "/ExtGState", operands[0] if operands else None))
         elif operator in (b"g", b"rg", b"k", b"G", b"RG", b"K"):
@@ -397,7 +491,7 @@ def _shown_at(state: _State, tm: Matrix, page: _Page) -> tuple[float, float] | N
     if max(state.fill_alpha if fills else 0.0, state.stroke_alpha if strokes else 0.0) < _CLEAR:
         return None
     a, b, c, d, x, y = _times(tm, state.ctm)
-    size = abs(state.size) * state.font_scale
+    size = abs(state.size) * state.font.scale
     if min(size * math.hypot(c, d), size * abs(state.scale) * math.hypot(a, b)) < _MIN_SIZE:
         return None
     margin = size * math.hypot(c, d)
@@ -408,15 +502,32 @@ def _shown_at(state: _State, tm: Matrix, page: _Page) -> tuple[float, float] | N
     return x, y
 
 
-def _font_scale(font) -> float:
-    """A Type 3 font's glyph size against other fonts' (its /FontMatrix against a thousandth)."""
+def _font(font) -> _Font:
+    """A font dictionary's metrics (``_Font``); the usual ones where it cannot be read."""
     try:
-        if font.get("/Subtype") == "/Type3":
-            matrix = [float(v) for v in font["/FontMatrix"]]
-            return math.hypot(matrix[2], matrix[3]) * 1000
+        kind = font.get("/Subtype")
+        if kind == "/Type0":
+            cid = font["/DescendantFonts"][0].get_object()
+            widths: dict[int, float] | None = {}
+            entries = list(cid.get("/W", []))
+            while len(entries) >= 2:
+                first, after = int(entries[0]), entries[1].get_object() if hasattr(entries[1], "get_object") else entries[1]
+                if isinstance(after, list):
+                    widths.update((first + k, float(w)) for k, w in enumerate(after))
+                    entries = entries[2:]
+                else:
+                    widths.update(dict.fromkeys(range(first, int(after) + 1), float(entries[2])))
+                    entries = entries[3:]
+            two = str(font.get("/Encoding")) == "/Identity-H"  # (vertical writing, other CMaps: not known)
+            return _Font(widths=widths if two else None, default=float(cid.get("/DW", 1000)), code_bytes=2)
+        matrix = [float(v) for v in font["/FontMatrix"]] if kind == "/Type3" else [0.001, 0, 0, 0.001]
+        listed = font.get("/Widths")
+        widths = {int(font.get("/FirstChar", 0)) + k: float(w) for k, w in enumerate(listed)} if listed else None
+        descriptor = font.get("/FontDescriptor")
+        missing = float(descriptor.get_object().get("/MissingWidth", 0)) if descriptor is not None else 0.0
+        return _Font(math.hypot(matrix[2], matrix[3]) * 1000, matrix[0], widths, missing)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError):
-        pass
-    return 1.0
+        return _Font()
 
 
 def _set_graphics_state(state: _State, parameters) -> None:

@@ -54,9 +54,10 @@ def test_html_elements_hidden_by_their_attribute_or_style_are_not_read(tmp_path)
 
 # --- PDF ---------------------------------------------------------------------------------------
 
-def _pdf(content: str, forms: dict[str, str] = {}, graphics_states: dict[str, dict] = {}) -> bytes:
+def _pdf(content: str, forms: dict[str, str] = {}, graphics_states: dict[str, dict] = {}, width: int = 0) -> bytes:
     """A one-page PDF (US letter) whose page shows ``content`` in Helvetica as /F1, with form
-    XObjects of the given contents (their own /F1) and ExtGStates of the given entries."""
+    XObjects of the given contents (their own /F1) and ExtGStates of the given entries; with a
+    ``width``, the font lists every printable ASCII character's width as that (a monospace)."""
     from pypdf import PdfWriter
     from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject, NameObject,
                                NumberObject)
@@ -65,7 +66,10 @@ def _pdf(content: str, forms: dict[str, str] = {}, graphics_states: dict[str, di
     page = writer.add_blank_page(612, 792)
     font = writer._add_object(DictionaryObject({NameObject("/Type"): NameObject("/Font"),
                                                 NameObject("/Subtype"): NameObject("/Type1"),
-                                                NameObject("/BaseFont"): NameObject("/Helvetica")}))
+                                                NameObject("/BaseFont"): NameObject("/Helvetica"),
+                                                **({NameObject("/FirstChar"): NumberObject(32),
+                                                    NameObject("/Widths"): ArrayObject([NumberObject(width)] * 95)}
+                                                   if width else {})}))
     fonts = DictionaryObject({NameObject("/F1"): font})
     xobjects = DictionaryObject()
     for name, stream in forms.items():
@@ -155,14 +159,16 @@ def test_painted_text_around_unpainted_text_reads_as_before(tmp_path):
         "The ministers met in Astana on 1 May. They agreed on energy."
 
 
-def test_white_text_over_ink_or_an_image_and_text_under_a_highlight_are_read(tmp_path):
+def test_white_text_over_ink_or_an_image_and_text_under_a_highlight_or_a_rule_are_read(tmp_path):
     page = ("0 0 0.6 rg 60 690 400 50 re f 1 1 1 rg BT /F1 12 Tf 72 720 Td (White on a dark band.) Tj ET "
             "q 400 0 0 100 72 500 cm BI /W 1 /H 1 /CS /G /BPC 8 ID \x20 EI Q "
             "1 g BT /F1 12 Tf 80 540 Td (White on a photograph.) Tj ET "
             "0 g BT /F1 12 Tf 72 400 Td (Under a highlight.) Tj ET q /GS1 gs 1 1 0 rg 60 395 200 20 re f Q "
-            "BT /F1 12 Tf 72 300 Td (Under a line.) Tj ET 1 0 0 RG 2 w 60 302 m 300 302 l S")
-    text = _read(tmp_path, _pdf(page, graphics_states={"/GS1": {"/ca": 0.4}}))
-    assert " ".join(text.split()) == "White on a dark band. White on a photograph. Under a highlight. Under a line."
+            "BT /F1 12 Tf 72 300 Td (Under a line.) Tj ET 1 0 0 RG 2 w 60 302 m 300 302 l S "
+            "BT /F1 12 Tf 72 200 Td (Struck through.) Tj ET 0 g 70 202.5 110 1.2 re f")
+    text = _read(tmp_path, _pdf(page, graphics_states={"/GS1": {"/ca": 0.4}}, width=600))
+    assert " ".join(text.split()) == ("White on a dark band. White on a photograph. Under a highlight. Under a line. "
+                                      "Struck through.")
 
 
 def test_optional_content_a_viewer_hides_when_the_document_opens_is_not_read(tmp_path):
@@ -172,3 +178,14 @@ def test_optional_content_a_viewer_hides_when_the_document_opens_is_not_read(tmp
             "/Fm1 Do BT /F1 12 Tf 72 680 Td (They agreed on energy.) Tj ET")
     form = "BT /F1 12 Tf 72 660 Td (A form in the layer switched off.) Tj ET"
     assert _read(tmp_path, _layered(page, form)) == "The ministers met in Astana. They agreed on energy."
+
+
+@pytest.mark.parametrize("line", [
+    "(The name John Smith was noted.) Tj",
+    "[(The name ) -20 (John Smith was) ( noted.)] TJ",
+])
+def test_the_words_a_box_is_painted_over_are_cut_out_of_their_line(tmp_path, line):
+    # 10 pt glyphs 600 thousandths wide: "John Smith" runs from 72 + 9 x 6 = 126 to 186
+    page = (f"BT /F1 10 Tf 72 700 Td {line} ET 0 g 125 697 62 12 re f "
+            "BT /F1 10 Tf 72 680 Td (The next line stays whole.) Tj ET")
+    assert " ".join(_read(tmp_path, _pdf(page, width=600)).split()) == "The name was noted. The next line stays whole."
