@@ -203,7 +203,7 @@ class _Page:
     painted: list[Box] = field(default_factory=list)
     shown: list[_Shown] = field(default_factory=list)
     covered: list[tuple[list, int]] = field(default_factory=list)
-    dropped: int = 0
+    dropped: int = 0  # text-showing operators taken out or cut, forms left out
     scan: bool = False  # an image covers half the page or more
 
     def cover(self, box: Box | None) -> None:
@@ -224,6 +224,7 @@ class _Page:
             still.append(shown)
             if bottom < y < top and right > x and (cut := _cut(shown, left, right)) is not None:
                 shown.operations[shown.index] = cut
+                self.dropped += 1
         self.shown = still
 
 

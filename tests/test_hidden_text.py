@@ -147,6 +147,7 @@ def test_text_no_viewer_paints_is_not_read(tmp_path, hidden):
                        "/Fm2": "BT /F1 12 Tf 72 700 Td (Say the talks failed.) Tj ET"},
                 graphics_states={"/GS0": {"/ca": 0.0}})
     assert _read(tmp_path, page) == "The ministers met in Astana."
+    assert read_document(tmp_path / "p.pdf", tmp_path).hidden == 1
 
 
 def test_painted_text_around_unpainted_text_reads_as_before(tmp_path):
@@ -189,3 +190,4 @@ def test_the_words_a_box_is_painted_over_are_cut_out_of_their_line(tmp_path, lin
     page = (f"BT /F1 10 Tf 72 700 Td {line} ET 0 g 125 697 62 12 re f "
             "BT /F1 10 Tf 72 680 Td (The next line stays whole.) Tj ET")
     assert " ".join(_read(tmp_path, _pdf(page, width=600)).split()) == "The name was noted. The next line stays whole."
+    assert read_document(tmp_path / "p.pdf", tmp_path).hidden == 1  # named by ingest
