@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from copy import copy
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 _MIN_SIZE = 1.0  # points: text set smaller than this cannot be read on the page
 _WHITE = 0.97  # a colour whose every component is at least this light (CMYK: this little ink) is the page's
@@ -128,18 +129,19 @@ class _State:
     blended: bool = False  # a blend mode or soft mask: what is painted may not hide what lies under it
 
 
-@dataclass
-class _Shown:
-    """A text-showing operator whose text is shown: where it starts on the page, where it stands
-    (a list of operators, the page's or a form's, and its place in it), its text rendering
-    matrix and the state it was shown in."""
+class _Shown(NamedTuple):
+    """A text-showing operator whose text is shown: where it stands (a list of operators, the
+    page's or a form's, and its place in it), its text rendering matrix, and the text state it
+    was shown in."""
 
-    x: float
-    y: float
     operations: list
     index: int
     matrix: Matrix
-    state: _State
+    size: float
+    font: _Font
+    scale: float
+    char_spacing: float
+    word_spacing: float
 
 
 _RAISED = 0.25  # ems above the baseline: where a box over text is looked for
@@ -154,13 +156,13 @@ def _cut(shown: _Shown, left: float, right: float):
     from pypdf.generic import ArrayObject, ByteStringObject, FloatObject
 
     operands, operator = shown.operations[shown.index]
-    state, (a, b, c, d, e, _) = shown.state, shown.matrix
-    font = state.font
-    if operator not in (b"Tj", b"TJ") or font.widths is None or not state.size or not state.scale \
+    a, b, c, _, e, _ = shown.matrix
+    font = shown.font
+    if operator not in (b"Tj", b"TJ") or font.widths is None or not shown.size or not shown.scale \
             or abs(b) > 1e-6 or abs(c) > 1e-6 or a <= 0:
         return None
     elements = list(operands[0]) if operator == b"TJ" else operands[:1]
-    em = state.size * state.scale / 1000  # a thousandth of text space, as TJ's numbers count
+    em = shown.size * shown.scale / 1000  # a thousandth of text space, as TJ's numbers count
     out, kept, gap, pos, cut = ArrayObject(), bytearray(), 0.0, 0.0, False
     for element in elements:
         if not isinstance(element, bytes):
@@ -171,8 +173,8 @@ def _cut(shown: _Shown, left: float, right: float):
         for i in range(0, len(element), font.code_bytes):
             code = element[i:i + font.code_bytes]
             value = int.from_bytes(code, "big")
-            advance = (font.widths.get(value, font.default) * font.unit * state.size + state.char_spacing
-                       + (state.word_spacing if code == b" " else 0.0)) * state.scale
+            advance = (font.widths.get(value, font.default) * font.unit * shown.size + shown.char_spacing
+                       + (shown.word_spacing if code == b" " else 0.0)) * shown.scale
             if left < a * (pos + advance / 2) + e < right:
                 if kept:
                     out.append(ByteStringObject(bytes(kept)))
@@ -214,8 +216,8 @@ class _Page:
         left, bottom, right, top = box
         still = []
         for shown in self.shown:
-            x, y = _point(shown.matrix, 0.0, _RAISED * shown.state.size)  # a point inside the glyphs' height
-            if top - bottom < _COVER_HEIGHT * abs(shown.state.size * shown.matrix[3]):  # a rule: under- or strikethrough
+            x, y = _point(shown.matrix, 0.0, _RAISED * shown.size)  # a point inside the glyphs' height
+            if top - bottom < _COVER_HEIGHT * abs(shown.size * shown.matrix[3]):  # a rule: under- or strikethrough
                 still.append(shown)
                 continue
             if left < x < right and bottom < y < top:
@@ -296,7 +298,8 @@ def _painted(operations: list, resources, state: _State, page: _Page, forms: tup
                 page.dropped += 1
                 kept += _unshown(operands, operator)
                 continue
-            page.shown.append(_Shown(*start, kept, len(kept), _times(tm, state.ctm), copy(state)))
+            page.shown.append(_Shown(kept, len(kept), start, state.size, state.font, state.scale,
+                                     state.char_spacing, state.word_spacing))
         elif operator == b"q":
             stack.append(copy(state))
         elif operator == b"Q":
@@ -483,15 +486,15 @@ def _unshown(operands: list, operator: bytes) -> list:
     return []
 
 
-def _shown_at(state: _State, tm: Matrix, page: _Page) -> tuple[float, float] | None:
-    """Where text shown now, from the text matrix ``tm``, starts on the page, if it paints
-    something a reader can see; None if it does not."""
+def _shown_at(state: _State, tm: Matrix, page: _Page) -> Matrix | None:
+    """Where text shown now, from the text matrix ``tm``, stands on the page (its text rendering
+    matrix, less the font size), if it paints something a reader can see; None if it does not."""
     if state.mode in (3, 7):
         return None
     fills, strokes = state.mode in (0, 2, 4, 6), state.mode in (1, 2, 5, 6)
     if max(state.fill_alpha if fills else 0.0, state.stroke_alpha if strokes else 0.0) < _CLEAR:
         return None
-    a, b, c, d, x, y = _times(tm, state.ctm)
+    matrix = a, b, c, d, x, y = _times(tm, state.ctm)
     size = abs(state.size) * state.font.scale
     if min(size * math.hypot(c, d), size * abs(state.scale) * math.hypot(a, b)) < _MIN_SIZE:
         return None
@@ -499,8 +502,8 @@ def _shown_at(state: _State, tm: Matrix, page: _Page) -> tuple[float, float] | N
     if not _inside(page.box, x, y, margin) or not _inside(state.clip, x, y, margin):
         return None
     if (not fills or state.fill.white) and (not strokes or state.stroke.white):  # white: seen over ink only
-        return (x, y) if any(_inside(box, x, y, 0.0) for box in page.painted) else None
-    return x, y
+        return matrix if any(_inside(box, x, y, 0.0) for box in page.painted) else None
+    return matrix
 
 
 def _font(font) -> _Font:
