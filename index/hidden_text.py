@@ -3,8 +3,8 @@ indexed cannot be quoted, cited or handed to the LLM as the document's word.
 
 An HTML element is hidden by its ``hidden`` attribute (not ``hidden="until-found"``, which a
 reader's search opens) or by its own style (``display: none``, ``visibility: hidden`` or
-``collapse``): a browser shows neither it nor what it holds (a child set visible again under a
-hidden parent is left out with it). Style sheets are not followed: what a class hides, a script
+``collapse``, a ``font-size`` or ``opacity`` of 0): a browser shows neither it nor what it holds
+(a child set visible again under a hidden parent is left out with it). Style sheets are not followed: what a class hides, a script
 may show (a menu, a tab). A DOCX's hidden text is Word's "Hidden" font effect (``w:vanish``),
 set on a run or by its character or paragraph style: Word neither shows nor prints it unless
 asked to, so a passage citing it would send a reader to a page where the words are not. A PDF's
@@ -130,6 +130,7 @@ def _empty_hidden_runs(tree, styles: _Styles) -> int:
 
 
 _HIDING_STYLE = {"display": {"none"}, "visibility": {"hidden", "collapse"}}
+_NOTHING = re.compile(r"\+?(0+\.?0*|\.0+)(px|pt|em|rem|ex|ch|vw|vh|%)?")  # a size or opacity of nothing: 0, 0px, 0.0
 
 
 def html_hidden(tag) -> bool:
@@ -139,7 +140,7 @@ def html_hidden(tag) -> bool:
         return True
     for declaration in str(tag.get("style") or "").split(";"):
         name, _, value = declaration.partition(":")
-        value = value.lower().replace("!important", "").strip()
-        if value in _HIDING_STYLE.get(name.strip().lower(), ()):
+        name, value = name.strip().lower(), value.lower().replace("!important", "").strip()
+        if value in _HIDING_STYLE.get(name, ()) or name in ("font-size", "opacity") and _NOTHING.fullmatch(value):
             return True
     return False
