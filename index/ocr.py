@@ -79,9 +79,12 @@ def _installed_packs(tesseract: str) -> frozenset[str]:
     return frozenset(pytesseract.get_languages())
 
 
+SCAN_SHARE = 0.5  # an image covering at least this share of a page makes the page a scan
+
+
 def scans_under_text(data: bytes, pages: Sequence[int]) -> tuple[list[int], list[int]]:
-    """Those of the PDF's ``pages`` (0-based) on which one image covers at least
-    half the page (a scan): all of them, and those whose text is mostly invisible (render mode 3:
+    """Those of the PDF's ``pages`` (0-based) on which one image covers at least ``SCAN_SHARE``
+    of the page (a scan): all of them, and those whose text is mostly invisible (render mode 3:
     the words OCR read, laid over the scan by a scanner's "searchable PDF", ocrmypdf or Acrobat,
     perhaps with a file number stamped over it since, in characters fewer)."""
     import pypdfium2 as pdfium
@@ -100,7 +103,7 @@ def scans_under_text(data: bytes, pages: Sequence[int]) -> tuple[list[int], list
             width, height = page.get_size()
             for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]):
                 left, bottom, right, top = image.get_bounds()
-                if (min(right, width) - max(left, 0)) * (min(top, height) - max(bottom, 0)) >= width * height / 2:
+                if (min(right, width) - max(left, 0)) * (min(top, height) - max(bottom, 0)) >= width * height * SCAN_SHARE:
                     covered.append(index)
                     break
             else:

@@ -24,6 +24,8 @@ from copy import copy
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from index.ocr import SCAN_SHARE
+
 _MIN_SIZE = 1.0  # points: text set smaller than this cannot be read on the page
 _WHITE = 0.97  # a colour whose every component is at least this light (CMYK: this little ink) is the page's
 _CLEAR = 0.01  # an alpha below this paints nothing
@@ -197,8 +199,8 @@ def _cut(shown: _Shown, left: float, right: float):
 @dataclass
 class _Page:
     """What one page's content has painted so far: boxes in ink (not white), in the page's space,
-    and the text shown, each where it starts and where its operator stands (a list of operators,
-    the page's or a form's, and its place in it) until something opaque is painted over it."""
+    and the text shown (``_Shown``) until something opaque is painted over it; what was covered,
+    how many pieces were left out, and whether an image covers ``SCAN_SHARE`` of the page."""
 
     box: Box
     off: frozenset[int] = frozenset()  # the optional content groups a viewer hides (object numbers)
@@ -206,7 +208,7 @@ class _Page:
     shown: list[_Shown] = field(default_factory=list)
     covered: list[tuple[list, int]] = field(default_factory=list)
     dropped: int = 0  # text-showing operators taken out or cut, forms left out
-    scan: bool = False  # an image covers half the page or more
+    scan: bool = False
 
     def cover(self, box: Box | None) -> None:
         """Something opaque is painted over ``box``: the text starting inside it is covered, and
@@ -233,7 +235,7 @@ class _Page:
 @dataclass(frozen=True)
 class Unpainted:
     """What following a page's content found: how many text-showing operators (or forms) paint
-    nothing a reader sees, and whether an image covers half the page or more (a scan, perhaps
+    nothing a reader sees, and whether an image covers ``SCAN_SHARE`` of the page (a scan, perhaps
     with an OCR layer: ``index.ocr.scans_under_text`` tells)."""
 
     pieces: int
@@ -458,7 +460,7 @@ def _paint_image(state: _State, page: _Page, image) -> None:
     box = _meet(state.clip, whole)
     page.painted.append(box)
     left, bottom, right, top = _meet(page.box, whole)
-    page.scan |= (right - left) * (top - bottom) >= _area(page.box) / 2
+    page.scan |= (right - left) * (top - bottom) >= _area(page.box) * SCAN_SHARE
     stencil = str(image.get("/ImageMask", image.get("/IM", False))).lower() == "true"
     if not stencil and "/SMask" not in image and "/Mask" not in image and _opaque(state) and _upright(state.ctm):
         page.cover(box)

@@ -723,7 +723,8 @@ def _scanned_pages(data: bytes, placed: list[list[_PlacedLine]], imaged: list[bo
     """The pages to read by OCR: those without text, and those whose text is a stamp over a scan
     (``_STAMP_CHARS``); and the pages whose text is a scan's OCR layer, to read as OCR's words
     (``index.ocr.scans_under_text``, asked of the ``imaged`` pages only: those an image covers
-    half of, as their content says). A PDF that PDFium cannot open is read as pypdf reads it."""
+    ``index.ocr.SCAN_SHARE`` of, as their content says). A PDF that PDFium cannot open is read as
+    pypdf reads it."""
     bare = {i for i, lines in enumerate(placed) if all(line.y is None for line in lines)}
     try:  # (a layer's page is bare here: its invisible text is not painted, index.pdf_paint)
         covered, layered = scans_under_text(data, [i for i, image in enumerate(imaged) if image])
