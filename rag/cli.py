@@ -140,6 +140,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         print(f"({note})")
     for c in result["citations"]:
         _show(f"[{c['n']}] {c['id']} — {c['title']}, {c['date'] or 'n.d.'}, ¶{c['id'].split('#p')[-1]}")
+        if c.get("copies"):  # the same text filed elsewhere too (rag.retrieve)
+            _show(f"    same text also in: {', '.join(copy['id'] for copy in c['copies'])}")
     return Exit.OK
 
 

@@ -29,12 +29,17 @@ from rag.options import AskOptions, CitationNotFound, Filters
 from rag.retrieve import HybridRetriever, ScoredPassage
 
 
-def passage_json(p: Passage, score: float | None = None) -> dict[str, Any]:
+def passage_json(p: Passage, score: float | None = None, copies: list[Passage] | None = None) -> dict[str, Any]:
+    """A passage as the API, the CLI's ``--json`` and the UI see it; ``copies``: the passages
+    elsewhere with the same text, which retrieval folded into this one (``rag.retrieve``)."""
     data = {"id": p.id, "doc": p.doc, "doc_id": p.doc_id, "n": p.n, "title": p.title, "date": p.date,
             "place": p.place, "source": p.source, "note": p.note, "lang": p.lang, "section": p.section,
             "start": p.start, "end": p.end, "text": p.text}
     if score is not None:
         data["score"] = round(score, 6)
+    if copies:
+        data["copies"] = [{"id": c.id, "doc": c.doc, "doc_id": c.doc_id, "n": c.n, "title": c.title, "date": c.date}
+                          for c in copies]
     return data
 
 
@@ -118,7 +123,8 @@ class RagService:
         found = [self._evidence_for(query, top_k, options.filters)
                  for query in follow_up_queries(question, options.history)]
         standalone, hits, ranked, answerable, unasked = max(found, key=lambda f: f[3])
-        passages_out = [passage_json(h.passage, h.score) for h in hits]
+        passages_out = [passage_json(h.passage, h.score, h.copies) for h in hits]
+        copies = {h.passage.id: h.copies for h in hits}
         timings = {"sources_s": round(time.perf_counter() - t0, 3)}
         yield {"type": "sources", "passages": passages_out, "question": standalone}
 
@@ -147,7 +153,8 @@ class RagService:
         timings["total_s"] = round(time.perf_counter() - t0, 3)
         citations = []
         for n in outcome["cited"]:  # markers number the passages the answerer was given
-            cit = passage_json(outcome["numbered"][n - 1])
+            passage = outcome["numbered"][n - 1]
+            cit = passage_json(passage, copies=copies.get(passage.id))
             cit["n"] = n
             citations.append(cit)
         result = {

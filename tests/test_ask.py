@@ -142,6 +142,29 @@ def test_a_question_the_document_does_not_touch_is_abstained_on(forum_service):
     assert result["abstained"] and result["citations"] == []
 
 
+def test_a_document_filed_twice_is_answered_as_if_filed_once(forum_service, tmp_path):
+    """Twins are one source carrying its copy: they must not fill the sources, nor read to the
+    evidence scorer as a rival passage (which turns answers into refusals)."""
+    from index.ingest import sync
+    from rag.service import RagService
+
+    (tmp_path / "corpus").mkdir()
+    for name in ("forum.txt", "forum (copy).txt"):
+        (tmp_path / "corpus" / name).write_text(FORUM_REPORT, encoding="utf-8")
+    settings = make_settings(tmp_path)
+    sync(settings, progress=False, log=lambda _m: None)
+    question = "What did the participants of the Nordic Energy Forum focus on?"
+    once, twice = forum_service.ask(question), RagService(settings).ask(question)
+    texts = [p["text"] for p in twice["passages"]]
+    assert len(texts) == len(set(texts)) == len(once["passages"])
+    assert not twice["abstained"] and twice["answer"] == once["answer"]
+    assert [c["text"] for c in twice["citations"]] == [c["text"] for c in once["citations"]]
+    for cited in twice["citations"]:  # each cited paragraph names where else it is filed
+        other = "forum.txt" if cited["doc"] != "forum.txt" else "forum (copy).txt"
+        assert [c["doc"] for c in cited["copies"]] == [other]
+        assert cited["copies"][0]["id"] == f"{other.removesuffix('.txt')}#{cited['id'].split('#')[1]}"
+
+
 def test_a_quote_in_another_language_is_labelled_with_it(seed_service):
     result = seed_service.ask(TREATY["en"], AskOptions(llm="none"))
     assert "(Japanese)" in result["answer"] or "(Russian)" in result["answer"]

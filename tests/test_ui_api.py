@@ -124,3 +124,17 @@ def test_the_chat_notes_an_unsure_generated_answer_but_not_a_quoted_one():
     # a quoted answer's lead-in already says so; an abstention says only that it abstained
     assert status_note({"mode": "extractive", "unsure": True, "checks": {}}, labels) == ""
     assert labels["unsure"] not in status_note({"mode": "abstain", "abstained": True, "checks": {}}, labels)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja", "ru"])
+def test_a_source_filed_twice_names_its_copy_as_a_link_escaped(lang):
+    from ui.labels import TEXTS
+    from ui.render import sources_html
+
+    copy_id = 'evil"><script>x</script>#p2'
+    passage = {"id": "forum#p2", "doc": "forum.txt", "title": "Forum", "date": "2025-03-03", "n": 1,
+               "text": "The ministers met in Bergen.", "copies": [{"id": copy_id, "doc": "evil.txt", "n": 2}]}
+    html = sources_html({"citations": [passage], "passages": [passage], "answer": "«The ministers» [1]"}, TEXTS[lang])
+    assert f'{TEXTS[lang]["copies"]}: <a href="?cite=evil%22%3E%3Cscript%3Ex%3C%2Fscript%3E%23p2"' in html
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "copies" not in sources_html({"passages": [{**passage, "copies": []}]}, TEXTS[lang])

@@ -24,7 +24,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "dropped": "Sentences dropped because their sources did not support them",
         "unsure": MESSAGES["unsure_note"]["en"],
         "not_cited": "retrieved, not cited", "no_sources": "No sources.",
-        "unknown_id": "Unknown passage ID", "reference": "Reference",
+        "unknown_id": "Unknown passage ID", "reference": "Reference", "copies": "Same text also in",
     },
     "ja": {
         "chat": "チャット", "sources": "出典", "send": "質問", "new_chat": "新しいチャット",
@@ -39,6 +39,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "unsure": MESSAGES["unsure_note"]["ja"],
         "not_cited": "検索結果(引用なし)",
         "no_sources": "出典はありません。", "unknown_id": "不明な段落ID", "reference": "参照",
+        "copies": "同じ文が次にもあります",
     },
     "ru": {
         "chat": "Чат", "sources": "Источники", "send": "Спросить", "new_chat": "Новый чат",
@@ -54,6 +55,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "unsure": MESSAGES["unsure_note"]["ru"],
         "not_cited": "найдено, не цитируется",
         "no_sources": "Нет источников.", "unknown_id": "Неизвестный ID фрагмента", "reference": "Ссылка",
+        "copies": "Тот же текст также в",
     },
 }
 

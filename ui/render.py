@@ -106,9 +106,15 @@ def source_card(p: dict, *, cited: bool, answer: str, labels: dict[str, str]) ->
         f'<div class="source-head">{esc(marker)}<b>{esc(p.get("title") or p.get("doc", ""))}</b></div>'
         f'<div class="source-meta">{_meta_line(p)} · <a href="{cite_url(p["id"])}" target="_blank">{esc(p["id"])}</a>'
         f'{"" if cited else " · " + esc(labels["not_cited"])}</div>'
-        f'<div class="source-text">{text}</div>'
+        f'<div class="source-text">{text}</div>{_copies_line(p, labels)}'
         f'<div class="source-ref"><code>{esc(reference(p))}</code></div></div>'
     )
+
+
+def _copies_line(p: dict, labels: dict[str, str]) -> str:
+    """Where else the corpus holds this passage's text (retrieval shows the text once)."""
+    links = ", ".join(f'<a href="{cite_url(c["id"])}" target="_blank">{esc(c["id"])}</a>' for c in p.get("copies") or [])
+    return f'<div class="source-copies">{esc(labels["copies"])}: {links}</div>' if links else ""
 
 
 def sources_html(result: dict, labels: dict[str, str], limit: int = 8) -> str:
