@@ -52,6 +52,9 @@ class SyncReport:
     # (file, pieces): a PDF or DOCX indexed without text it holds and no reader of it sees (index/hidden_text.py;
     # an HTML page's hidden elements, menus and dialogs as often as not, are left out unnamed, as its furniture is)
     hidden: list[tuple[str, int]] = field(default_factory=list)
+    # (file, other): a file indexed in this sync whose bytes an indexed file has too (retrieval shows the
+    # text once, naming both: rag.retrieve); the operator may want one of them gone
+    copies: list[tuple[str, str]] = field(default_factory=list)
     passages_embedded: int = 0
     passages_reused: int = 0  # unchanged texts whose stored vectors were kept (none embedded again)
     embed_seconds: float = 0.0
@@ -330,11 +333,21 @@ def sync(
             if removed:
                 writer.remove(removed)
                 report.removed.extend(removed)
+            report.copies = _same_bytes(report.added + report.updated, manifest)
     finally:
         if writer is not None:
             writer.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _same_bytes(docs: list[str], manifest: Manifest) -> list[tuple[str, str]]:
+    """Each of ``docs`` whose sha256 another indexed file has, with the first such file by name."""
+    by_hash: dict[str, list[str]] = {}
+    for doc in sorted(manifest.docs):
+        by_hash.setdefault(manifest.docs[doc].sha256, []).append(doc)
+    return [(doc, next(d for d in by_hash[manifest.docs[doc].sha256] if d != doc)) for doc in sorted(docs)
+            if doc in manifest.docs and len(by_hash[manifest.docs[doc].sha256]) > 1]
 
 
 def _read_all(todo: list[tuple[str, Path, FileStamp]], corpus_root: Path, manifest: Manifest, batches: _Batches,

@@ -53,6 +53,15 @@ def test_cli_ask_indexes_first_then_ingest_and_cite(tmp_path):
     missing = run_rag(tmp_path, "cite", "nope#p1")
     assert missing.returncode == 2 and "no passage" in missing.stderr
 
+    shutil.copy2(tmp_path / "corpus" / "000_6f479204fdb56844.txt", tmp_path / "corpus" / "copy.txt")
+    copied = run_rag(tmp_path, "ingest", "--quiet")
+    assert copied.returncode == 0 and "1 added" in copied.stdout, copied.stderr
+    assert "same bytes as another file: copy.txt = 000_6f479204fdb56844.txt" in copied.stderr
+    plain = run_rag(tmp_path, "ask", "--llm", "none",
+                    "When did the double taxation treaty between Japan and Turkmenistan enter into force?")
+    assert plain.returncode == 0 and "2025年11月27日" in plain.stdout, plain.stderr
+    assert "same text also in: copy#p" in plain.stdout or "same text also in: 000_6f479204fdb56844#p" in plain.stdout
+
 
 def test_cli_ingest_names_the_files_it_left_out_and_exits_3(tmp_path):
     (tmp_path / "corpus").mkdir()

@@ -177,6 +177,18 @@ def test_files_holding_hidden_text_are_indexed_without_it_and_named(indexed_sett
     assert texts and not any("failed" in text for text in texts)
 
 
+def test_a_file_filed_again_under_another_name_is_indexed_and_named(indexed_settings):
+    corpus = indexed_settings.corpus_dir
+    shutil.copy2(corpus / JA, corpus / "copy of the press release.txt")
+    (corpus / "other.txt").write_text("The consultations open in Geneva in May.", encoding="utf-8")
+    report = quiet(indexed_settings)
+    assert sorted(report.added) == ["copy of the press release.txt", "other.txt"] and report.complete
+    assert report.copies == [("copy of the press release.txt", JA)]  # the copy, not the unchanged original
+    assert report.passages_embedded == 1  # the copy's texts keep the original's vectors
+    (corpus / "other.txt").write_text("The consultations open in Geneva in June.", encoding="utf-8")
+    assert quiet(indexed_settings).copies == []  # a changed file that is nobody's copy
+
+
 def test_broken_file_is_reported_and_the_rest_indexes(fresh_settings):
     (fresh_settings.corpus_dir / "broken.docx").write_bytes(b"this is not a zip archive")
     (fresh_settings.corpus_dir / "empty.txt").write_bytes(b"")
