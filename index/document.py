@@ -7,6 +7,7 @@ so that `Document.text[start:end]` is the source span a paragraph came from (its
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -87,6 +88,12 @@ class Passage:
     def from_dict(cls, data: dict) -> "Passage":
         known = {f for f in cls.__dataclass_fields__ if f != "extra"}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def as_read(text: str) -> str:
+    """``text`` as a reader sees it, to tell whether two texts are the same: NFKC, whitespace
+    runs as one space."""
+    return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
 def doc_id_for(path: Path, corpus_root: Path) -> tuple[str, str]:

@@ -26,7 +26,7 @@ within ``same_passage_ratio`` of its probability from its own passage (or from i
 list item and the lead-in that introduces the list are one text, ``one_text``), or
 ``quote_ratio`` from another (``max_quotes`` at most): the items of a list, the other half of a
 two-part answer, the sentence after the one that restates the question. All are calibrated on
-dev data.
+dev data. A sentence is quoted once, though two passages hold it (a text filed twice).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from index.analyzers import query_tokens, tokenize
+from index.document import as_read
 from index.language import detect_language
 from index.sentence_split import split_sentences
 from rag.claims import check_sentence, extract_dates, extract_numbers
@@ -329,8 +330,13 @@ def select(ranked: list[Candidate], *, answerable: float, threshold: float, rati
     def near(c: Candidate) -> bool:
         return c.n == best.n or (passages is not None and one_text(passages[c.n - 1], passages[best.n - 1]))
 
-    chosen = [c for c in ranked
-              if c.probability >= (same_passage_ratio if near(c) else ratio) * best.probability][:max_quotes]
+    chosen: list[Candidate] = []
+    said: set[str] = set()  # a sentence another passage holds too (a text filed twice) is quoted once
+    for c in ranked:
+        if len(chosen) < max_quotes and as_read(c.sentence) not in said and \
+                c.probability >= (same_passage_ratio if near(c) else ratio) * best.probability:
+            chosen.append(c)
+            said.add(as_read(c.sentence))
     if passages is None:
         return sorted(chosen, key=lambda c: (c.n, c.position))
     first = {}  # documents in the order their best passage ranks, each read from its start

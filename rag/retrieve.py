@@ -34,7 +34,6 @@ evidence with one paragraph.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,7 +43,7 @@ from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, TextNode
 from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
 
-from index.document import Passage, date_number
+from index.document import Passage, as_read, date_number
 from index.language import detect_language
 from index.lexical import LexicalIndex
 from index.sentences import SentenceVectors
@@ -81,9 +80,8 @@ class ScoredPassage:
 
 def same_text_key(passage: Passage) -> tuple[str, str]:
     """What every signal reads of a passage: its language and its text with title, date, section
-    and lead-in (``Passage.indexed_text``), compared as a reader sees it (NFKC, whitespace runs
-    as one space)."""
-    return passage.lang, " ".join(unicodedata.normalize("NFKC", passage.indexed_text()).split())
+    and lead-in (``Passage.indexed_text``), ``as_read``."""
+    return passage.lang, as_read(passage.indexed_text())
 
 
 def without_copies(ranked: list[ScoredPassage], k: int) -> list[ScoredPassage]:

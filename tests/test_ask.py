@@ -165,6 +165,25 @@ def test_a_document_filed_twice_is_answered_as_if_filed_once(forum_service, tmp_
         assert cited["copies"][0]["id"] == f"{other.removesuffix('.txt')}#{cited['id'].split('#')[1]}"
 
 
+def test_a_sentence_two_documents_hold_is_quoted_once(tmp_path):
+    """A report filed again under a section heading: its paragraphs are evidence of their own (not
+    folded), but a sentence it shares with the first filing is one quote, even where any sentence
+    of another passage may be quoted (``quote_ratio`` 0)."""
+    from index.ingest import sync
+    from rag.service import RagService
+
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "forum.txt").write_text(FORUM_REPORT, encoding="utf-8")
+    title, body = FORUM_REPORT.split("\n\n", 1)
+    (tmp_path / "corpus" / "forum-copy.md").write_text(f"{title}\n\n## Proceedings\n\n{body}", encoding="utf-8")
+    settings = make_settings(tmp_path, quote_ratio=0.0, max_quotes=2)
+    sync(settings, progress=False, log=lambda _m: None)
+    result = RagService(settings).ask("What did the participants of the Nordic Energy Forum focus on?")
+    assert not result["abstained"] and {p["section"] for p in result["passages"][:2]} == {"", "Proceedings"}
+    quotes = re.findall(r"«([^»]*)»", result["answer"])
+    assert len(quotes) == 2 and len(set(quotes)) == 2, result["answer"]
+
+
 def test_a_quote_in_another_language_is_labelled_with_it(seed_service):
     result = seed_service.ask(TREATY["en"], AskOptions(llm="none"))
     assert "(Japanese)" in result["answer"] or "(Russian)" in result["answer"]

@@ -15,8 +15,10 @@ from rag.evidence import (ANSWER_TYPES, FEATURES, QUESTION_FEATURES, AnswerTypes
 from rag.extractive import own_words, quoted_answer
 
 
-def cand(n: int, position: int, p: float, sentence: str = "s") -> Candidate:
-    return Candidate(n=n, position=position, sentence=sentence, features=np.zeros(len(FEATURES)), probability=p)
+def cand(n: int, position: int, p: float, sentence: str = "") -> Candidate:
+    """A candidate; its sentence by default one of its own (a sentence two passages hold is quoted once)."""
+    return Candidate(n=n, position=position, sentence=sentence or f"Sentence {position} of passage {n}.",
+                     features=np.zeros(len(FEATURES)), probability=p)
 
 
 def test_nothing_is_selected_when_the_question_is_unlikely_to_be_answered():
@@ -41,6 +43,13 @@ def test_the_best_sentences_own_passage_gives_further_quotes_at_a_lower_bar():
     assert [(c.n, c.position) for c in chosen] == [(2, 3), (2, 4)]  # 0.5 from passage 1 is below 0.8 x 0.8
     chosen = select(ranked, answerable=0.9, threshold=0.5, ratio=0.6, same_passage_ratio=0.25, max_quotes=3)
     assert [(c.n, c.position) for c in chosen] == [(1, 0), (2, 3), (2, 4)]  # at most three, most probable first
+
+
+def test_a_sentence_two_passages_hold_is_quoted_once_and_the_next_takes_its_place():
+    said = "The ministers met in Bergen."
+    ranked = [cand(1, 0, 0.9, said), cand(2, 0, 0.9, "The ministers  met in\nBergen."), cand(3, 1, 0.8, "They agreed.")]
+    chosen = select(ranked, answerable=0.9, threshold=0.5, ratio=0.6, same_passage_ratio=0.6, max_quotes=2)
+    assert [(c.n, c.sentence) for c in chosen] == [(1, said), (3, "They agreed.")]
 
 
 def _passage(pid: str, n: int, start: int, text: str, lead: str = "", doc_id: str = "d") -> Passage:
