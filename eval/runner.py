@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from eval import splits
 from eval.evalset import EvalItem, load_eval_set, normalize_answer, quote_span
-from eval.metrics import ItemOutcome, by_group, lang_pairs, question_lang, summarize
+from eval.metrics import ItemOutcome, by_group, lang_pairs, question_lang, summarize, supports
 from index.ingest import sync
 from index.language import in_language
 from index.readers import ReaderError, read_document
@@ -154,8 +154,14 @@ class EvidenceLocator:
         return sorted(a for a in forms if not any(a != b and a in b for b in forms))
 
 
-def _spans(rows: list[dict]) -> list[tuple[str, int, int]]:
-    return [(r["doc"], r["start"], r["end"]) for r in rows]
+def _spans(rows: list[dict], evidence: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """Each passage's span; for a passage retrieval folded copies into (the same text filed
+    elsewhere: ``rag.retrieve``), the first of its own and its copies' spans that supports the item."""
+    spans = []
+    for r in rows:
+        every = [(c["doc"], c["start"], c["end"]) for c in (r, *r.get("copies", ()))]
+        spans.append(next((span for span in every if supports(span, evidence)), every[0]))
+    return spans
 
 
 def outcome_for(item: EvalItem, result: dict, locator: EvidenceLocator) -> ItemOutcome:
@@ -166,8 +172,8 @@ def outcome_for(item: EvalItem, result: dict, locator: EvidenceLocator) -> ItemO
     return ItemOutcome(
         id=item.id, qlang=item.lang,
         source_langs={locator.languages.get(doc, "") for doc, _, _ in evidence},
-        answerable=item.answerable, ranked_spans=_spans(result.get("passages", [])),
-        cited_spans=_spans(result.get("citations", [])), answer=result.get("answer", ""),
+        answerable=item.answerable, ranked_spans=_spans(result.get("passages", []), evidence),
+        cited_spans=_spans(result.get("citations", []), evidence), answer=result.get("answer", ""),
         abstained=bool(result.get("abstained", False)), answers=list(item.answers), evidence_spans=evidence,
         in_question_language=bool(own) and in_language(
             own, item.lang, [c["text"] for c in result.get("citations", []) if c.get("lang") == item.lang]),
@@ -321,7 +327,7 @@ def run_eval(service_factory, settings, set_path: Path, *, llm: str = "none", li
             from rag.service import passage_json
 
             hits = retriever.search(item.question, k=20, filters=filters)
-            return {"passages": [passage_json(h.passage, h.score) for h in hits]}
+            return {"passages": [passage_json(h.passage, h.score, h.copies) for h in hits]}
 
         outcomes, records = run_items(items, search, locator, progress, desc=f"retrieve ({mode})")
         out["retrieval"][mode] = report(outcomes)

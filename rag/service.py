@@ -38,8 +38,8 @@ def passage_json(p: Passage, score: float | None = None, copies: list[Passage] |
     if score is not None:
         data["score"] = round(score, 6)
     if copies:
-        data["copies"] = [{"id": c.id, "doc": c.doc, "doc_id": c.doc_id, "n": c.n, "title": c.title, "date": c.date}
-                          for c in copies]
+        data["copies"] = [{"id": c.id, "doc": c.doc, "doc_id": c.doc_id, "n": c.n, "title": c.title, "date": c.date,
+                           "start": c.start, "end": c.end} for c in copies]
     return data
 
 

@@ -197,6 +197,27 @@ def test_items_whose_evidence_cannot_be_located_are_named_and_judged_on_their_an
         assert (summary[key]["num"], summary[key]["den"]) == (1, 1), key
 
 
+def test_a_citation_supports_through_the_copy_retrieval_folded_into_it(tmp_path):
+    """The same text filed twice is one source (rag.retrieve); it supports an item whose evidence
+    names either file."""
+    from eval.metrics import summarize
+    from eval.runner import EvidenceLocator, outcome_for
+
+    for name in ("a.txt", "copy of a.txt"):
+        (tmp_path / name).write_text("The treaty entered into force on 27 November 2025.", encoding="utf-8")
+    locator = EvidenceLocator(tmp_path, {})
+    item = EvalItem(id="q1", lang="en", question="When did the treaty enter into force?", answers=("27 November 2025",),
+                    evidence=(Evidence("a.txt", "27 November 2025"),), answerable=True)
+    copy = {"doc": "copy of a.txt", "start": 0, "end": 50}
+    folded = {"doc": "copy of a.txt", "start": 0, "end": 50, "copies": [{"doc": "a.txt", "start": 0, "end": 50}]}
+    other = {"doc": "b.txt", "start": 0, "end": 50, "copies": [{"doc": "c.txt", "start": 0, "end": 50}]}
+    for rows, supported in (([folded], 1), ([copy], 0), ([other, folded], 1)):
+        outcome = outcome_for(item, {"answer": "«27 November 2025» [1]", "abstained": False,
+                                     "citations": rows, "passages": rows}, locator)
+        summary = summarize([outcome])
+        assert summary["citation_precision"]["num"] == supported and summary["recall@5"]["num"] == supported
+
+
 def test_normalize_answer():
     assert normalize_answer("  Ｍｕｔｏ\n\tСан  ") == "muto сан"
     assert normalize_answer("Straße") == "strasse"
