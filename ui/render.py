@@ -153,7 +153,7 @@ def document_html(doc: dict, highlight_id: str | None = None) -> str:
 CSS = """
 .source { border-left: 3px solid #bbb; padding: 4px 8px; margin: 6px 0; }
 .source.cited { border-left-color: #2a7; }
-.source-meta, .source-ref { font-size: 0.85em; color: #666; }
+.source-meta, .source-ref, .source-copies { font-size: 0.85em; color: #666; }
 .note { font-size: 0.9em; padding: 4px 8px; margin-top: 4px; background: #fff6e0; }
 .para { padding: 3px 6px; margin: 3px 0; }
 .para.target { background: #fff3b0; outline: 2px solid #e0b000; }
