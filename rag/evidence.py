@@ -333,10 +333,11 @@ def select(ranked: list[Candidate], *, answerable: float, threshold: float, rati
     chosen: list[Candidate] = []
     said: set[str] = set()  # a sentence another passage holds too (a text filed twice) is quoted once
     for c in ranked:
-        if len(chosen) < max_quotes and as_read(c.sentence) not in said and \
+        sentence = as_read(c.sentence)
+        if len(chosen) < max_quotes and sentence not in said and \
                 c.probability >= (same_passage_ratio if near(c) else ratio) * best.probability:
             chosen.append(c)
-            said.add(as_read(c.sentence))
+            said.add(sentence)
     if passages is None:
         return sorted(chosen, key=lambda c: (c.n, c.position))
     first = {}  # documents in the order their best passage ranks, each read from its start

@@ -25,11 +25,11 @@ Each result keeps both ranks and the similarity, which answering uses to decide 
 corpus says anything relevant at all.
 Passages that no signal can tell apart (the same text under the same title, date, section and
 lead-in, in the same language: a file saved twice, a statement filed under two names) are one
-result: the best ranked (on a tie the shorter file name) carries the others as ``copies``. Answering reads
-how far the best passage stands ahead of the next, so a twin would read as a rival and turn
-answerable questions into refusals (measured, README: known facts with every seed document
-present twice, 157 → 143 right answers), and the twins would fill the sources and the
-evidence with one paragraph.
+result: the best ranked (on a tie the shorter file name) carries the others as ``copies``.
+Answering reads how far the best passage stands ahead of the next, so a twin would read as a
+rival and turn answerable questions into refusals (measured, README: known facts with every
+seed document present twice, 157 → 143 right answers), and the twins would fill the sources
+and the evidence with one paragraph.
 """
 
 from __future__ import annotations

@@ -113,7 +113,8 @@ def source_card(p: dict, *, cited: bool, answer: str, labels: dict[str, str]) ->
 
 def _copies_line(p: dict, labels: dict[str, str]) -> str:
     """Where else the corpus holds this passage's text (retrieval shows the text once)."""
-    links = ", ".join(f'<a href="{cite_url(c["id"])}" target="_blank">{esc(c["id"])}</a>' for c in p.get("copies") or [])
+    links = ", ".join(f'<a href="{cite_url(c["id"])}" target="_blank">{esc(c["id"])}</a>'
+                      for c in p.get("copies") or [])
     return f'<div class="source-copies">{esc(labels["copies"])}: {links}</div>' if links else ""
 
 
