@@ -171,9 +171,11 @@ def _logistic(x: np.ndarray, y: np.ndarray) -> EvidenceModel:
 
 
 def ranked_candidates(q: Question, model: EvidenceModel) -> tuple[list[Candidate], list[int]]:
-    """The question's candidates scored by ``model``, most probable first, with their labels."""
-    cands = [Candidate(n=int(round(1 / f[FEATURES.index("passage_rank_inv")])), position=i, sentence="",
-                       features=f) for i, f in enumerate(q.x)]
+    """The question's candidates scored by ``model``, most probable first, with their labels.
+    The cache keeps no sentence texts: each candidate stands for a sentence of its own (``select``
+    quotes a sentence once, however many passages hold it)."""
+    cands = [Candidate(n=int(round(1 / f[FEATURES.index("passage_rank_inv")])), position=i,
+                       sentence=f"candidate {i}", features=f) for i, f in enumerate(q.x)]
     labels = dict(zip(map(id, cands), q.y.tolist()))
     ranked = score(cands, model)
     return ranked, [labels[id(c)] for c in ranked]
