@@ -97,7 +97,7 @@ def without_copies(ranked: list[ScoredPassage], k: int) -> list[ScoredPassage]:
     return list(first.values())
 
 
-def _best_first(results) -> list[ScoredPassage]:
+def best_first(results) -> list[ScoredPassage]:
     """By score, best first; on a tie (twins) the shorter file name first ("report.pdf" before
     "report (1).pdf", "Copy of report.pdf"), then the passage ID, so that which twin leads is fixed."""
     return sorted(results, key=lambda r: (-r.score, len(r.passage.doc), r.passage.id))
@@ -166,13 +166,13 @@ class HybridRetriever(BaseRetriever):
             for rank, (passage, sim) in enumerate(self.dense(query, pool, filters), 1):
                 results[passage.id] = ScoredPassage(passage, sim, similarity=sim, dense_rank=rank)
         if self.mode == "dense":
-            return without_copies(_best_first(results.values()), k)
+            return without_copies(best_first(results.values()), k)
 
         hits = self.lexical_hits(query, pool, filters)
         if self.mode == "lexical":
             by_id = {p.id: p for p in self.store.get([pid for pid, _ in hits])}
-            return without_copies(_best_first(ScoredPassage(by_id[pid], score, lexical_rank=rank)
-                                              for rank, (pid, score) in enumerate(hits, 1) if pid in by_id), k)
+            return without_copies(best_first(ScoredPassage(by_id[pid], score, lexical_rank=rank)
+                                             for rank, (pid, score) in enumerate(hits, 1) if pid in by_id), k)
 
         qlang = detect_language(query)
         dense_top = max(results.values(), key=lambda r: r.score, default=None)
@@ -197,7 +197,7 @@ class HybridRetriever(BaseRetriever):
         if self.sentences is not None and self.settings.sentence_weight:
             for pid, sim in self.sentences.best_similarity(qvec, list(results)).items():
                 results[pid].score += self.settings.sentence_weight * sim
-        return without_copies(_best_first(results.values()), k)
+        return without_copies(best_first(results.values()), k)
 
     # llama-index interface
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:

@@ -4,7 +4,7 @@ test_ask.py)."""
 from __future__ import annotations
 
 from index.document import Passage
-from rag.retrieve import ScoredPassage, _best_first, without_copies
+from rag.retrieve import ScoredPassage, best_first, without_copies
 
 
 def _hit(doc: str, n: int, text: str, score: float, **meta) -> ScoredPassage:
@@ -41,7 +41,7 @@ def test_the_same_words_in_another_context_stay_apart():
 
 def test_of_twins_with_equal_scores_the_shorter_file_name_leads():
     text = "The ministers met in Bergen."
-    ranked = _best_first([_hit("report (1)", 1, text, 0.9), _hit("Copy of report", 1, text, 0.9),
+    ranked = best_first([_hit("report (1)", 1, text, 0.9), _hit("Copy of report", 1, text, 0.9),
                           _hit("report", 1, text, 0.9), _hit("other", 2, "Another text.", 0.95)])
     out = without_copies(ranked, k=5)
     assert [h.passage.id for h in out] == ["other#p2", "report#p1"]
