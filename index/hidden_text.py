@@ -4,11 +4,12 @@ indexed cannot be quoted, cited or handed to the LLM as the document's word.
 An HTML element is hidden by its ``hidden`` attribute (not ``hidden="until-found"``, which a
 reader's search opens) or by its own style (``display: none``, ``visibility: hidden`` or
 ``collapse``, a ``font-size`` or ``opacity`` of 0): a browser shows neither it nor what it holds
-(a child set visible again under a hidden parent is left out with it). Style sheets are not followed: what a class hides, a script
-may show (a menu, a tab). A DOCX's hidden text is Word's "Hidden" font effect (``w:vanish``),
-set on a run or by its character or paragraph style: Word neither shows nor prints it unless
-asked to, so a passage citing it would send a reader to a page where the words are not. A PDF's
-text that no viewer paints is taken out by ``index.pdf_paint``.
+(a child set visible again under a hidden parent is left out with it). Style sheets are not
+followed: what a class hides, a script may show (a menu, a tab). A DOCX's hidden text is Word's
+"Hidden" font effect (``w:vanish``), set on a run or by its character or paragraph style: Word
+neither shows nor prints it unless asked to, so a passage citing it would send a reader to a
+page where the words are not. A PDF's text that no viewer paints is taken out by
+``index.pdf_paint``.
 """
 
 from __future__ import annotations
@@ -130,7 +131,8 @@ def _empty_hidden_runs(tree, styles: _Styles) -> int:
 
 
 _HIDING_STYLE = {"display": {"none"}, "visibility": {"hidden", "collapse"}}
-_NOTHING = re.compile(r"\+?(0+\.?0*|\.0+)(px|pt|em|rem|ex|ch|vw|vh|%)?")  # a size or opacity of nothing: 0, 0px, 0.0
+# a size or opacity of nothing: 0, 0px, 0.0, .0em, 0%
+_NOTHING = re.compile(r"\+?(0+\.?0*|\.0+)(px|pt|em|rem|ex|ch|vw|vh|%)?")
 
 
 def html_hidden(tag) -> bool:

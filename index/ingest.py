@@ -343,6 +343,8 @@ def sync(
 
 def _same_bytes(docs: list[str], manifest: Manifest) -> list[tuple[str, str]]:
     """Each of ``docs`` whose sha256 another indexed file has, with the first such file by name."""
+    if not docs:
+        return []
     by_hash: dict[str, list[str]] = {}
     for doc in sorted(manifest.docs):
         by_hash.setdefault(manifest.docs[doc].sha256, []).append(doc)

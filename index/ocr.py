@@ -103,7 +103,8 @@ def scans_under_text(data: bytes, pages: Sequence[int]) -> tuple[list[int], list
             width, height = page.get_size()
             for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]):
                 left, bottom, right, top = image.get_bounds()
-                if (min(right, width) - max(left, 0)) * (min(top, height) - max(bottom, 0)) >= width * height * SCAN_SHARE:
+                shown = (min(right, width) - max(left, 0)) * (min(top, height) - max(bottom, 0))
+                if shown >= width * height * SCAN_SHARE:
                     covered.append(index)
                     break
             else:

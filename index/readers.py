@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.document import Document, doc_id_for
+from index.document import Document, as_read, doc_id_for
 from index.hidden_text import docx_without_hidden_text, html_hidden
 from index.language import detect_language
 from index.ocr import OcrUnavailable, Word, read_images, read_pages, scans_under_text, text_layer_words
@@ -278,7 +278,7 @@ def _take_title_line(text: str, layout: _Layout, plain_title: bool, known_title:
     elif (plain_title and line and len(line) <= _TITLE_LINE_MAX_CHARS and line[-1] not in "。．.,、:;："
           and _BLANK_LINE_THEN_TEXT.match(text, line_end + 1)):
         layout.meta["title"] = line
-    elif _KNOWN_TITLE_MIN_CHARS <= len(line) <= _TITLE_LINE_MAX_CHARS and _folded(line) in _folded(known_title):
+    elif _KNOWN_TITLE_MIN_CHARS <= len(line) <= _TITLE_LINE_MAX_CHARS and as_read(line).casefold() in as_read(known_title).casefold():
         layout.meta["title"] = line
     else:
         return
@@ -286,10 +286,6 @@ def _take_title_line(text: str, layout: _Layout, plain_title: bool, known_title:
 
 
 _KNOWN_TITLE_MIN_CHARS = 8  # shorter first lines ("News") say too little to be a page's title
-
-
-def _folded(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def _first_line(text: str, start: int) -> tuple[str, int]:
