@@ -352,20 +352,30 @@ def _same_bytes(docs: list[str], manifest: Manifest) -> list[tuple[str, str]]:
             if doc in manifest.docs and len(by_hash[manifest.docs[doc].sha256]) > 1]
 
 
+def _doc_id(doc: str, path: Path, corpus_root: Path, manifest: Manifest, doc_ids: dict[str, str]) -> str | None:
+    """The document ID ``doc`` is indexed under: the one it has, so that citations keep
+    pointing at it; a new file's path without its suffix ("notes/report"), or with it
+    ("notes/report.docx") when another file holds that (the same document saved in two
+    formats); None when other files hold both."""
+    if doc in manifest.docs:
+        return manifest.docs[doc].doc_id
+    return next((i for i in (doc_id_for(path, corpus_root)[0], doc) if doc_ids.get(i, doc) == doc), None)
+
+
 def _read_all(todo: list[tuple[str, Path, FileStamp]], corpus_root: Path, manifest: Manifest, batches: _Batches,
               report: SyncReport, reader: ReaderProcess) -> None:
     """Read and split each file (in the reader process), queueing it for embedding; a file that
     fails is reported and left."""
     doc_ids = {e.doc_id: d for d, e in manifest.docs.items()}
     for doc, path, stamp in todo:
+        doc_id = _doc_id(doc, path, corpus_root, manifest, doc_ids)
         try:
-            document, passages = reader.read(path, corpus_root)
+            document, passages = reader.read(path, corpus_root, doc_id) if doc_id else (None, [])
         except Exception as exc:  # noqa: BLE001 — one file's failure, whatever it is, must not stop the sync
             reason = failure_reason(exc)
         else:
-            owner = doc_ids.get(document.doc_id)
-            if owner and owner != doc:
-                reason = f"same document ID {document.doc_id!r} as {owner}; rename one of them"
+            if document is None:
+                reason = f"other files hold both its document IDs ({doc_id_for(path, corpus_root)[0]!r}, {doc!r}); rename it"
             elif not passages:
                 reason = "no text paragraphs found"
             else:

@@ -19,9 +19,9 @@ DEFAULT_MAX_CHARS = 1200
 
 
 def ingest_file(path: Path, corpus_root: Path, max_chars: int = DEFAULT_MAX_CHARS,
-                limits: Limits = Limits()) -> tuple[Document, list[Passage]]:
-    """Read, split and cut one corpus file: what the ingest step stores for it."""
-    doc = read_document(path, corpus_root, limits)
+                limits: Limits = Limits(), doc_id: str | None = None) -> tuple[Document, list[Passage]]:
+    """Read, split and cut one corpus file (under ``doc_id``, ``read_document``): what the ingest step stores for it."""
+    doc = read_document(path, corpus_root, limits, doc_id)
     paragraphs = split_paragraphs(doc)
     header, trailer = outside_body(doc, paragraphs)
     return doc, build_passages(doc, header + paragraphs + trailer, max_chars)

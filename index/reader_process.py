@@ -31,7 +31,7 @@ _START_TIMEOUT_S = 120
 
 
 def _serve(conn, limits: Limits) -> None:
-    """The child's loop: (path, corpus root) in, ("ok", (document, passages)) or ("error", reason) out."""
+    """The child's loop: (path, corpus root, document ID) in, ("ok", (document, passages)) or ("error", reason) out."""
     from index import ocr
     from index.language import detect_language
     from index.passages import ingest_file  # the child imports the readers only, no torch
@@ -51,9 +51,9 @@ def _serve(conn, limits: Limits) -> None:
             return
         if job is None:
             return
-        path, corpus_root = job
+        path, corpus_root, doc_id = job
         try:
-            result = ("ok", ingest_file(path, corpus_root, limits=limits))
+            result = ("ok", ingest_file(path, corpus_root, limits=limits, doc_id=doc_id))
         except MemoryError:
             result = None  # answered below, once the traceback and the parser's objects are freed
         except Exception as exc:  # noqa: BLE001 — reported for this file; the child serves the next
@@ -111,17 +111,17 @@ class _Duplex:
 
 
 class ReaderProcess:
-    """``read(path, corpus_root)`` = ``index.passages.ingest_file`` in a child process, with a time limit."""
+    """``read(path, corpus_root, doc_id)`` = ``index.passages.ingest_file`` in a child process, with a time limit."""
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self._proc = None
         self._conn = None
 
-    def read(self, path: Path, corpus_root: Path) -> tuple[Document, list[Passage]]:
+    def read(self, path: Path, corpus_root: Path, doc_id: str | None = None) -> tuple[Document, list[Passage]]:
         if self._proc is None or self._proc.poll() is not None:
             self._start()
-        self._conn.send((path, corpus_root))
+        self._conn.send((path, corpus_root, doc_id))
         status = "page"
         while status == "page":  # a page read by OCR, and more to read
             if not self._conn.poll(self.limits.max_parse_s):

@@ -93,9 +93,10 @@ def unsupported_type(suffix: str) -> str:
     return f"unsupported file type {suffix or '(none)'!r}; supported: {', '.join(sorted(SUPPORTED_EXTENSIONS))}"
 
 
-def read_document(path: Path, corpus_root: Path, limits: Limits = Limits()) -> Document:
-    """Read one corpus file; raise ReaderError when it is unsupported, empty, undecodable,
-    corrupt or larger than ``limits`` allow."""
+def read_document(path: Path, corpus_root: Path, limits: Limits = Limits(), doc_id: str | None = None) -> Document:
+    """Read one corpus file, under ``doc_id`` (default: its path without suffix, ``doc_id_for``);
+    raise ReaderError when it is unsupported, empty, undecodable, corrupt or larger than
+    ``limits`` allow."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_EXTENSIONS:
         raise ReaderError(path, unsupported_type(suffix))
@@ -139,8 +140,8 @@ def read_document(path: Path, corpus_root: Path, limits: Limits = Limits()) -> D
     if not meta.get("title"):
         meta["title"] = first_sentence(body) or path.stem
     meta["lang"] = detect_language(body)
-    doc_id, doc = doc_id_for(path, corpus_root)
-    return Document(doc_id=doc_id, doc=doc, text=text, body_start=layout.body_start,
+    path_id, doc = doc_id_for(path, corpus_root)
+    return Document(doc_id=doc_id or path_id, doc=doc, text=text, body_start=layout.body_start,
                     body_end=layout.body_end, sha256=hashlib.sha256(data).hexdigest(), hidden=hidden, **meta)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -146,6 +147,39 @@ def test_a_file_that_takes_a_removed_files_document_id_replaces_it(indexed_setti
     assert report.added == [md] and report.removed == [RU] and report.failed == []
     manifest = _consistent(indexed_settings)
     assert len(manifest.docs[md].passages) == n and RU not in manifest.docs
+
+
+def test_the_same_document_in_two_formats_is_indexed_under_two_stable_ids(indexed_settings):
+    corpus = indexed_settings.corpus_dir
+    md = RU.removesuffix(".txt") + ".md"  # the same name, another format: "report.txt" beside "report.md"
+    (corpus / md).write_text((corpus / RU).read_text(encoding="utf-8"), encoding="utf-8")
+    report = quiet(indexed_settings)
+    assert report.added == [md] and report.failed == []
+    manifest = _consistent(indexed_settings)
+    assert manifest.docs[RU].doc_id == "003_223ee8f423a3e31d"  # the file indexed first keeps its ID
+    assert manifest.docs[md].doc_id == md and all(p.startswith(f"{md}#p") for p in manifest.docs[md].passages)
+    cited = PassageStore(indexed_settings).get(manifest.docs[md].passages[:1])[0]
+    assert (cited.doc_id, cited.doc) == (md, md)
+
+    with (corpus / md).open("a", encoding="utf-8") as fh:
+        fh.write("\n\nДополнение к сообщению.\n")
+    (corpus / RU).unlink()  # citations of either file keep pointing where they did
+    report = quiet(indexed_settings)
+    assert report.updated == [md] and report.removed == [RU]
+    assert _consistent(indexed_settings).docs[md].doc_id == md
+
+
+def test_a_new_file_takes_its_path_without_suffix_or_with_it_and_never_anothers_id():
+    from index.ingest import _doc_id
+    from index.manifest import DocEntry
+
+    manifest = Manifest(docs={"r.md.txt": DocEntry(doc_id="r.md", sha256="", passages=[])})
+    held = {"r": "r.txt", "r.md": "r.md.txt"}
+    root = Path("/corpus")
+    assert _doc_id("r.md.txt", root / "r.md.txt", root, manifest, held) == "r.md"  # the one it has
+    assert _doc_id("q.md", root / "q.md", root, manifest, held) == "q"
+    assert _doc_id("r.pdf", root / "r.pdf", root, manifest, held) == "r.pdf"
+    assert _doc_id("r.md", root / "r.md", root, manifest, held) is None  # "r" and "r.md" are others'
 
 
 def test_deleting_a_file_removes_its_passages(indexed_settings):
@@ -343,10 +377,10 @@ def test_no_bad_file_stops_a_sync_and_every_file_left_out_is_named(fresh_setting
     (corpus / ".hidden.txt").write_text("an editor's file", encoding="utf-8")
     real = index.ingest.ReaderProcess.read
 
-    def unreadable(self, path, root):  # the tests run as root, which chmod cannot lock out
+    def unreadable(self, path, root, doc_id):  # the tests run as root, which chmod cannot lock out
         if path.name == "locked.txt":
             raise PermissionError(13, "Permission denied", str(path))
-        return real(self, path, root)
+        return real(self, path, root, doc_id)
 
     monkeypatch.setattr(index.ingest.ReaderProcess, "read", unreadable)
     report = quiet(fresh_settings)
