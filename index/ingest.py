@@ -317,11 +317,8 @@ def sync(
             removed = [doc for doc in removed if doc not in first]
             with tqdm(total=len(todo) + len(backfill), desc="index", unit="doc", disable=not progress) as bar:
                 batches = _Batches(settings, writer, report, indexed_before, embedding_factory, bar, pooling)
-                limits = Limits(max_file_mb=settings.max_file_mb, max_unpacked_mb=settings.max_unpacked_mb,
-                                max_parse_s=settings.max_parse_s, max_parse_mb=settings.max_parse_mb,
-                                ocr_languages=settings.ocr_languages, max_ocr_pages=settings.max_ocr_pages)
                 if todo:
-                    with ReaderProcess(limits) as reader:
+                    with ReaderProcess(Limits.of(settings)) as reader:
                         _read_all(todo, corpus_root, manifest, batches, report, reader)
                 for doc in backfill:
                     entry = manifest.docs[doc]

@@ -38,7 +38,7 @@ import unicodedata
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from index.document import Document, as_read, doc_id_for
@@ -48,22 +48,32 @@ from index.ocr import OcrUnavailable, Word, read_images, read_pages, scans_under
 from index.paragraphs import ends_sentence
 from index.pdf_paint import Unpainted, without_unpainted_text
 from index.sentence_split import split_sentences
+from rag.settings import Settings
 
 _IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})  # scanned pages, read by OCR
 SUPPORTED_EXTENSIONS = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}) | _IMAGE_EXTENSIONS
 
 
+def _setting(name: str):
+    return Settings.model_fields[name].default
+
+
 @dataclass(frozen=True)
 class Limits:
-    """What one file may cost before it is refused (``Settings.max_file_mb`` and the others
-    below), and how a scanned page is read."""
+    """What one file may cost before it is refused, and how a scanned page is read: the
+    ``Settings`` fields of the same names (which say what each is), whose defaults are these."""
 
-    max_file_mb: float = 16  # the file as stored
-    max_unpacked_mb: float = 128  # a DOCX's members once decompressed (checked before any is)
-    max_parse_s: float = 120  # reading and splitting one file, or OCR of one of its pages (index/reader_process.py)
-    max_parse_mb: float = 2048  # the reader process's address space, whatever a parser inflates
-    ocr_languages: str = "jpn+rus+eng"  # Tesseract's packs for PDF pages without text ("" reads none)
-    max_ocr_pages: int = 200  # a PDF with more pages without text is refused
+    max_file_mb: float = _setting("max_file_mb")
+    max_unpacked_mb: float = _setting("max_unpacked_mb")
+    max_parse_s: float = _setting("max_parse_s")
+    max_parse_mb: float = _setting("max_parse_mb")
+    ocr_languages: str = _setting("ocr_languages")
+    max_ocr_pages: int = _setting("max_ocr_pages")
+
+    @classmethod
+    def of(cls, settings: Settings) -> "Limits":
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
+
 
 TITLE_MAX_CHARS = 90
 _TITLE_LINE_MAX_CHARS = 120

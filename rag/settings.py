@@ -54,10 +54,13 @@ class Settings(BaseSettings):
     # ingest commits its work in batches of about this many passages (memory holds one batch;
     # a killed sync loses at most the batch in flight)
     ingest_batch_passages: int = 256
-    # what one file may cost before ingest refuses it: its size, a DOCX's decompressed size,
+    # what one file may cost before ingest refuses it (index.readers.Limits): its size as stored,
+    # a DOCX's members once decompressed (checked before any is),
     max_file_mb: float = 16
     max_unpacked_mb: float = 128
-    # reading and splitting one file runs in a child process, stopped past this time or memory
+    # reading and splitting one file runs in a child process (index/reader_process.py), stopped
+    # past this time (or this time for OCR of one of its pages) or this address space, whatever a
+    # parser inflates
     max_parse_s: float = 120
     max_parse_mb: float = 2048
     # a PDF page without text (a scan) is read by OCR with these Tesseract packs ("" reads none)
