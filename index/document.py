@@ -103,6 +103,7 @@ def doc_id_for(path: Path, corpus_root: Path) -> tuple[str, str]:
 
 
 def date_number(date: str) -> int:
-    """ISO date → YYYYMMDD integer for range filters (Chroma compares numbers only); 0 if none."""
+    """ISO date → YYYYMMDD integer for range filters (Chroma compares numbers only); 0 if none.
+    A month (``2001-05``, a document dated by its month) or a year stands for its first day."""
     digits = date.replace("-", "")
-    return int(digits.ljust(8, "0")) if digits.isdigit() else 0
+    return int(digits + "0101"[len(digits) - 4:]) if digits.isdigit() and len(digits) in (4, 6, 8) else 0

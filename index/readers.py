@@ -242,7 +242,7 @@ def _database_header(text: str) -> _Layout | None:
             fields += 1
             body_start = match.end()
             name = _DB_FIELDS[key]
-            value = parse_date(value) if name == "date" else value
+            value = parse_date(value) or parse_month(value) if name == "date" else value
             if value:
                 meta[name] = value
     return _Layout(body_start, len(text), meta) if fields >= 2 else None
@@ -258,21 +258,20 @@ def _front_matter(text: str) -> _Layout | None:
         key, value = line.group(1).lower(), line.group(2).strip("\"'")
         if key in ("title", "place", "source", "note") and value:
             meta[key] = value
-        elif key == "date" and (iso := parse_date(value)):
+        elif key == "date" and (iso := parse_date(value) or parse_month(value)):
             meta["date"] = iso
     return _Layout(match.end(), len(text), meta)
 
 
 def _take_date_line(text: str, layout: _Layout) -> None:
-    """A first line that is a date and nothing else ("May 27, 2024", "平成27年11月2日") dates the
-    document. (It stays its title line too: taking the next short line instead gave section
+    """A first line that is a date and nothing else ("May 27, 2024", "平成27年11月2日", or a month:
+    "平成13年5月", "May 2001", ``parse_month``) dates the document. (It stays its title line too: taking the next short line instead gave section
     headings such as "1. 訪問の概要" as titles, measured in the README.) So does such a line right
     under the title, which stays in the body: the line is read, never taken out of the text."""
     line = unicodedata.normalize("NFKC", _first_line(text, layout.body_start)[0])
     span = _date_span(line)
-    if not span or re.search(r"[^\W_]", line[:span[0]] + line[span[1]:]):
-        return
-    if iso := parse_date(line):
+    only_a_date = span and not re.search(r"[^\W_]", line[:span[0]] + line[span[1]:])
+    if iso := (parse_date(line) if only_a_date else "") or parse_month(line):
         layout.meta.setdefault("date", iso)
 
 
@@ -373,15 +372,40 @@ def _date_span(text: str) -> tuple[int, int] | None:
     return min(spans) if spans else None
 
 
-def _era_date(text: str) -> str:
-    """ISO date of a Japanese era date such as 平成27年11月2日 (ja-timex converts the era); "" without a day."""
+def _era_date(text: str, month_only: bool = False) -> str:
+    """ISO date of a Japanese era date such as 平成27年11月2日 (ja-timex converts the era); ""
+    without a day, or (``month_only``) the ``YYYY-MM`` of one without a day (平成13年5月)."""
     from ja_timex import TimexParser
 
     # a parser per call, as rag/claims.py does: one costs a microsecond, and its parse keeps state
     for timex in TimexParser(reference=None).parse(text):
-        if timex.type == "DATE" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", timex.value or ""):
-            return timex.value
+        value = timex.value or "" if timex.type == "DATE" else ""
+        if not month_only and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return value
+        if month_only and re.fullmatch(r"\d{4}-\d{2}-XX", value):
+            return value[:7]
     return ""
+
+
+def parse_month(text: str) -> str:
+    """``YYYY-MM`` of a text that is a month of a year and nothing else ("May 2001", "май 2001
+    года", "2001年5月", "平成13年5月": dateparser, and ja-timex for an era year); "" for anything
+    else. The year must be written out (four digits or an era year) and the month be a word or
+    月: dateparser takes "10.5" and "11 20" for months too."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    if _ERA_DATE.fullmatch(text):
+        return _era_date(text, month_only=True)
+    if not (re.search(r"\d{4}", text) and re.search(r"[^\W\d_]", text)):
+        return ""
+    found = _month_parser().get_date_data(text)
+    return found.date_obj.strftime("%Y-%m") if found.date_obj and found.period == "month" else ""
+
+
+@functools.cache
+def _month_parser():
+    from dateparser.date import DateDataParser
+
+    return DateDataParser(languages=["en", "ru", "ja"], settings={"REQUIRE_PARTS": ["year", "month"]})
 
 
 def _month_number(name: str) -> int:

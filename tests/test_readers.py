@@ -15,8 +15,9 @@ import docx
 import pytest
 
 from eval.formats import scan_of as scanned
+from index.document import date_number
 from index.paragraphs import split_paragraphs
-from index.readers import SUPPORTED_EXTENSIONS, Limits, ReaderError, first_sentence, parse_date, read_document
+from index.readers import SUPPORTED_EXTENSIONS, Limits, ReaderError, first_sentence, parse_date, parse_month, read_document
 
 CORPUS = Path(__file__).resolve().parent / "fixtures" / "corpus"
 JA = CORPUS / "000_6f479204fdb56844.txt"
@@ -86,7 +87,8 @@ def test_short_first_line_followed_by_blank_line_is_the_title(tmp_path):
 @pytest.mark.parametrize("first_line, date", [
     ("May 27, 2024", "2024-05-27"),
     ("平成27年11月2日", "2015-11-02"),
-    ("平成13年5月", ""),  # a month, no day: no date
+    ("平成13年5月", "2001-05"),  # a month of a year: dated by the month
+    ("May 2001", "2001-05"),
     ("Seoul, May 27, 2024", "2024-05-27"),  # more than a date: the title line, whose date dates it
 ])
 def test_a_first_line_that_is_only_a_date_dates_the_document(tmp_path, first_line, date):
@@ -893,6 +895,23 @@ def test_seed_copy_reads_the_same(tmp_path):
 ])
 def test_parse_date(text, iso):
     assert parse_date(text) == iso
+
+
+@pytest.mark.parametrize("text, month", [
+    ("平成13年5月", "2001-05"), ("令和元年5月", "2019-05"), ("2001年5月", "2001-05"), ("May 2001", "2001-05"),
+    ("май 2001 года", "2001-05"), ("Сентябрь 2025 г.", "2025-09"),
+    ("平成27年11月2日", ""), ("May 27, 2024", ""),  # a day: parse_date's
+    ("10.5", ""), ("11 20", ""), ("12/25", ""), ("5月", ""),  # no year written out: a section number, not a month
+    ("Japan-Mongolia Summit", ""), ("Talks in May 2001", ""),  # more than a month
+])
+def test_parse_month(text, month):
+    assert parse_month(text) == month
+
+
+def test_a_header_field_that_is_a_month_dates_the_document_and_filters_take_its_first_day(tmp_path):
+    doc = read_document(write(tmp_path, "h.txt", "[文書名] 首脳会談\n[年月日] 2001年5月\n[全文]\n会談を行った。\n"), tmp_path)
+    assert doc.date == "2001-05"
+    assert date_number(doc.date) == 20010501 and date_number("2001-05-17") == 20010517 and date_number("") == 0
 
 
 def test_first_sentence_is_clipped_at_a_word_boundary():
