@@ -183,6 +183,21 @@ def _cmd_cite(args: argparse.Namespace) -> int:
     return Exit.OK
 
 
+def _cmd_docs(args: argparse.Namespace) -> int:
+    from index.manifest import Manifest
+
+    rows = Manifest.load(_settings(args).manifest_path).listing()
+    if args.json:
+        _print_json(rows)
+        return Exit.OK
+    for row in rows:
+        _show(f"{row['doc_id']}\t{row['doc']}\t{row.get('date') or 'n.d.'}\t{row.get('lang', '')}\t"
+              f"{row['passages']} passages\t{row.get('title', '')}")
+    print(f"{len(rows)} documents, {sum(row['passages'] for row in rows)} passages"
+          + ("" if rows else ": nothing is indexed yet (rag ingest)"), file=sys.stderr)
+    return Exit.OK
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from ui.app import serve
 
@@ -243,6 +258,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_cite.add_argument("id", help="passage ID, e.g. 000_6f479204fdb56844#p12")
     p_cite.add_argument("--json", action="store_true")
     p_cite.set_defaults(func=_cmd_cite)
+
+    p_docs = sub.add_parser("docs", help="list the indexed documents: ID, file, date, language, passages, title")
+    p_docs.add_argument("--json", action="store_true")
+    p_docs.set_defaults(func=_cmd_docs)
 
     p_serve = sub.add_parser("serve", help="serve the chat UI")
     p_serve.add_argument("--host")

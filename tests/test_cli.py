@@ -62,6 +62,16 @@ def test_cli_ask_indexes_first_then_ingest_and_cite(tmp_path):
     assert plain.returncode == 0 and "2025年11月27日" in plain.stdout, plain.stderr
     assert "same text also in: copy#p" in plain.stdout or "same text also in: 000_6f479204fdb56844#p" in plain.stdout
 
+    listed = run_rag(tmp_path, "docs", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = {row["doc"]: row for row in json.loads(listed.stdout)}
+    assert sorted(rows) == ["000_6f479204fdb56844.txt", "003_223ee8f423a3e31d.txt", "control_chars.txt", "copy.txt"]
+    assert (rows["copy.txt"]["doc_id"], rows["copy.txt"]["date"], rows["copy.txt"]["lang"]) == ("copy", "2025-12-20", "ja")
+    table = run_rag(tmp_path, "docs")
+    assert table.stdout.splitlines()[1].split("\t")[:5] == [
+        "003_223ee8f423a3e31d", "003_223ee8f423a3e31d.txt", "2025-09-17", "ru", f"{rows['003_223ee8f423a3e31d.txt']['passages']} passages"]
+    assert f"4 documents, {sum(r['passages'] for r in rows.values())} passages" in table.stderr
+
 
 def test_cli_ingest_names_the_files_it_left_out_and_exits_3(tmp_path):
     (tmp_path / "corpus").mkdir()
@@ -78,6 +88,8 @@ def test_cli_ask_with_nothing_to_index_names_rag_ingest(tmp_path):
     asked = run_rag(tmp_path, "ask", "--llm", "none", "What was agreed?")
     assert asked.returncode == 2 and asked.stdout == ""
     assert "no document could be indexed" in asked.stderr and "rag ingest" in asked.stderr
+    listed = run_rag(tmp_path, "docs")
+    assert listed.returncode == 0 and listed.stdout == "" and "nothing is indexed yet (rag ingest)" in listed.stderr
 
 
 def test_cli_notes_under_a_generated_answer_say_it_may_not_answer_and_what_was_dropped():
