@@ -372,7 +372,8 @@ def _read_all(todo: list[tuple[str, Path, FileStamp]], corpus_root: Path, manife
             reason = failure_reason(exc)
         else:
             if document is None:
-                reason = f"other files hold both its document IDs ({doc_id_for(path, corpus_root)[0]!r}, {doc!r}); rename it"
+                reason = (f"other files hold both its document IDs ({doc_id_for(path, corpus_root)[0]!r}, "
+                          f"{doc!r}); rename it")
             elif not passages:
                 reason = "no text paragraphs found"
             else:

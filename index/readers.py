@@ -242,7 +242,7 @@ def _database_header(text: str) -> _Layout | None:
             fields += 1
             body_start = match.end()
             name = _DB_FIELDS[key]
-            value = parse_date(value) or parse_month(value) if name == "date" else value
+            value = (parse_date(value) or parse_month(value)) if name == "date" else value
             if value:
                 meta[name] = value
     return _Layout(body_start, len(text), meta) if fields >= 2 else None
@@ -265,9 +265,10 @@ def _front_matter(text: str) -> _Layout | None:
 
 def _take_date_line(text: str, layout: _Layout) -> None:
     """A first line that is a date and nothing else ("May 27, 2024", "平成27年11月2日", or a month:
-    "平成13年5月", "May 2001", ``parse_month``) dates the document. (It stays its title line too: taking the next short line instead gave section
-    headings such as "1. 訪問の概要" as titles, measured in the README.) So does such a line right
-    under the title, which stays in the body: the line is read, never taken out of the text."""
+    "平成13年5月", "May 2001", ``parse_month``) dates the document. (It stays its title line too:
+    taking the next short line instead gave section headings such as "1. 訪問の概要" as titles,
+    measured in the README.) So does such a line right under the title, which stays in the body:
+    the line is read, never taken out of the text."""
     line = unicodedata.normalize("NFKC", _first_line(text, layout.body_start)[0])
     span = _date_span(line)
     only_a_date = span and not re.search(r"[^\W_]", line[:span[0]] + line[span[1]:])
@@ -379,7 +380,7 @@ def _era_date(text: str, month_only: bool = False) -> str:
 
     # a parser per call, as rag/claims.py does: one costs a microsecond, and its parse keeps state
     for timex in TimexParser(reference=None).parse(text):
-        value = timex.value or "" if timex.type == "DATE" else ""
+        value = (timex.value or "") if timex.type == "DATE" else ""
         if not month_only and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             return value
         if month_only and re.fullmatch(r"\d{4}-\d{2}-XX", value):
