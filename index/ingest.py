@@ -55,6 +55,9 @@ class SyncReport:
     # (file, other): a file indexed in this sync whose bytes an indexed file has too (retrieval shows the
     # text once, naming both: rag.retrieve); the operator may want one of them gone
     copies: list[tuple[str, str]] = field(default_factory=list)
+    # (file, other): a file indexed under its name with the suffix as document ID, because another
+    # file holds the name without it ("report.docx" beside "report.pdf"): its citations read report.docx#pN
+    suffixed: list[tuple[str, str]] = field(default_factory=list)
     passages_embedded: int = 0
     passages_reused: int = 0  # unchanged texts whose stored vectors were kept (none embedded again)
     embed_seconds: float = 0.0
@@ -378,6 +381,8 @@ def _read_all(todo: list[tuple[str, Path, FileStamp]], corpus_root: Path, manife
                 reason = "no text paragraphs found"
             else:
                 doc_ids[document.doc_id] = doc
+                if doc not in manifest.docs and document.doc_id == doc:
+                    report.suffixed.append((doc, doc_ids[doc_id_for(path, corpus_root)[0]]))
                 if document.hidden:
                     report.hidden.append((doc, document.hidden))
                 batches.add(Work(doc, passages, DocEntry(doc_id=document.doc_id, sha256=stamp.sha256,

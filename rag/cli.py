@@ -73,6 +73,9 @@ def _sync(settings, paths: list[Path] | None, progress: bool, out=sys.stdout) ->
     for doc, pieces in report.hidden:
         _show(f"  hidden text left out: {doc}: {pieces} piece{'s' if pieces > 1 else ''} no reader of the file sees",
               file=sys.stderr)
+    for doc, other in report.suffixed:
+        _show(f"  document ID {doc}: {other} holds the name without its suffix (citations read {doc}#pN)",
+              file=sys.stderr)
     for doc, other in report.copies:
         _show(f"  same bytes as another file: {doc} = {other} (answers show the text once, naming both)",
               file=sys.stderr)

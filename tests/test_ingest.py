@@ -154,7 +154,7 @@ def test_the_same_document_in_two_formats_is_indexed_under_two_stable_ids(indexe
     md = RU.removesuffix(".txt") + ".md"  # the same name, another format: "report.txt" beside "report.md"
     (corpus / md).write_text((corpus / RU).read_text(encoding="utf-8"), encoding="utf-8")
     report = quiet(indexed_settings)
-    assert report.added == [md] and report.failed == []
+    assert report.added == [md] and report.failed == [] and report.suffixed == [(md, RU)]
     manifest = _consistent(indexed_settings)
     assert manifest.docs[RU].doc_id == "003_223ee8f423a3e31d"  # the file indexed first keeps its ID
     assert manifest.docs[md].doc_id == md and all(p.startswith(f"{md}#p") for p in manifest.docs[md].passages)
@@ -165,7 +165,7 @@ def test_the_same_document_in_two_formats_is_indexed_under_two_stable_ids(indexe
         fh.write("\n\nДополнение к сообщению.\n")
     (corpus / RU).unlink()  # citations of either file keep pointing where they did
     report = quiet(indexed_settings)
-    assert report.updated == [md] and report.removed == [RU]
+    assert report.updated == [md] and report.removed == [RU] and report.suffixed == []
     assert _consistent(indexed_settings).docs[md].doc_id == md
 
 
