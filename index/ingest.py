@@ -33,7 +33,7 @@ from tqdm import tqdm
 from index.discover import discover
 from index.document import doc_id_for
 from index.reader_process import ReaderProcess, failure_reason
-from index.readers import Limits
+from index.readers import Limits, ReaderError
 from index.sentence_split import split_sentences
 from index.sentences import SentenceVectors, sentence_pooling
 from index.manifest import INDEX_FORMAT, DocEntry, Manifest
@@ -352,14 +352,14 @@ def _same_bytes(docs: list[str], manifest: Manifest) -> list[tuple[str, str]]:
             if doc in manifest.docs and len(by_hash[manifest.docs[doc].sha256]) > 1]
 
 
-def _doc_id(doc: str, path: Path, corpus_root: Path, manifest: Manifest, doc_ids: dict[str, str]) -> str | None:
+def _doc_id(doc: str, path_id: str, manifest: Manifest, doc_ids: dict[str, str]) -> str | None:
     """The document ID ``doc`` is indexed under: the one it has, so that citations keep
-    pointing at it; a new file's path without its suffix ("notes/report"), or with it
-    ("notes/report.docx") when another file holds that (the same document saved in two
+    pointing at it; a new file's path without its suffix (``path_id``, "notes/report"), or with
+    it ("notes/report.docx") when another file holds that (the same document saved in two
     formats); None when other files hold both."""
     if doc in manifest.docs:
         return manifest.docs[doc].doc_id
-    return next((i for i in (doc_id_for(path, corpus_root)[0], doc) if doc_ids.get(i, doc) == doc), None)
+    return next((i for i in (path_id, doc) if doc_ids.get(i, doc) == doc), None)
 
 
 def _read_all(todo: list[tuple[str, Path, FileStamp]], corpus_root: Path, manifest: Manifest, batches: _Batches,
@@ -368,21 +368,21 @@ def _read_all(todo: list[tuple[str, Path, FileStamp]], corpus_root: Path, manife
     fails is reported and left."""
     doc_ids = {e.doc_id: d for d, e in manifest.docs.items()}
     for doc, path, stamp in todo:
-        doc_id = _doc_id(doc, path, corpus_root, manifest, doc_ids)
+        path_id = doc_id_for(path, corpus_root)[0]
+        doc_id = _doc_id(doc, path_id, manifest, doc_ids)
         try:
-            document, passages = reader.read(path, corpus_root, doc_id) if doc_id else (None, [])
+            if doc_id is None:
+                raise ReaderError(path, f"other files hold both its document IDs ({path_id!r}, {doc!r}); rename it")
+            document, passages = reader.read(path, corpus_root, doc_id)
         except Exception as exc:  # noqa: BLE001 — one file's failure, whatever it is, must not stop the sync
             reason = failure_reason(exc)
         else:
-            if document is None:
-                reason = (f"other files hold both its document IDs ({doc_id_for(path, corpus_root)[0]!r}, "
-                          f"{doc!r}); rename it")
-            elif not passages:
+            if not passages:
                 reason = "no text paragraphs found"
             else:
-                doc_ids[document.doc_id] = doc
-                if doc not in manifest.docs and document.doc_id == doc:
-                    report.suffixed.append((doc, doc_ids[doc_id_for(path, corpus_root)[0]]))
+                doc_ids[doc_id] = doc
+                if doc not in manifest.docs and doc_id != path_id:
+                    report.suffixed.append((doc, doc_ids[path_id]))
                 if document.hidden:
                     report.hidden.append((doc, document.hidden))
                 batches.add(Work(doc, passages, DocEntry(doc_id=document.doc_id, sha256=stamp.sha256,
