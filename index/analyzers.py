@@ -81,6 +81,24 @@ def _tokenize_japanese(text: str) -> list[str]:
     return tokens
 
 
+def japanese_numerals(text: str) -> list[str]:
+    """The numerals of Japanese ``text`` as its morphological analysis reads them: UniDic's
+    numeral tokens (名詞-数詞), consecutive ones joined ("二十五億", the "二" of 第二回 or 二国間,
+    the "三" of 三か国); the 一 of 一致, 一層 or 統一, the 三 of 三者 and the 万 of 万博 are in
+    words, not numerals."""
+    with _tagger_lock:
+        nodes = [(word.surface, word.feature.pos2 == "数詞") for word in _tagger()(text)]
+    runs: list[str] = []
+    joined = False
+    for surface, numeral in nodes:
+        if numeral and joined:
+            runs[-1] += surface
+        elif numeral:
+            runs.append(surface)
+        joined = numeral
+    return runs
+
+
 def _tokenize_stemmed(text: str, lang: str) -> list[str]:
     found = words(text)
     with _stemmer_locks[lang]:

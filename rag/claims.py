@@ -49,7 +49,7 @@ from babel.numbers import NumberFormatError, parse_decimal
 from rapidfuzz.distance import Levenshtein
 from unidecode import unidecode
 
-from index.analyzers import stem as snowball_stem
+from index.analyzers import japanese_numerals, stem as snowball_stem
 from index.document import Passage
 from index.language import CYRILLIC, KANA, KANJI, LATIN
 from rag.citations import strip_markers
@@ -329,6 +329,9 @@ def extract_numbers(text: str) -> list[str]:
     return [_canonical(value) for _, value in _number_claims(_norm(strip_markers(text)))]
 
 
+_KANJI_NUMERAL = re.compile(r"[〇一二三四五六七八九十百千万億兆]+")
+
+
 def _passage_numbers(text: str) -> set[Decimal]:
     """Every figure a passage states, generously: digits in dates too, both readings of
     ``1,250``, scaled and bare values, kanji numerals and small number words."""
@@ -336,8 +339,9 @@ def _passage_numbers(text: str) -> set[Decimal]:
     for comma_decimal in (False, True):
         for match in _NUMBER.finditer(text):
             numbers.update(_number_values(match, comma_decimal))
-    kanji = (_kanji_value(k) for k in re.findall(r"[〇一二三四五六七八九十百千万億兆]+", text))
-    numbers.update(v for v in kanji if v is not None)
+    if _KANJI_NUMERAL.search(text):  # as numerals, not as the 一 of 一致 (``japanese_numerals``)
+        kanji = (_kanji_value(k) for run in japanese_numerals(text) for k in _KANJI_NUMERAL.findall(run))
+        numbers.update(v for v in kanji if v is not None)
     for word in re.findall(r"[a-zа-я]+", text.lower().replace("ё", "е")):
         if word in _NUMBER_WORDS:
             numbers.add(Decimal(_NUMBER_WORDS[word]))

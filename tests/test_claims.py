@@ -160,6 +160,15 @@ def test_ordinal_written_as_a_word_in_the_passage_supports_digits():
     assert not check_sentence("The 3rd ministerial dialogue took place in Tokyo.", [DIALOGUE_RU]).ok
 
 
+def test_kanji_numerals_count_where_they_are_numerals_not_inside_words():
+    # 一層 (further) and 一致 (agreed) are words that hold 一, not the number 1
+    assert check_sentence("It was the 1st treaty between them.", [TREATY_JA]).unsupported == ["1"]
+    assert check_sentence("They agreed on 1 point.", [ENERGY_JA]).unsupported == ["1"]
+    numerals = passage("第二回会合には三か国が参加し、総額二十五億円の支援で一致した。", JA_DOC_DATE, "ja")
+    assert check_sentence("The 2nd meeting: 3 countries, 2.5 billion yen.", [numerals]).ok
+    assert not check_sentence("The 1st meeting.", [numerals]).ok  # 一致 states no 1
+
+
 # ---- names ---------------------------------------------------------------------------------
 
 def test_extract_names_finds_every_kind_and_skips_sentence_words():
