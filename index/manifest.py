@@ -15,7 +15,7 @@ from typing import Any
 
 
 # what passages and their indexed texts are made of; a document indexed at another format is indexed again
-INDEX_FORMAT = 35  # 2: list items carry their lead-in; 3: sentences are embedded with their passage's title;
+INDEX_FORMAT = 36  # 2: list items carry their lead-in; 3: sentences are embedded with their passage's title;
 # 4: sentences (and long paragraphs' cuts) come from index.sentence_split; 5: sentences' own vectors
 # (pooled from the passage's pass without the title) are stored beside them; 6: a first line that is
 # only a date ("May 27, 2024", "平成27年11月2日") dates the document (index/readers.py); 7: so does such a
@@ -54,7 +54,9 @@ INDEX_FORMAT = 35  # 2: list items carry their lead-in; 3: sentences are embedde
 # 33: nor the glyphs of a PDF line that a box painted later covers part of (by the font's widths)
 # 34: nor an HTML element whose own style sets its font-size or opacity to 0
 # 35: a first line, header field or front-matter date that is a month of a year ("平成13年5月", "May 2001")
-# dates the document by that month (YYYY-MM; a range filter takes it for the month's first day)
+# dates the document by that month (YYYY-MM; a range filter takes it for the month's first day);
+# 36: a short line that opens with a section number ("(1)二国間関係", "1. Opening remarks") is a
+# heading, indented or not, unless it is one of a list of such lines (index/paragraphs.py)
 
 # how vectors are computed from the texts embedded (pooling, own vectors, normalisation): vectors
 # stored under another version are never reused for an unchanged text (``PassageEmbedding.vector_key``)

@@ -3,7 +3,9 @@
 The body is cut into blocks at blank lines. Headings are not paragraphs: they name the `section`
 of the paragraphs below them. A heading is a Markdown ``#`` line, or a short single line without
 sentence or clause punctuation that stands before a text block not starting in lowercase (in an
-indented document, only an unindented line). A block that stops mid-sentence (no final
+indented document, only an unindented line, unless it opens with a section number: "(1)二国間関係"
+or "1.全体概要" in a 『世界と日本』 file, where every line is indented; a numbered line after a
+list's lead-in or after another such line is a list item). A block that stops mid-sentence (no final
 punctuation) runs on into the next text block when the break is evidently not a paragraph end:
 the next block starts with a lowercase letter, or the document is a layout dump whose blocks are
 (nearly) all indented lines, so that its blank lines are line breaks, not paragraph breaks. In
@@ -40,6 +42,9 @@ _LIST_ITEM = re.compile(r"[・•●○■□◆◇▪◦‣※]|(?:[-*+–—]|
 _LIST_INTRO = (":", "：")
 _LEAD_MAX_CHARS = 200
 _INNER_PUNCT = re.compile(r"[。！？、，]|[.!?,;:]\s| \| ")  # a heading is no sentence, clause list or table row
+# the number a numbered heading opens with: 1 / 1. / 1.2 / 1) / (1) / （1） / I. / 一、 / 第1章
+_SECTION_NUMBER = re.compile(r"(?:\d{1,2}(?:\.\d{1,2})*(?:[.)）]\s*|\s+)|[（(]\d{1,2}[)）]\s*|[IVX]{1,4}[.)]\s*"
+                             r"|[一二三四五六七八九十]{1,3}[、.．]\s*|第[\d一二三四五六七八九十]{1,3}[章節部]\s*)(?=\S)")
 
 
 @dataclass(frozen=True)
@@ -159,13 +164,18 @@ def _headings(text: str, blocks: list[_Block], layout: bool) -> list[str | None]
     """The heading text of each block that is a heading, None for text blocks."""
     marked = [_marked_heading(text, b) for b in blocks]
     plain = [_looks_like_heading(text, b, layout) for b in blocks]
+    numbered = [_numbered_heading(text, b) for b in blocks]
+    short_items = [n or _short_item(text, b) for n, b in zip(numbered, blocks)]
     result: list[str | None] = []
     for i, block in enumerate(blocks):
         stands_before_text = (i + 1 < len(blocks) and marked[i + 1] is None and not plain[i + 1]
                               and not text[blocks[i + 1].start].islower())
+        # a numbered line beside another short item, or after a list's lead-in, is a list item
+        in_list = numbered[i] and ((i > 0 and (short_items[i - 1] or text[blocks[i - 1].end - 1] in _LIST_INTRO))
+                                   or (i + 1 < len(blocks) and short_items[i + 1]))
         if marked[i] is not None:
             result.append(marked[i])
-        elif plain[i] and stands_before_text:
+        elif (plain[i] or numbered[i]) and stands_before_text and not in_list:
             result.append(text[block.start:block.end])
         else:
             result.append(None)
@@ -183,13 +193,36 @@ def ends_sentence(line: str) -> bool:
     return bool(stripped) and stripped[-1] in _SENTENCE_END
 
 
+def _short_unpunctuated(line: str) -> bool:
+    """A short line without sentence or clause punctuation."""
+    return (len(line) <= _HEADING_MAX_CHARS and len(line.split()) <= _HEADING_MAX_WORDS
+            and line[-1] not in _SENTENCE_END + _CLAUSE_PUNCT and not _INNER_PUNCT.search(line))
+
+
 def _looks_like_heading(text: str, block: _Block, layout: bool) -> bool:
-    """A short single line without sentence or clause punctuation, not a list item."""
+    """A short single line without sentence or clause punctuation, not a list item (in a layout
+    dump, not an indented line: a line broken off)."""
     line = text[block.start:block.end]
-    return (len(block.lines) == 1 and not (layout and block.indented)
-            and len(line) <= _HEADING_MAX_CHARS and len(line.split()) <= _HEADING_MAX_WORDS
-            and line[-1] not in _SENTENCE_END + _CLAUSE_PUNCT
-            and not _INNER_PUNCT.search(line) and not _LIST_ITEM.match(line))
+    return (len(block.lines) == 1 and not (layout and block.indented) and _short_unpunctuated(line)
+            and not _LIST_ITEM.match(line))
+
+
+def _short_item(text: str, block: _Block) -> bool:
+    """A single line that opens with a list marker and is short and unpunctuated after it ("• visa
+    facilitation"): one of a list of such items."""
+    line = text[block.start:block.end]
+    marker = _LIST_ITEM.match(line)
+    return len(block.lines) == 1 and marker is not None and _short_unpunctuated(line[marker.end():] or ".")
+
+
+def _numbered_heading(text: str, block: _Block) -> bool:
+    """A single line that opens with a section number and is short, without sentence or clause
+    punctuation after it ("(1)二国間関係", "1.全体概要", "2. Bilateral relations"), indented or
+    not: the number marks it as a heading as a ``#`` does (``_headings`` tells a list of such
+    lines apart)."""
+    line = text[block.start:block.end]
+    number = _SECTION_NUMBER.match(line)
+    return len(block.lines) == 1 and number is not None and _short_unpunctuated(line[number.end():])
 
 
 def _runs_on(text: str, block: _Block, following: _Block, layout: bool) -> bool:

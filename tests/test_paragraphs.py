@@ -134,6 +134,30 @@ def test_short_unpunctuated_line_before_text_is_a_heading(tmp_path):
         ("A last line without a stop", "Outlook")]
 
 
+def test_numbered_lines_before_text_are_headings_even_indented(tmp_path):
+    # a 『世界と日本』 file indents every line, its numbered headings too
+    text = ("会談の概要\n\n 1 外相会談\n\n 本29日,両外相は会談を行いました。\n\n (1)二国間関係\n\n"
+            " 両外相は協力で一致しました。\n\n (2)北朝鮮情勢\n\n 両外相は連携を確認しました。\n")
+    doc, paragraphs = make(tmp_path, "w.txt", text)
+    assert_well_formed(doc, paragraphs)
+    assert [(p.text, p.section) for p in paragraphs] == [
+        ("本29日,両外相は会談を行いました。", "1 外相会談"), ("両外相は協力で一致しました。", "(1)二国間関係"),
+        ("両外相は連携を確認しました。", "(2)北朝鮮情勢")]
+    _, paragraphs = make(tmp_path, "e.txt", "Meeting\n\nThey met.\n\n1. Opening remarks\n\nHe spoke first.\n")
+    assert [(p.text, p.section) for p in paragraphs] == [("They met.", ""), ("He spoke first.", "1. Opening remarks")]
+
+
+def test_numbered_short_lines_of_a_list_stay_items(tmp_path):
+    text = ("Agenda\n\nThe ministers signed:\n\n1. A trade agreement\n\n2. A visa agreement\n\n"
+            "They met again in May.\n\nTopics\n\n1) Energy\n\n2) Transport\n\nBoth were discussed.\n")
+    doc, paragraphs = make(tmp_path, "n.txt", text)
+    assert_well_formed(doc, paragraphs)
+    assert [(p.text, p.section, p.lead) for p in paragraphs] == [
+        ("The ministers signed:", "", ""), ("1. A trade agreement", "", "The ministers signed:"),
+        ("2. A visa agreement", "", "The ministers signed:"), ("They met again in May.", "", ""),
+        ("1) Energy", "Topics", ""), ("2) Transport", "Topics", ""), ("Both were discussed.", "Topics", "")]
+
+
 def test_blank_line_after_unfinished_sentence_is_kept_in_plain_text(tmp_path):
     text = ("Title\n\nThe energy at that point, after substitution, is\n\nThe next block starts anew here.\n\n"
             "This sentence is cut by a stray blank line and\n\ncontinues in lowercase here.\n")
