@@ -12,8 +12,9 @@ A claim is supported when the cited passages state it, in whatever language they
   resolved with the date of the passage's document and the last year the passage mentioned.
 * Numbers are compared by value: ``1,250`` = ``1 250``; ``15億`` = ``1.5 billion``; Russian
   ``2,5`` = ``2.5`` (figures read by babel in the text's locale, kanji numerals by kanjize).
-  A passage also counts its dates' parts, kanji numerals (第二) and small number words
-  (второй, second) as numbers, so an answer may write them as digits.
+  A passage also counts its dates' parts, kanji numerals (第二; where UniDic reads them as
+  numerals, not the 一 of 一致) and small number words (второй, second) as numbers, so an
+  answer may write them as digits.
 * Names: Latin and Cyrillic capitalised words and sequences (a sentence-initial word counts
   only when a passage confirms it, since it may be an ordinary word), acronyms (NASA,
   G20, ЕС), katakana words (オーストラリア) and quoted names (「…」, «…», "…"). A name is
