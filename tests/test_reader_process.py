@@ -52,13 +52,20 @@ def test_a_reader_error_in_the_child_keeps_its_reason(tmp_path):
 def test_each_page_a_scan_s_ocr_reads_gets_the_time_limit_anew(tmp_path):
     from tests.test_readers import make_pdf, scanned
 
-    topics = ["Energy", "Trade", "Transport", "Customs", "Culture"]
+    topics = ["Energy", "Trade", "Transport", "Customs"]
     pages = [[f"{topic}.", *[f"The ministers signed the joint statement on {topic.lower()} and its annex."] * 20]
              for topic in topics]
+    (tmp_path / "one.pdf").write_bytes(scanned(make_pdf(pages[0], "")))
     (tmp_path / "scan.pdf").write_bytes(scanned(make_pdf(pages[0], "", tuple(pages[1:]))))
-    with ReaderProcess(Limits(max_parse_s=10)) as reader:
+    # a page's OCR takes 4-9 s on the machines measured: the limit is set from this one's, a
+    # fresh child reading one page (its start-up included, as the next read's first page has it)
+    with ReaderProcess(Limits(max_parse_s=120)) as reader:
+        started = time.perf_counter()
+        reader.read(tmp_path / "one.pdf", tmp_path)
+        limit = 1.5 * (time.perf_counter() - started)
+    with ReaderProcess(Limits(max_parse_s=limit)) as reader:
         started = time.perf_counter()
         document, passages = reader.read(tmp_path / "scan.pdf", tmp_path)
         took = time.perf_counter() - started
-    assert took > 10  # the file took longer than the limit, and was read: no page did
-    assert all(f"{topic}." in document.text for topic in topics) and document.text.count("joint statement") == 100
+    assert took > limit  # the file took longer than the limit, and was read: no page did
+    assert all(f"{topic}." in document.text for topic in topics) and document.text.count("joint statement") == 80
