@@ -175,8 +175,8 @@ def _cmd_cite(args: argparse.Namespace) -> int:
         _print_json(data)
         return Exit.OK
     doc = data["document"]
-    _show(f"{data['id']} — {doc.get('title', '')} ({doc.get('date', '')}, {doc.get('place', '')}, "
-          f"{doc.get('source', '')}) chars {data['start']}–{data['end']}")
+    known = ", ".join(v for v in (doc.get("date"), doc.get("place"), doc.get("source")) if v)
+    _show(f"{data['id']} — {doc.get('title', '')}{f' ({known})' if known else ''} chars {data['start']}–{data['end']}")
     if data.get("section"):
         _show(f"section: {data['section']}")
     print()

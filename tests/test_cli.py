@@ -48,6 +48,7 @@ def test_cli_ask_indexes_first_then_ingest_and_cite(tmp_path):
 
     hostile = run_rag(tmp_path, "cite", "control_chars#p1")  # plain output: for a terminal
     assert hostile.returncode == 0 and "2025-11-27 in Tokyo" in hostile.stdout
+    assert ", ," not in hostile.stdout.splitlines()[0]  # a field the document lacks is left out, not blank
     assert not [c for c in hostile.stdout if (ord(c) < 0x20 and c not in "\n\t") or 0x202A <= ord(c) <= 0x2069]
 
     missing = run_rag(tmp_path, "cite", "nope#p1")
