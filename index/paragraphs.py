@@ -5,7 +5,7 @@ of the paragraphs below them. A heading is a Markdown ``#`` line, or a short sin
 sentence or clause punctuation that stands before a text block not starting in lowercase (in an
 indented document, only an unindented line, unless it opens with a section number: "(1)二国間関係"
 or "1.全体概要" in a 『世界と日本』 file, where every line is indented; a numbered line after a
-list's lead-in or after another such line is a list item). A block that stops mid-sentence (no final
+list's lead-in, or beside another short item, is a list item). A block that stops mid-sentence (no final
 punctuation) runs on into the next text block when the break is evidently not a paragraph end:
 the next block starts with a lowercase letter, or the document is a layout dump whose blocks are
 (nearly) all indented lines, so that its blank lines are line breaks, not paragraph breaks. In
@@ -212,7 +212,8 @@ def _short_item(text: str, block: _Block) -> bool:
     facilitation"): one of a list of such items."""
     line = text[block.start:block.end]
     marker = _LIST_ITEM.match(line)
-    return len(block.lines) == 1 and marker is not None and _short_unpunctuated(line[marker.end():] or ".")
+    rest = line[marker.end():] if marker else ""
+    return len(block.lines) == 1 and bool(rest.strip()) and _short_unpunctuated(rest)
 
 
 def _numbered_heading(text: str, block: _Block) -> bool:
