@@ -138,3 +138,19 @@ def test_a_source_filed_twice_names_its_copy_as_a_link_escaped(lang):
     assert f'{TEXTS[lang]["copies"]}: <a href="?cite=evil%22%3E%3Cscript%3Ex%3C%2Fscript%3E%23p2"' in html
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "copies" not in sources_html({"passages": [{**passage, "copies": []}]}, TEXTS[lang])
+
+
+def test_the_document_view_shows_each_section_heading_once_escaped():
+    from ui.labels import TEXTS
+    from ui.render import document_html, esc, sources_html
+
+    passages = [{"id": "talks#p0", "text": "Talks", "section": ""},
+                {"id": "talks#p1", "text": "The ministers met.", "section": "(1)二国間関係"},
+                {"id": "talks#p2.1", "text": "They agreed.", "section": "(1)二国間関係"},
+                {"id": "talks#p3", "text": "They will meet again.", "section": "(2) <b>Next</b>"}]
+    html = document_html({"doc_id": "talks", "title": "Talks", "passages": passages}, highlight_id="talks#p2.1")
+    assert html.count('class="section-head"') == 2 and "<b>Next</b>" not in html
+    heading = esc("(1)二国間関係")  # parentheses too are escaped (Markdown)
+    assert html.index(heading) < html.index("The ministers met.") < html.index("&lt;b&gt;Next")
+    card = sources_html({"passages": [{**passages[1], "doc": "talks.txt", "date": "2017-03-29"}]}, TEXTS["en"])
+    assert f"2017-03-29 · {heading}" in card

@@ -94,7 +94,8 @@ def highlight(text: str, answer: str) -> str:
 
 
 def _meta_line(p: dict) -> str:
-    parts = [p.get("date"), p.get("place"), p.get("source")]
+    """Date, place, source and (for a passage) the section it stands under, those it has."""
+    parts = [p.get("date"), p.get("place"), p.get("source"), p.get("section")]
     return " · ".join(esc(x) for x in parts if x)
 
 
@@ -141,7 +142,11 @@ def document_html(doc: dict, highlight_id: str | None = None) -> str:
     head = (f'<div class="doc-head"><h3>{esc(doc.get("title") or doc.get("doc_id", ""))}</h3>'
             f'<div class="source-meta">{_meta_line(doc)} · {esc(doc.get("lang", ""))} · {esc(doc.get("doc_id", ""))}</div></div>')
     rows = []
+    section = ""
     for p in doc.get("passages", []):
+        if p.get("section") and p["section"] != section:  # a heading, where the paragraphs under it begin
+            rows.append(f'<div class="section-head">{esc(p["section"])}</div>')
+        section = p.get("section") or section
         hit = p["id"] == highlight_id
         rows.append(
             f'<div class="para{" target" if hit else ""}" id="{esc(p["id"])}">'
@@ -159,6 +164,7 @@ CSS = """
 .para { padding: 3px 6px; margin: 3px 0; }
 .para.target { background: #fff3b0; outline: 2px solid #e0b000; }
 .pnum { color: #888; font-size: 0.85em; }
+.section-head { font-weight: bold; margin: 10px 0 2px; }
 mark { background: #fff3b0; }
 """
 
