@@ -17,7 +17,8 @@ A claim is supported when the cited passages state it, in whatever language they
   answer may write them as digits.
 * Names: Latin and Cyrillic capitalised words and sequences (a sentence-initial word counts
   only when a passage confirms it, since it may be an ordinary word), acronyms (NASA,
-  G20, ЕС), katakana words (オーストラリア) and quoted names (「…」, «…», "…"). A name is
+  G20, ЕС; one of three letters or more is also found spelt out: LNG in "liquefied natural
+  gas", ШОС in "Шанхайской организации сотрудничества"), katakana words (オーストラリア) and quoted names (「…」, «…», "…"). A name is
   supported when a cited passage contains it (NFKC, casefolded; Russian and English words
   compared by Snowball stem or, for Russian, a shared prefix, so Иванов matches Ивановым).
   A name in another script than a passage (English "Ivanov" and Russian "Иванов", "Australia"
@@ -569,10 +570,41 @@ def _word_in(word: str, facts: _PassageFacts) -> bool:
     return any(w.startswith(prefix) and abs(len(w) - len(word)) <= 3 for w in facts.words)
 
 
+_FUNCTION_WORDS = frozenset({"of", "and", "for", "the", "in", "on", "at", "to", "и", "в", "во", "по", "для", "на", "о"})
+_LETTERS = re.compile(rf"[{LATIN}{CYRILLIC}]+")
+
+
+def _spelt_out(acronym: str, text: str) -> bool:
+    """Does folded ``text`` spell out ``acronym`` (3 to 8 letters, folded): consecutive words,
+    a hyphenated word's parts counting as words, whose initials are its letters in order, short
+    function words between them skipped ("lng": "liquefied natural gas"; "атэс":
+    "азиатско-тихоокеанское экономическое сотрудничество"; "osce": "organization for security
+    and co-operation in europe")? Two letters are too few: "the parties met" is no "PM"."""
+    if not 3 <= len(acronym) <= 8 or not acronym.isalpha():
+        return False
+    # (word, whether it continues a hyphenated word: "operation" of "co-operation" may go unspelt)
+    words = [(m.group(), text[m.start() - 1:m.start()] == "-") for m in _LETTERS.finditer(text)]
+    for start, (word, _) in enumerate(words):
+        if word[0] != acronym[0]:
+            continue
+        i, at = 1, start + 1
+        while i < len(acronym) and at < len(words):
+            word, continues = words[at]
+            if word[0] == acronym[i]:
+                i += 1
+            elif not continues and word not in _FUNCTION_WORDS:
+                break
+            at += 1
+        if i == len(acronym):
+            return True
+    return False
+
+
 def _part_found(part: str, kind: str, facts: _PassageFacts) -> bool:
     folded = fold(part)
     if kind == "acronym":
-        return bool(re.search(rf"(?<![a-zа-я0-9]){re.escape(folded)}(?![a-zа-я0-9])", facts.text))
+        return (bool(re.search(rf"(?<![a-zа-я0-9]){re.escape(folded)}(?![a-zа-я0-9])", facts.text))
+                or _spelt_out(folded, facts.text))
     if kind in ("katakana", "quote") and folded in facts.text:
         return True
     words = [m.group() for m in _WORD.finditer(folded)]

@@ -180,6 +180,18 @@ def test_extract_names_finds_every_kind_and_skips_sentence_words():
         "Министр Ёдзи Муто", "Дорожную карту", "Токио"]
 
 
+def test_an_acronym_the_passage_spells_out_is_supported():
+    lng = passage("The plant will produce liquefied natural gas for Japan.", "", "en")
+    assert check_sentence("The LNG goes to Japan.", [lng]).ok
+    assert check_sentence("Саммит ШОС прошёл в Астане.",
+                          [passage("Саммит Шанхайской организации сотрудничества прошёл в Астане.", "", "ru")]).ok
+    assert check_sentence("The OSCE met.", [passage("The Organization for Security and Co-operation in Europe met.",
+                                                     "", "en")]).ok
+    assert check_sentence("The LNG goes to Japan.", [passage("The plant will produce gas for Japan.", "", "en")]
+                          ).unsupported == ["LNG"]
+    assert not check_sentence("The PM met.", [passage("The parties met.", "", "en")]).ok  # two letters: too few
+
+
 def test_russian_names_match_across_inflection():
     assert check_sentence("Дорожную карту представил Муто.", [ROADMAP_RU]).ok
     assert check_sentence("Диалог прошёл под председательством Ёдзи Мутой в Токио.", [DIALOGUE_RU]).ok
