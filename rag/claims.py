@@ -18,9 +18,10 @@ A claim is supported when the cited passages state it, in whatever language they
 * Names: Latin and Cyrillic capitalised words and sequences (a sentence-initial word counts
   only when a passage confirms it, since it may be an ordinary word), acronyms (NASA,
   G20, ЕС; one of three letters or more is also found spelt out: LNG in "liquefied natural
-  gas", ШОС in "Шанхайской организации сотрудничества"), katakana words (オーストラリア) and quoted names (「…」, «…», "…"). A name is
-  supported when a cited passage contains it (NFKC, casefolded; Russian and English words
-  compared by Snowball stem or, for Russian, a shared prefix, so Иванов matches Ивановым).
+  gas", ШОС in "Шанхайской организации сотрудничества"), katakana words (オーストラリア) and
+  quoted names (「…」, «…», "…"). A name is supported when a cited passage contains it (NFKC,
+  casefolded; Russian and English words compared by Snowball stem or, for Russian, a shared
+  prefix, so Иванов matches Ивановым).
   A name in another script than a passage (English "Ivanov" and Russian "Иванов", "Australia"
   and オーストラリア) is romanised (unidecode; cutlet's Hepburn for katakana, and for a
   loanword also its source spelling from UniDic) and compared by consonant skeleton: similar
@@ -575,9 +576,9 @@ _LETTERS = re.compile(rf"[{LATIN}{CYRILLIC}]+")
 
 
 def _spelt_out(acronym: str, text: str) -> bool:
-    """Does folded ``text`` spell out ``acronym`` (3 to 8 letters, folded): consecutive words,
-    a hyphenated word's parts counting as words, whose initials are its letters in order, short
-    function words between them skipped ("lng": "liquefied natural gas"; "атэс":
+    """Does folded ``text`` spell out ``acronym`` (3 to 8 letters, folded): consecutive words
+    whose initials are its letters in order, short function words between them skipped, a
+    hyphenated word's later parts counting as words or skipped ("lng": "liquefied natural gas"; "атэс":
     "азиатско-тихоокеанское экономическое сотрудничество"; "osce": "organization for security
     and co-operation in europe")? Two letters are too few: "the parties met" is no "PM"."""
     if not 3 <= len(acronym) <= 8 or not acronym.isalpha():
@@ -589,10 +590,10 @@ def _spelt_out(acronym: str, text: str) -> bool:
             continue
         i, at = 1, start + 1
         while i < len(acronym) and at < len(words):
-            word, continues = words[at]
-            if word[0] == acronym[i]:
+            following, continues = words[at]
+            if following[0] == acronym[i]:
                 i += 1
-            elif not continues and word not in _FUNCTION_WORDS:
+            elif not continues and following not in _FUNCTION_WORDS:
                 break
             at += 1
         if i == len(acronym):
