@@ -224,8 +224,11 @@ def extract_dates(text: str, ref_date: str | None = None) -> list[Date]:
 
 
 def _date_supported(claim: Date, known: set[Date]) -> bool:
-    """Does some passage date cover ``claim``? A passage date without a year fits any year."""
-    return any(all(c is None or c == k or (i == 0 and k is None) for i, (c, k) in enumerate(zip(claim, date)))
+    """Does some passage date cover ``claim``? A passage date without a year ("May 13") fits a
+    claim of any year whose month and day it gives; a claim that is only a year needs that year:
+    a day named in 2012's summary does not state 2015."""
+    return any(all(c is None or c == k or (i == 0 and k is None and claim[1] is not None)
+                   for i, (c, k) in enumerate(zip(claim, date)))
                for date in known)
 
 

@@ -124,6 +124,19 @@ def test_partial_dates_supported_by_relative_passage_dates():
     assert check_sentence("An international forum took place in December 2025.", [NEUTRALITY_JA]).ok
 
 
+def test_a_year_alone_is_not_stated_by_a_day_without_its_year():
+    summit = passage("The Fourth Summit was held in Rome on May 13. Among those attending was Prime Minister "
+                     "Mario Rossi.", "", "en")
+    question = "Who attended the 2015 summit?"
+    assert check_sentence(question, [summit]).unsupported == ["2015"]
+    assert check_sentence("The summit was held on May 13, 2015.", [summit]).ok  # the day fits any year
+    assert not check_sentence("The summit was held in June 2015.", [summit]).ok
+    dated = passage("The summit was held in Rome in 2015, on May 13.", "", "en")
+    assert check_sentence(question, [dated]).ok
+    assert check_sentence("11月1日にソウルで会談が行われた。", [passage("11月1日,ソウルにおいて会談が開催された。", "", "ja")]).ok
+    assert not check_sentence("2015年にソウルで会談が行われた。", [passage("11月1日,ソウルにおいて会談が開催された。", "", "ja")]).ok
+
+
 def test_date_range_against_a_japanese_range():
     assert check_sentence("LLDC3 was held from 5 to 8 August 2025.", [LLDC3_JA]).ok
     assert not check_sentence("LLDC3 was held from 5 to 9 August 2025.", [LLDC3_JA]).ok
