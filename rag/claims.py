@@ -55,6 +55,7 @@ from unidecode import unidecode
 from index.analyzers import japanese_numerals, stem as snowball_stem
 from index.document import Passage
 from index.language import CYRILLIC, KANA, KANJI, LATIN
+from index.sentence_split import sentence_spans
 from rag.citations import strip_markers
 
 Date = tuple[int | None, int | None, int | None]
@@ -401,8 +402,9 @@ def _script(word: str) -> str:
     return "latin"
 
 
-def _capitalised_names(text: str, taken: list[tuple[int, int]], sentence_start: int) -> list[_Name]:
-    """Runs of capitalised words (stopwords and acronyms break them)."""
+def _capitalised_names(text: str, taken: list[tuple[int, int]], sentence_starts: set[int]) -> list[_Name]:
+    """Runs of capitalised words (stopwords and acronyms break them); one that opens a sentence
+    (its first letter at one of ``sentence_starts``) may be an ordinary word."""
     names: list[_Name] = []
     run: list[re.Match] = []
 
@@ -410,7 +412,7 @@ def _capitalised_names(text: str, taken: list[tuple[int, int]], sentence_start: 
         if run:
             surface = text[run[0].start():run[-1].end()]
             parts = tuple(m.group() for m in run)
-            names.append(_Name(run[0].start(), surface, "word", parts, soft_first=run[0].start() == sentence_start))
+            names.append(_Name(run[0].start(), surface, "word", parts, soft_first=run[0].start() in sentence_starts))
             run.clear()
 
     for match in _WORD.finditer(text):
@@ -447,9 +449,21 @@ def _find_names(text: str) -> list[_Name]:
         parts = tuple(p for p in match.group().split("・") if p.strip("ー") and p not in _GENERIC_KATAKANA)
         if parts and not any(s <= match.start() < e for s, e in taken):
             names.append(_Name(match.start(), match.group(), "katakana", parts))
-    first_letter = re.search(rf"[{LATIN}{CYRILLIC}{KANA}{KANJI}]", text)
-    names.extend(_capitalised_names(text, taken, first_letter.start() if first_letter else -1))
+    names.extend(_capitalised_names(text, taken, _sentence_starts(text)))
     return sorted(names, key=lambda name: name.start)
+
+
+_LETTER = re.compile(rf"[{LATIN}{CYRILLIC}{KANA}{KANJI}]")
+
+
+def _sentence_starts(text: str) -> set[int]:
+    """Where each sentence of ``text`` has its first letter (past any bracket or quote that opens
+    it): a question asked after another ("Где он прошёл? Кто председательствовал …?") opens two."""
+    starts = set()
+    for start, end in sentence_spans(text):
+        if letter := _LETTER.search(text, start, end):
+            starts.add(letter.start())
+    return starts
 
 
 # ---- romanisation (for names across scripts) ---------------------------------------------------

@@ -193,6 +193,17 @@ def test_extract_names_finds_every_kind_and_skips_sentence_words():
         "Министр Ёдзи Муто", "Дорожную карту", "Токио"]
 
 
+def test_the_word_that_opens_any_sentence_may_be_an_ordinary_word():
+    dialogue = passage("16 сентября 2025 года в Токио под председательством министра Ёдзи Муто состоялся диалог.",
+                       "", "ru")
+    assert check_sentence("Где он прошёл? (Кто председательствовал на диалоге?)", [dialogue]).claims == []
+    summit = passage("The summit was held in Tokyo; Japan was represented by its Prime Minister.", "", "en")
+    assert check_sentence("Who represented Japan? Where was it held?", [summit]).claims == ["Japan"]
+    # a name still counts where it opens a sentence, if the passage has it, and anywhere else
+    assert check_sentence("It was held in Tokyo. Tokyo hosted it.", [summit]).supported == ["Tokyo"]
+    assert check_sentence("The summit was held in Tokyo. Then Ivan left.", [summit]).unsupported == ["Ivan"]
+
+
 def test_an_acronym_the_passage_spells_out_is_supported():
     lng = passage("The plant will produce liquefied natural gas for Japan.", "", "en")
     assert check_sentence("The LNG goes to Japan.", [lng]).ok
