@@ -12,13 +12,13 @@ def test_a_follow_up_is_tried_as_asked_and_with_the_previous_question():
     assert follow_up_queries("When did it enter into force?", []) == ["When did it enter into force?"]
     history = [("Расскажи о налоговом соглашении", "…"), (TREATY_Q, "…")]
     assert follow_up_queries("Когда он вступил в силу?", history) == [
-        "Когда он вступил в силу?", f"Когда он вступил в силу? ({TREATY_Q})"]
+        "Когда он вступил в силу?", f"Когда он вступил в силу? {TREATY_Q}"]
 
 
 def test_follow_up_is_answered_from_the_history(seed_service):
     result = seed_service.ask("When did it enter into force?",
                               AskOptions(llm="none", history=[(TREATY_Q, "It is a treaty on income tax.")]))
-    assert result["standalone_question"] == f"When did it enter into force? ({TREATY_Q})"
+    assert result["standalone_question"] == f"When did it enter into force? {TREATY_Q}"
     assert "2025年11月27日" in result["answer"]
     assert not result["abstained"]
 

@@ -63,6 +63,17 @@ def test_answers_and_documents_are_escaped_in_the_chat(url):
     assert "](javascript:" not in sources and "](javascript:" not in answer  # markdown links neutralised
 
 
+def test_a_chain_of_follow_ups_keeps_its_subject(url):
+    c = client(url)  # one session: its history carries the turns
+    for question in ("Tell me about the double taxation treaty between Japan and Turkmenistan.", "Who signed it?",
+                     "When did it enter into force?"):
+        messages, *_ = c.predict(question, False, 5, [], "", "", [], api_name="/chat")
+    answer = _texts(messages)[-1]
+    assert "2025年11月27日" in answer  # the third question still asks about the treaty
+    # and the chat says how it read the question
+    assert "Read together with the previous question: «When did it enter into force? Who signed it?" in answer
+
+
 @pytest.mark.llm
 def test_the_chat_says_the_model_is_busy_while_a_question_waits_for_it(seed_settings):
     """Another request holds the local model: the chat shows the wait, then the cited answer."""

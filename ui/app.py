@@ -63,9 +63,11 @@ def build_app(service: "RagService | LoadingService", settings) -> gr.Blocks:
             elif event["type"] == "final":
                 result = event["result"]
                 messages[-1]["content"] = (render.answer_html(result["answer"], result["citations"])
-                                           + render.status_note(result, labels))
+                                           + render.reading_note(result, labels) + render.status_note(result, labels))
                 keep = settings.chat_max_turns  # a session's state stays bounded, however long it chats
-                messages, history = messages[-2 * keep:], (history + [[message, result["answer"]]])[-keep:]
+                # the phrasing answered, not the words typed: the next follow-up keeps the chain's subject
+                turn = [result["standalone_question"], result["answer"]]
+                messages, history = messages[-2 * keep:], (history + [turn])[-keep:]
                 yield messages, render.sources_html(result, labels), messages, history, ""
 
     def new_chat():

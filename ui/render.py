@@ -57,6 +57,15 @@ def answer_html(answer: str, citations: list[dict]) -> str:
     return "".join(out)
 
 
+def reading_note(result: dict, labels: dict[str, str]) -> str:
+    """A visible line giving the phrasing a follow-up was answered as, when it is not the words
+    typed (``rag/chat.py``): the reader can tell which question the answer is to."""
+    read_as = result.get("standalone_question") or ""
+    if not read_as or read_as == result.get("question"):
+        return ""
+    return f'<div class="note read-as">{esc(labels["read_as"])}: «{esc(read_as)}»</div>'
+
+
 def status_note(result: dict, labels: dict[str, str]) -> str:
     """A visible line saying when the app abstained or fell back to quoting; or that the answer
     may not answer the question (the evidence scorer is unsure), and that sentences were dropped."""
@@ -161,6 +170,7 @@ CSS = """
 .source.cited { border-left-color: #2a7; }
 .source-meta, .source-ref, .source-copies { font-size: 0.85em; color: #666; }
 .note { font-size: 0.9em; padding: 4px 8px; margin-top: 4px; background: #fff6e0; }
+.note.read-as { background: #eef3fb; color: #444; }
 .para { padding: 3px 6px; margin: 3px 0; }
 .para.target { background: #fff3b0; outline: 2px solid #e0b000; }
 .pnum { color: #888; font-size: 0.85em; }
