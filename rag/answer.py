@@ -30,6 +30,7 @@ from llama_index.core.llms import ChatMessage
 
 from index.document import Passage
 from index.language import garbled_words, in_language
+from rag.chat import Phrasing
 from rag.citations import map_markers, render_answer
 from rag.claims import check_sentence, fold, is_katakana, new_to
 from rag.llm import make_llm, stop_stream
@@ -62,15 +63,16 @@ def repeating_tail(text: str) -> int:
 
 
 def generate_answer(
-    question: str, lang: str, passages: list[Passage], llm_spec: str, settings,
+    phrasing: Phrasing, lang: str, passages: list[Passage], llm_spec: str, settings,
     *, fallback: Callable[[str], dict], timings: dict, started: float, evidence: list[str] | None = None,
     unasked: frozenset[str] = frozenset(),
 ) -> Generator[dict[str, Any], None, dict[str, Any]]:
     """Yield ``waiting`` events while the LLM is busy with other requests, ``token`` events while
-    it writes; return the checked outcome."""
+    it writes; return the checked outcome (checked against the whole ``phrasing``: what the
+    earlier question gave is no new fact either)."""
     llm = make_llm(llm_spec, settings)
     messages = [ChatMessage(role="system", content=system_prompt(lang)),
-                ChatMessage(role="user", content=user_prompt(question, passages, lang))]
+                ChatMessage(role="user", content=user_prompt(phrasing.asked, passages, lang, phrasing.earlier))]
     text, looped = "", False
     with llm_queue(llm_spec, settings).place() as place:
         yield from place.events()
@@ -99,7 +101,7 @@ def generate_answer(
             if stream is not None and not finished:  # a loop, an error, or the user gone
                 stop_stream(stream)
     timings["generation_s"] = round(time.perf_counter() - started, 3)
-    outcome = check_answer(text, question, lang, passages, fallback, evidence, unasked)
+    outcome = check_answer(text, phrasing.text, lang, passages, fallback, evidence, unasked)
     if looped:
         outcome["checks"]["stopped"] = "the model repeated itself"
     return outcome

@@ -15,9 +15,25 @@ brackets however long the chain.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 
-def follow_up_queries(question: str, history: list[tuple[str, str]]) -> list[str]:
+
+@dataclass(frozen=True)
+class Phrasing:
+    """A question as the service tries it: the words ``asked``, and the ``earlier`` question's
+    phrasing when it is read together with it. Retrieval, the evidence scorers and the claim
+    checks read ``text``; the LLM is shown the two apart, so that it answers what was asked."""
+
+    asked: str
+    earlier: str = ""
+
+    @property
+    def text(self) -> str:
+        return f"{self.asked} {self.earlier}" if self.earlier else self.asked
+
+
+def follow_up_queries(question: str, history: list[tuple[str, str]]) -> list[Phrasing]:
     """The phrasings to try for ``question`` after the (question as answered, answer) ``history``."""
     if not history:
-        return [question]
-    return [question, f"{question} {history[-1][0]}"]
+        return [Phrasing(question)]
+    return [Phrasing(question), Phrasing(question, history[-1][0])]

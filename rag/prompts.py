@@ -38,9 +38,9 @@ SYSTEM: dict[str, str] = {
 }
 
 LABELS = {
-    "en": ("Sources", "Question"),
-    "ja": ("出典", "質問"),
-    "ru": ("Источники", "Вопрос"),
+    "en": ("Sources", "Question", "Earlier question"),
+    "ja": ("出典", "質問", "前の質問"),
+    "ru": ("Источники", "Вопрос", "Предыдущий вопрос"),
 }
 
 
@@ -48,12 +48,16 @@ def system_prompt(lang: str) -> str:
     return SYSTEM.get(lang, SYSTEM["en"])
 
 
-def user_prompt(question: str, passages: list[Passage], lang: str) -> str:
-    sources_label, question_label = LABELS.get(lang, LABELS["en"])
+def user_prompt(question: str, passages: list[Passage], lang: str, earlier: str = "") -> str:
+    """The numbered sources, then the question; a follow-up read together with the ``earlier``
+    question gets that on a line of its own before it, so the model answers what was asked."""
+    sources_label, question_label, earlier_label = LABELS.get(lang, LABELS["en"])
     lines = [f"{sources_label}:"]
     for n, p in enumerate(passages, 1):
         head = ", ".join(x for x in (p.title, p.date) if x)
         lines.append(f"[{n}] ({head}) {p.text}")
     lines.append("")
+    if earlier:
+        lines.append(f"{earlier_label}: {earlier}")
     lines.append(f"{question_label}: {question}")
     return "\n".join(lines)

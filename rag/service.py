@@ -120,9 +120,11 @@ class RagService:
         top_k = options.top_k or self.settings.top_k
         # a follow-up is tried as asked and with the previous question (rag/chat.py); the phrasing
         # the corpus more likely answers wins, the first on a tie
-        found = [self._evidence_for(query, top_k, options.filters)
-                 for query in follow_up_queries(question, options.history)]
-        standalone, hits, ranked, answerable, unasked = max(found, key=lambda f: f[3])
+        phrasings = follow_up_queries(question, options.history)
+        found = [self._evidence_for(p.text, top_k, options.filters) for p in phrasings]
+        best = max(range(len(found)), key=lambda i: found[i][3])  # the first on a tie
+        phrasing = phrasings[best]
+        standalone, hits, ranked, answerable, unasked = found[best]
         passages_out = [passage_json(h.passage, h.score, h.copies) for h in hits]
         copies = {h.passage.id: h.copies for h in hits}
         timings = {"sources_s": round(time.perf_counter() - t0, 3)}
@@ -146,7 +148,7 @@ class RagService:
                 outcome = extractive
             else:  # the LLM reads only the passages the quotes come from: a lean prompt, no distractors
                 outcome = yield from generate_answer(
-                    standalone, lang, extractive["numbered"], llm_spec, self.settings, timings=timings,
+                    phrasing, lang, extractive["numbered"], llm_spec, self.settings, timings=timings,
                     started=t0, evidence=extractive["quotes"], unasked=unasked,
                     fallback=lambda reason: {**extractive, "checks": {**extractive["checks"], "fallback": reason}},
                 )

@@ -12,6 +12,7 @@ import pytest
 from index.document import Passage
 from index.language import garbled_words, in_language
 from rag.answer import check_answer, repeating_tail
+from rag.prompts import NO_ANSWER
 from rag.options import AskOptions
 from rag.service import RagService
 from tests.conftest import make_settings, copy_corpus
@@ -199,18 +200,17 @@ def test_an_unreachable_llm_server_leaves_the_quoted_answer(seed_settings):
     assert any("2025年11月27日に発効" in c["text"] for c in result["citations"])
 
 
-class _LoopingServer:
-    """An OpenAI-compatible chat server whose model is caught in a loop: it streams one phrase
-    until the client hangs up (or 2,000 times), and counts what it sent."""
+class _StreamingServer:
+    """An OpenAI-compatible chat server that streams one phrase ``times`` times (a model caught in
+    a loop: until the client hangs up), counts what it sent and keeps the requests' bodies."""
 
-    PHRASE = "Вот ответ на ваш вопрос: "
-
-    def __init__(self) -> None:
+    def __init__(self, phrase: str = "Вот ответ на ваш вопрос: ", times: int = 2000) -> None:
         import http.server
         import threading
 
         outer = self
         self.sent = 0
+        self.requests: list[dict] = []
         self.hung_up = threading.Event()
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -218,14 +218,14 @@ class _LoopingServer:
                 pass
 
             def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                outer.requests.append(json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0)))))
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
                 try:
-                    for _ in range(2000):
+                    for _ in range(times):
                         chunk = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
-                                 "choices": [{"index": 0, "delta": {"content": outer.PHRASE}, "finish_reason": None}]}
+                                 "choices": [{"index": 0, "delta": {"content": phrase}, "finish_reason": None}]}
                         self.wfile.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
                         self.wfile.flush()
                         outer.sent += 1
@@ -240,7 +240,7 @@ class _LoopingServer:
 
 
 def test_a_model_caught_in_a_loop_is_stopped_and_the_quoted_answer_stands(seed_settings):
-    server = _LoopingServer()
+    server = _StreamingServer()
     try:
         settings = seed_settings.model_copy(update={"llm": server.url})
         result = RagService(settings).ask("日本とトルクメニスタンの二重課税防止条約はいつ発効しましたか？")
@@ -251,6 +251,20 @@ def test_a_model_caught_in_a_loop_is_stopped_and_the_quoted_answer_stands(seed_s
         assert server.sent < 100  # 2,000 phrases were on their way
     finally:
         server.server.shutdown()
+
+
+def test_a_follow_up_shows_the_model_the_question_asked_and_the_earlier_one_apart(seed_settings):
+    server = _StreamingServer(NO_ANSWER, times=1)
+    treaty = "Tell me about the double taxation treaty between Japan and Turkmenistan."
+    try:
+        settings = seed_settings.model_copy(update={"llm": server.url})
+        result = RagService(settings).ask("When did it enter into force?",
+                                          AskOptions(history=[(treaty, "It is a treaty on income tax.")]))
+    finally:
+        server.server.shutdown()
+    assert result["standalone_question"] == f"When did it enter into force? {treaty}"  # what was retrieved
+    prompt = server.requests[-1]["messages"][-1]["content"]
+    assert prompt.endswith(f"Earlier question: {treaty}\nQuestion: When did it enter into force?")
 
 
 def test_a_loop_is_a_repeated_piece_with_letters_at_the_end():

@@ -9,10 +9,12 @@ TREATY_Q = "Tell me about the double taxation treaty between Japan and Turkmenis
 
 
 def test_a_follow_up_is_tried_as_asked_and_with_the_previous_question():
-    assert follow_up_queries("When did it enter into force?", []) == ["When did it enter into force?"]
+    assert [p.text for p in follow_up_queries("When did it enter into force?", [])] == [
+        "When did it enter into force?"]
     history = [("Расскажи о налоговом соглашении", "…"), (TREATY_Q, "…")]
-    assert follow_up_queries("Когда он вступил в силу?", history) == [
+    assert [p.text for p in follow_up_queries("Когда он вступил в силу?", history)] == [
         "Когда он вступил в силу?", f"Когда он вступил в силу? {TREATY_Q}"]
+    assert follow_up_queries("Когда он вступил в силу?", history)[1].earlier == TREATY_Q
 
 
 def test_follow_up_is_answered_from_the_history(seed_service):
