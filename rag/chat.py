@@ -5,7 +5,7 @@ evidence for both phrasings and answers from the one that the question scorer
 (``rag.evidence``) finds the corpus more likely to answer, the question as asked on a tie: a
 follow-up that stands on its own is answered as asked, one that leans on the conversation gets
 its subject back. No list of pronouns or phrasings decides, in any language, and no LLM call is
-spent on rewriting (the LLM, when on, reads the chosen phrasing).
+spent on rewriting (the LLM, when on, is shown the question and the earlier one it leans on).
 
 The history's questions are the phrasings the answers came from (``standalone_question``), so
 a chain of follow-ups keeps its subject ("Tell me about the treaty." / "Who signed it?" / "When

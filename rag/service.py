@@ -122,9 +122,9 @@ class RagService:
         # the corpus more likely answers wins, the first on a tie
         phrasings = follow_up_queries(question, options.history)
         found = [self._evidence_for(p.text, top_k, options.filters) for p in phrasings]
-        best = max(range(len(found)), key=lambda i: found[i][3])  # the first on a tie
-        phrasing = phrasings[best]
-        standalone, hits, ranked, answerable, unasked = found[best]
+        best = max(range(len(found)), key=lambda i: found[i][2])  # the first on a tie
+        phrasing, (hits, ranked, answerable, unasked) = phrasings[best], found[best]
+        standalone = phrasing.text
         passages_out = [passage_json(h.passage, h.score, h.copies) for h in hits]
         copies = {h.passage.id: h.copies for h in hits}
         timings = {"sources_s": round(time.perf_counter() - t0, 3)}
@@ -177,7 +177,7 @@ class RagService:
             asked, unasked = evidence.load_model().types.read(qvec)
             ranked = evidence.score(evidence.candidates(query, qvec, hits[: self.settings.evidence_k],
                                                         self.retriever.sentences, self.retriever.embedding, asked))
-        return query, hits, ranked, evidence.answerable_probability(ranked), unasked
+        return hits, ranked, evidence.answerable_probability(ranked), unasked
 
     # ---- citation lookup and documents ------------------------------------------------------
     def cite(self, passage_id: str, neighbours: int = 1) -> dict[str, Any]:
