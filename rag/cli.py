@@ -145,10 +145,18 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     for note in answer_notes(result):
         print(f"({note})")
     for c in result["citations"]:
-        _show(f"[{c['n']}] {c['id']} — {c['title']}, {c['date'] or 'n.d.'}, ¶{c['id'].split('#p')[-1]}")
+        _show(f"[{c['n']}] {_reference(c)}")
         if c.get("copies"):  # the same text filed elsewhere too (rag.retrieve)
             _show(f"    same text also in: {', '.join(copy['id'] for copy in c['copies'])}")
+    if result["mode"] == "abstain":  # the message says the closest passages are listed: list them
+        for p in result["passages"][: settings.evidence_k]:
+            _show(f"- {_reference(p)}")
     return Exit.OK
+
+
+def _reference(p: dict) -> str:
+    """A passage as the plain output names it: ID, title, date, paragraph number."""
+    return f"{p['id']} — {p['title']}, {p['date'] or 'n.d.'}, ¶{p['id'].split('#p')[-1]}"
 
 
 def answer_notes(result: dict) -> list[str]:

@@ -62,6 +62,9 @@ def test_cli_ask_indexes_first_then_ingest_and_cite(tmp_path):
                     "When did the double taxation treaty between Japan and Turkmenistan enter into force?")
     assert plain.returncode == 0 and "2025年11月27日" in plain.stdout, plain.stderr
     assert "same text also in: copy#p" in plain.stdout or "same text also in: 000_6f479204fdb56844#p" in plain.stdout
+    silent = run_rag(tmp_path, "ask", "--llm", "none", "What is the tallest mountain in the Andes?")
+    assert silent.returncode == 0 and "The closest passages are listed as sources." in silent.stdout, silent.stderr
+    assert [line for line in silent.stdout.splitlines() if line.startswith("- ") and "#p" in line]  # …and listed
 
     listed = run_rag(tmp_path, "docs", "--json")
     assert listed.returncode == 0, listed.stderr
