@@ -78,6 +78,7 @@ eval: models
 	$(call EVAL_RUN,$(KNOWN_FACTS),local,--corpus $(SEEDS),known_facts-local)
 	$(call EVAL_RUN,$(FRESH)/eval.jsonl,none,$(FRESH_CORPUS) --split dev,fresh-dev-dev-none)
 	$(call EVAL_RUN,eval/sets/context_questions.jsonl,none,$(FRESH_CORPUS),context_questions-none)
+	$(call EVAL_RUN,eval/sets/follow_ups.jsonl,none,$(FRESH_CORPUS),follow_ups-none)
 	$(call EVAL_RUN,$(FRESH)/eval.jsonl,none,$(FRESH_CORPUS) --split heldout,fresh-dev-heldout-none)
 	$(call EVAL_RUN,$(FRESH)/eval.jsonl,local,$(FRESH_CORPUS) --split heldout,fresh-dev-heldout-local)
 	$(call EVAL_RUN,$(BENCH)/xquad-ru-dev.jsonl,none,--corpus $(BENCH)/corpus/xquad-ru-dev --split heldout --withhold,xquad-ru-heldout-none)

@@ -42,6 +42,9 @@ class EvalItem:
     evidence: tuple[Evidence, ...]
     answerable: bool
     kind: str = ""  # optional: what the answer is ("list": several items, ``answers`` holds them all)
+    # optional (this project's sets): the questions asked before it in one chat, in order; the
+    # question is a follow-up and is asked after them, as the chat asks it
+    history: tuple[str, ...] = ()
 
 
 def normalize_answer(s: str) -> str:
@@ -133,12 +136,21 @@ def parse_item(obj: object) -> EvalItem:
         evidence=tuple(_evidence_list(obj)),
         answerable=_required(obj, "answerable", bool),
         kind=obj.get("kind") if isinstance(obj.get("kind"), str) else "",
+        history=tuple(_history(obj)),
     )
     if item.answerable and not (item.answers and item.evidence):
         raise EvalSetError(f"item {item.id!r}: an answerable item needs non-empty 'answers' and 'evidence'")
     if not item.answerable and (item.answers or item.evidence):
         raise EvalSetError(f"item {item.id!r}: an unanswerable item must have empty 'answers' and 'evidence'")
     return item
+
+
+def _history(obj: dict) -> list[str]:
+    """The optional ``history`` field: the non-empty questions asked before this one."""
+    history = obj.get("history", [])
+    if not isinstance(history, list) or not all(isinstance(q, str) and q.strip() for q in history):
+        raise EvalSetError("field 'history' must be a list of non-empty strings")
+    return history
 
 
 def _required(obj: dict, field: str, kind: type[_T]) -> _T:

@@ -288,6 +288,7 @@ def run_eval(service_factory, settings, set_path: Path, *, llm: str = "none", li
     every question runs over the corpus less a quarter of its documents, and the questions
     those documents answer count as unanswerable.
     """
+    from rag.chat import turn
     from rag.options import AskOptions, Filters
 
     items = splits.select(load_eval_set(set_path), split)
@@ -335,7 +336,11 @@ def run_eval(service_factory, settings, set_path: Path, *, llm: str = "none", li
 
     if not retrieval_only:
         def ask(item: EvalItem) -> dict:
-            return service.ask(item.question, AskOptions(llm=llm, top_k=20, filters=filters))
+            history: list[tuple[str, str]] = []
+            for earlier in item.history:  # a follow-up: the chat before it, kept as the chat keeps it
+                history.append(turn(service.ask(earlier, AskOptions(llm=llm, top_k=20, filters=filters,
+                                                                    history=list(history)))))
+            return service.ask(item.question, AskOptions(llm=llm, top_k=20, filters=filters, history=history))
 
         outcomes, records = run_items(items, ask, locator, progress, desc=f"answer (llm={llm})")
         out["retrieval"]["hybrid"] = report(outcomes)

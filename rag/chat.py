@@ -37,3 +37,9 @@ def follow_up_queries(question: str, history: list[tuple[str, str]]) -> list[Phr
     if not history:
         return [Phrasing(question)]
     return [Phrasing(question), Phrasing(question, history[-1][0])]
+
+
+def turn(result: dict) -> tuple[str, str]:
+    """What a chat keeps of an answered question for the next one: the phrasing its answer came
+    from (so that a chain of follow-ups keeps its subject) and the answer."""
+    return result["standalone_question"], result["answer"]

@@ -123,6 +123,8 @@ def test_loader_reads_a_valid_set_and_skips_blank_lines(tmp_path):
         (json.dumps(GOOD | {"answers": []}), "answerable item needs non-empty 'answers' and 'evidence'"),
         (json.dumps(GOOD | {"answerable": False}), "unanswerable item must have empty"),
         (json.dumps(GOOD), "duplicate id 'q1' (first on line 1)"),
+        (json.dumps(GOOD | {"id": "q2", "history": "When?"}), "field 'history' must be a list of non-empty strings"),
+        (json.dumps(GOOD | {"id": "q2", "history": ["When?", ""]}), "field 'history' must be a list of non-empty"),
     ],
 )
 def test_loader_rejects_malformed_lines_naming_the_line(tmp_path, line, message):
@@ -246,6 +248,12 @@ def test_list_items_are_the_answers_the_evidence_documents_write_each_counted_on
     abstained = outcome_for(item, {"answer": "the Trade Agreement", "abstained": True}, locator)
     assert (abstained.list_items, abstained.list_found) == (2, 0)
     assert locator.list_items(EvalItem(**{**item.__dict__, "kind": ""})) == []
+
+
+def test_loader_reads_the_questions_asked_before_a_follow_up(tmp_path):
+    loaded = load_eval_set(write_set(tmp_path, json.dumps(GOOD | {"history": ["Tell me about it.", "And then?"]}),
+                                     json.dumps(GOOD | {"id": "q2"})))
+    assert [item.history for item in loaded] == [("Tell me about it.", "And then?"), ()]
 
 
 def test_loader_reads_an_items_kind_when_the_set_gives_one(tmp_path):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from index.manifest import Manifest
+from rag.chat import turn
 from rag.options import AskOptions, CitationNotFound, Filters
 from ui import render
 from ui.labels import I18N, labels_for
@@ -65,9 +66,7 @@ def build_app(service: "RagService | LoadingService", settings) -> gr.Blocks:
                 messages[-1]["content"] = (render.answer_html(result["answer"], result["citations"])
                                            + render.reading_note(result, labels) + render.status_note(result, labels))
                 keep = settings.chat_max_turns  # a session's state stays bounded, however long it chats
-                # the phrasing answered, not the words typed: the next follow-up keeps the chain's subject
-                turn = [result["standalone_question"], result["answer"]]
-                messages, history = messages[-2 * keep:], (history + [turn])[-keep:]
+                messages, history = messages[-2 * keep:], (history + [list(turn(result))])[-keep:]
                 yield messages, render.sources_html(result, labels), messages, history, ""
 
     def new_chat():
