@@ -18,6 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+_SENTENCE_ENDS = (".", "?", "!", "。", "？", "！", "…")
+
+
 @dataclass(frozen=True)
 class Phrasing:
     """A question as the service tries it: the words ``asked``, and the ``earlier`` question's
@@ -29,7 +32,13 @@ class Phrasing:
 
     @property
     def text(self) -> str:
-        return f"{self.asked} {self.earlier}" if self.earlier else self.asked
+        """``asked`` then ``earlier`` as a sentence of its own: after a line break when ``asked``
+        does not end its sentence ("when did it enter into force" typed without a mark), so that
+        the earlier question's first word opens a sentence (``rag.claims`` reads no name in it)."""
+        if not self.earlier:
+            return self.asked
+        between = " " if self.asked.rstrip().endswith(_SENTENCE_ENDS) else "\n"
+        return f"{self.asked}{between}{self.earlier}"
 
 
 def follow_up_queries(question: str, history: list[tuple[str, str]]) -> list[Phrasing]:

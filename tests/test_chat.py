@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rag.chat import follow_up_queries
+from rag.chat import Phrasing, follow_up_queries
+from rag.claims import check_sentence
 from rag.options import AskOptions
 
 TREATY_Q = "Tell me about the double taxation treaty between Japan and Turkmenistan."
@@ -30,3 +31,11 @@ def test_a_follow_up_that_stands_on_its_own_is_answered_as_asked(seed_service):
     result = seed_service.ask(question, AskOptions(llm="none", history=[(TREATY_Q, "It is a treaty on income tax.")]))
     assert result["standalone_question"] == question
     assert "Муто" in result["answer"]
+
+
+def test_the_earlier_question_opens_a_sentence_however_the_follow_up_was_typed(seed_service):
+    treaty = seed_service.search(TREATY_Q, k=1)[0].passage
+    for asked in ("when did it enter into force", "When did it enter into force?"):
+        text = Phrasing(asked, TREATY_Q).text
+        assert text.startswith(asked) and text.endswith(TREATY_Q)
+        assert "Tell" not in check_sentence(text, [treaty]).claims  # the earlier question's first word is no name
