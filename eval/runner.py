@@ -336,11 +336,11 @@ def run_eval(service_factory, settings, set_path: Path, *, llm: str = "none", li
 
     if not retrieval_only:
         def ask(item: EvalItem) -> dict:
-            history: list[tuple[str, str]] = []
-            for earlier in item.history:  # a follow-up: the chat before it, kept as the chat keeps it
-                history.append(turn(service.ask(earlier, AskOptions(llm=llm, top_k=20, filters=filters,
-                                                                    history=list(history)))))
-            return service.ask(item.question, AskOptions(llm=llm, top_k=20, filters=filters, history=history))
+            history: list[tuple[str, str]] = []  # a follow-up: the chat before it, kept as the chat keeps it
+            for question in (*item.history, item.question):
+                result = service.ask(question, AskOptions(llm=llm, top_k=20, filters=filters, history=list(history)))
+                history.append(turn(result))
+            return result
 
         outcomes, records = run_items(items, ask, locator, progress, desc=f"answer (llm={llm})")
         out["retrieval"]["hybrid"] = report(outcomes)

@@ -453,7 +453,7 @@ def _find_names(text: str) -> list[_Name]:
     return sorted(names, key=lambda name: name.start)
 
 
-_LETTER = re.compile(rf"[{LATIN}{CYRILLIC}{KANA}{KANJI}]")
+_SCRIPT_LETTER = re.compile(rf"[{LATIN}{CYRILLIC}{KANA}{KANJI}]")
 
 
 def _sentence_starts(text: str) -> set[int]:
@@ -461,7 +461,7 @@ def _sentence_starts(text: str) -> set[int]:
     it): a question asked after another ("Где он прошёл? Кто председательствовал …?") opens two."""
     starts = set()
     for start, end in sentence_spans(text):
-        if letter := _LETTER.search(text, start, end):
+        if letter := _SCRIPT_LETTER.search(text, start, end):
             starts.add(letter.start())
     return starts
 
