@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from eval import splits
 from eval.evalset import EvalItem, load_eval_set, normalize_answer, quote_span
-from eval.metrics import ItemOutcome, by_group, lang_pairs, question_lang, summarize, supports
+from eval.metrics import ItemOutcome, by_group, first_support_rank, lang_pairs, question_lang, summarize, supports
 from index.ingest import sync
 from index.language import in_language
 from index.readers import ReaderError, read_document
@@ -214,6 +214,12 @@ def report(outcomes: list[ItemOutcome]) -> dict[str, Any]:
     }
 
 
+def support_ranks(outcomes: list[ItemOutcome]) -> dict[str, int | None]:
+    """Per answerable question whose evidence was found, the rank of its first supporting passage
+    (None: no retrieved passage supports it): which questions a change moved, not only how many."""
+    return {o.id: first_support_rank(o) for o in outcomes if o.answerable and o.evidence_located}
+
+
 def timing_summary(records: list[dict]) -> dict[str, float]:
     out = {}
     for key in ("sources_s", "first_token_s", "total_s"):
@@ -317,7 +323,8 @@ def run_eval(service_factory, settings, set_path: Path, *, llm: str = "none", li
                            "withheld_documents": withhold_docs, "tuned_on": split != "heldout",
                            "n_items": len(items), "index": sync_report.summary(),
                            "unreachable_passages": unreachable,
-                           "evidence_not_located": unlocated, "retrieval": {}}
+                           "evidence_not_located": unlocated, "retrieval": {},
+                           "retrieval_ranks": {}}
 
     for mode in modes:
         if mode == "hybrid" and not retrieval_only:
@@ -332,6 +339,7 @@ def run_eval(service_factory, settings, set_path: Path, *, llm: str = "none", li
 
         outcomes, records = run_items(items, search, locator, progress, desc=f"retrieve ({mode})")
         out["retrieval"][mode] = report(outcomes)
+        out["retrieval_ranks"][mode] = support_ranks(outcomes)
         out["errors"] = {**out.get("errors", {}), **_errors(records)}
 
     if not retrieval_only:
@@ -344,6 +352,7 @@ def run_eval(service_factory, settings, set_path: Path, *, llm: str = "none", li
 
         outcomes, records = run_items(items, ask, locator, progress, desc=f"answer (llm={llm})")
         out["retrieval"]["hybrid"] = report(outcomes)
+        out["retrieval_ranks"]["hybrid"] = support_ranks(outcomes)
         out["answers"] = report(outcomes)
         out["timings"] = timing_summary(records)
         out["items"] = records

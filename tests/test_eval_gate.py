@@ -52,6 +52,10 @@ def test_degraded_retrieval_fails_the_committed_gate(tmp_path, seed_settings):
     out = run_eval(RagService, good, KNOWN_FACTS, modes=("hybrid",), retrieval_only=True, progress=False)
     assert out["unreachable_passages"] == []  # vector search reaches every indexed passage
     assert check_gate(out["retrieval"]["hybrid"]["overall"], retrieval_rules) == []
+    ranks, overall = out["retrieval_ranks"]["hybrid"], out["retrieval"]["hybrid"]["overall"]
+    assert len(ranks) == overall["recall@1"]["den"]  # one per answerable question whose evidence was found
+    assert sum(r == 1 for r in ranks.values()) == overall["recall@1"]["num"]
+    assert sum(r is not None and r <= 5 for r in ranks.values()) == overall["recall@5"]["num"]
 
     class TopOne(RagService):
         def retriever_for_mode(self, mode):
@@ -63,6 +67,8 @@ def test_degraded_retrieval_fails_the_committed_gate(tmp_path, seed_settings):
     bad = run_eval(TopOne, good, KNOWN_FACTS, modes=("hybrid",), retrieval_only=True, progress=False)
     failures = check_gate(bad["retrieval"]["hybrid"]["overall"], retrieval_rules)
     assert any(f.startswith("recall@5") for f in failures)
+    assert set(bad["retrieval_ranks"]["hybrid"].values()) <= {1, None}  # one passage retrieved
+    assert bad["retrieval_ranks"]["hybrid"].keys() == ranks.keys()
 
 
 def test_a_follow_up_is_asked_after_the_questions_before_it(tmp_path, seed_settings):
