@@ -197,6 +197,20 @@ def quotes_per_answer(outcomes: Iterable[ItemOutcome]) -> Ratio:
     return Ratio(sum(o.quotes for o in items), len(items), share=False)
 
 
+OUTCOME_KINDS = ("right", "wrong", "wrong_abstention", "abstained", "answered")
+
+
+def outcome_kind(o: ItemOutcome) -> str:
+    """What happened to one item, by the project's order right > abstain > wrong: an answerable
+    question answered ``right`` (as ``answer_accuracy`` counts it), answered ``wrong`` or refused
+    (``wrong_abstention``); an unanswerable one ``abstained`` on or ``answered``."""
+    if not o.answerable:
+        return "abstained" if o.abstained else "answered"
+    if o.abstained:
+        return "wrong_abstention"
+    return "right" if answer_matches(o.answer, o.answers) else "wrong"
+
+
 def right_when(outcomes: Iterable[ItemOutcome], unsure: bool) -> Ratio:
     """Of the answers marked unsure (``unsure``) or not: those that hold an accepted answer
     (an answer to an unanswerable question holds none). Read together, the two say whether the

@@ -29,7 +29,8 @@ from tqdm import tqdm
 
 from eval import splits
 from eval.evalset import EvalItem, load_eval_set, normalize_answer, quote_span
-from eval.metrics import ItemOutcome, by_group, first_support_rank, lang_pairs, question_lang, summarize, supports
+from eval.metrics import (ItemOutcome, by_group, first_support_rank, lang_pairs, outcome_kind, question_lang,
+                          summarize, supports)
 from index.ingest import sync
 from index.language import in_language
 from index.readers import ReaderError, read_document
@@ -351,6 +352,8 @@ def run_eval(service_factory, settings, set_path: Path, *, llm: str = "none", li
             return result
 
         outcomes, records = run_items(items, ask, locator, progress, desc=f"answer (llm={llm})")
+        for record, outcome in zip(records, outcomes):
+            record["outcome"] = outcome_kind(outcome)  # for comparing runs item by item (eval/compare.py)
         out["retrieval"]["hybrid"] = report(outcomes)
         out["retrieval_ranks"]["hybrid"] = support_ranks(outcomes)
         out["answers"] = report(outcomes)

@@ -90,3 +90,4 @@ def test_a_follow_up_is_asked_after_the_questions_before_it(tmp_path, seed_setti
     assert "2025年11月27日" in results["f1"]["answer"]
     assert results["f1"]["standalone_question"].startswith("When did it enter into force? What is it for? Tell me")
     assert results["f2"]["abstained"]  # the same words without the chat before them
+    assert (results["f1"]["outcome"], results["f2"]["outcome"]) == ("right", "wrong_abstention")  # for eval.compare

@@ -23,6 +23,7 @@ from eval.metrics import (
     first_support_rank,
     lang_pairs,
     mrr_at_k,
+    outcome_kind,
     question_lang,
     recall_at_k,
     summarize,
@@ -294,3 +295,11 @@ def test_list_completeness_is_the_share_of_list_items_answered_over_list_questio
     ]
     assert _counts(summarize(items)["list_completeness"]) == {"num": 3, "den": 6, "value": 0.5}
     assert summarize([outcome("3")])["list_completeness"]["value"] is None
+
+
+def test_outcome_kind_orders_what_happened_to_one_item():
+    assert outcome_kind(outcome(answer="It entered into force on 27 November 2025 [1].")) == "right"
+    assert outcome_kind(outcome(answer="It entered into force in 2024 [1].")) == "wrong"
+    assert outcome_kind(outcome(abstained=True)) == "wrong_abstention"
+    assert outcome_kind(outcome(answerable=False, answers=(), evidence=(), abstained=True)) == "abstained"
+    assert outcome_kind(outcome(answerable=False, answers=(), evidence=(), answer="2024 [1]")) == "answered"
