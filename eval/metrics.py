@@ -197,9 +197,6 @@ def quotes_per_answer(outcomes: Iterable[ItemOutcome]) -> Ratio:
     return Ratio(sum(o.quotes for o in items), len(items), share=False)
 
 
-OUTCOME_KINDS = ("right", "wrong", "wrong_abstention", "abstained", "answered")
-
-
 def outcome_kind(o: ItemOutcome) -> str:
     """What happened to one item, by the project's order right > abstain > wrong: an answerable
     question answered ``right`` (as ``answer_accuracy`` counts it), answered ``wrong`` or refused
