@@ -31,4 +31,4 @@ class AskOptions:
     llm: str | None = None  # "local" | "none" | URL; None = the settings' choice
     filters: Filters | None = None
     top_k: int | None = None  # passages returned as sources
-    history: list[tuple[str, str]] = field(default_factory=list)  # (question as answered, answer) turns
+    history: list[tuple[str, str]] = field(default_factory=list)  # (question as typed, answer) turns

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.chat import Phrasing, follow_up_queries
+from rag.chat import Phrasing, follow_up_queries, turn
 from rag.claims import check_sentence
 from rag.options import AskOptions
 
@@ -16,6 +16,12 @@ def test_a_follow_up_is_tried_as_asked_and_with_the_previous_question():
     assert [p.text for p in follow_up_queries("Когда он вступил в силу?", history)] == [
         "Когда он вступил в силу?", f"Когда он вступил в силу? {TREATY_Q}"]
     assert follow_up_queries("Когда он вступил в силу?", history)[1].earlier == TREATY_Q
+
+
+def test_a_chat_keeps_the_words_typed_not_the_phrasing_answered():
+    """The next question is read with this one as typed: a chain never grows (README, stop 52)."""
+    result = {"question": "Who signed it?", "standalone_question": f"Who signed it? {TREATY_Q}", "answer": "…"}
+    assert turn(result) == ("Who signed it?", "…")
 
 
 def test_follow_up_is_answered_from_the_history(seed_service):
