@@ -155,8 +155,10 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _reference(p: dict) -> str:
-    """A passage as the plain output names it: ID, title, date, paragraph number."""
-    return f"{p['id']} — {p['title']}, {p['date'] or 'n.d.'}, ¶{p['id'].split('#p')[-1]}"
+    """A passage as the plain output names it: ID, then title, date, paragraph number."""
+    from rag.references import reference
+
+    return f"{p['id']} — {reference(p)}"
 
 
 def answer_notes(result: dict) -> list[str]:
@@ -171,6 +173,7 @@ def answer_notes(result: dict) -> list[str]:
 
 def _cmd_cite(args: argparse.Namespace) -> int:
     from rag.options import CitationNotFound
+    from rag.references import known_facts
     from rag.service import RagService
 
     service = RagService(_settings(args))
@@ -183,7 +186,7 @@ def _cmd_cite(args: argparse.Namespace) -> int:
         _print_json(data)
         return Exit.OK
     doc = data["document"]
-    known = ", ".join(v for v in (doc.get("date"), doc.get("place"), doc.get("source")) if v)
+    known = ", ".join(known_facts(doc))
     _show(f"{data['id']} — {doc.get('title', '')}{f' ({known})' if known else ''} chars {data['start']}–{data['end']}")
     if data.get("section"):
         _show(f"section: {data['section']}")

@@ -20,6 +20,7 @@ import gradio as gr
 from index.manifest import Manifest
 from rag.chat import turn
 from rag.options import AskOptions, CitationNotFound, Filters
+from rag.references import reference
 from ui import render
 from ui.labels import I18N, labels_for
 
@@ -83,7 +84,7 @@ def build_app(service: "RagService | LoadingService", settings) -> gr.Blocks:
             return f'<div class="note abstain">{render.esc(labels["unknown_id"])}: {render.esc(exc.args[0])}</div>'
         doc = service.document(data["doc_id"])
         return (f'<div class="source-ref">{render.esc(labels["reference"])}: '
-                f'<code>{render.esc(render.reference(data))}</code></div>'
+                f'<code>{render.esc(reference(data))}</code></div>'
                 + render.document_html(doc, highlight_id=passage_id))
 
     def read_document(doc_id: str) -> str:

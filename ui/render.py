@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from rag.display import plain
 from rag.messages import note_keys
+from rag.references import known_facts, paragraph_number, reference
 
 # HTML's special characters and Markdown's active ones, each to a character reference, in one
 # pass: escaping HTML first and Markdown after turned the "#" of "&#x27;" into "&#35;", so every
@@ -29,15 +30,6 @@ def esc(text: object) -> str:
 
 def cite_url(passage_id: str) -> str:
     return "?cite=" + quote(passage_id, safe="")
-
-
-def paragraph_number(passage_id: str) -> str:
-    return passage_id.rsplit("#p", 1)[-1] if "#p" in passage_id else "?"
-
-
-def reference(p: dict) -> str:
-    """The copyable reference string: ``<title>, <date>, ¶N``."""
-    return f"{p.get('title') or p.get('doc', '')}, {p.get('date') or 'n.d.'}, ¶{paragraph_number(p['id'])}"
 
 
 def answer_html(answer: str, citations: list[dict]) -> str:
@@ -104,8 +96,7 @@ def highlight(text: str, answer: str) -> str:
 
 def _meta_line(p: dict) -> str:
     """Date, place, source and (for a passage) the section it stands under, those it has."""
-    parts = [p.get("date"), p.get("place"), p.get("source"), p.get("section")]
-    return " · ".join(esc(x) for x in parts if x)
+    return " · ".join(esc(x) for x in known_facts(p, section=True))
 
 
 def source_card(p: dict, *, cited: bool, answer: str, labels: dict[str, str]) -> str:
