@@ -9,6 +9,7 @@ from enum import IntEnum
 from pathlib import Path
 
 from rag.offline import set_offline_env
+from rag.references import known_facts, reference
 
 set_offline_env()
 
@@ -156,8 +157,6 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
 def _reference(p: dict) -> str:
     """A passage as the plain output names it: ID, then title, date, paragraph number."""
-    from rag.references import reference
-
     return f"{p['id']} — {reference(p)}"
 
 
@@ -173,7 +172,6 @@ def answer_notes(result: dict) -> list[str]:
 
 def _cmd_cite(args: argparse.Namespace) -> int:
     from rag.options import CitationNotFound
-    from rag.references import known_facts
     from rag.service import RagService
 
     service = RagService(_settings(args))
