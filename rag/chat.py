@@ -26,8 +26,8 @@ _SENTENCE_ENDS = (".", "?", "!", "。", "？", "！", "…")
 
 @dataclass(frozen=True)
 class Phrasing:
-    """A question as the service tries it: the words ``asked``, and the ``earlier`` question's
-    phrasing when it is read together with it. Retrieval, the evidence scorers and the claim
+    """A question as the service tries it: the words ``asked``, and the ``earlier`` question (as
+    typed) when it is read together with it. Retrieval, the evidence scorers and the claim
     checks read ``text``; the LLM is shown the two apart, so that it answers what was asked."""
 
     asked: str
