@@ -140,7 +140,7 @@ def mrr_at_k(outcomes: Iterable[ItemOutcome], k: int = MRR_K) -> Ratio:
 def answer_accuracy(outcomes: Iterable[ItemOutcome]) -> Ratio:
     """Answerable items whose (non-abstained) answer contains one of the accepted answers."""
     items = _answerable(outcomes)
-    return Ratio(sum(not o.abstained and answer_matches(o.answer, o.answers) for o in items), len(items))
+    return Ratio(sum(outcome_kind(o) == "right" for o in items), len(items))
 
 
 def citation_precision(outcomes: Iterable[ItemOutcome]) -> Ratio:
@@ -199,7 +199,7 @@ def quotes_per_answer(outcomes: Iterable[ItemOutcome]) -> Ratio:
 
 def outcome_kind(o: ItemOutcome) -> str:
     """What happened to one item, by the project's order right > abstain > wrong: an answerable
-    question answered ``right`` (as ``answer_accuracy`` counts it), answered ``wrong`` or refused
+    question answered ``right`` (what ``answer_accuracy`` counts), answered ``wrong`` or refused
     (``wrong_abstention``); an unanswerable one ``abstained`` on or ``answered``."""
     if not o.answerable:
         return "abstained" if o.abstained else "answered"
