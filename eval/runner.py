@@ -354,9 +354,8 @@ def run_eval(service_factory, settings, set_path: Path, *, llm: str = "none", li
         outcomes, records = run_items(items, ask, locator, progress, desc=f"answer (llm={llm})")
         for record, outcome in zip(records, outcomes):
             record["outcome"] = outcome_kind(outcome)  # for comparing runs item by item (eval/compare.py)
-        out["retrieval"]["hybrid"] = report(outcomes)
+        out["retrieval"]["hybrid"] = out["answers"] = report(outcomes)  # one report: the answers' retrieval
         out["retrieval_ranks"]["hybrid"] = support_ranks(outcomes)
-        out["answers"] = report(outcomes)
         out["timings"] = timing_summary(records)
         out["items"] = records
         out["errors"] = {**out.get("errors", {}), **_errors(records)}
