@@ -271,9 +271,32 @@ def _take_date_line(text: str, layout: _Layout) -> None:
     the line is read, never taken out of the text."""
     line = unicodedata.normalize("NFKC", _first_line(text, layout.body_start)[0])
     span = _date_span(line)
-    only_a_date = span and not re.search(r"[^\W_]", line[:span[0]] + line[span[1]:])
-    if iso := (parse_date(line) if only_a_date else "") or parse_month(line):
+    if iso := (parse_date(line) if span and _is_dateline(line, *span) else "") or parse_month(line):
         layout.meta.setdefault("date", iso)
+
+
+_DATELINE_MAX_CHARS = 60  # "Washington, D.C., March 3, 2021 (Reuters)" with room to spare; a sentence is longer
+_DATE_TAIL_MAX_CHARS = 4  # what a date's own words leave after it: "года", "г.", "日"
+_TIME = re.compile(r"\d{1,2}:\d{2}")
+
+
+def _is_dateline(line: str, start: int, end: int) -> bool:
+    """Whether ``line``, with a date at ``start:end``, is a dateline: the date and nothing else,
+    or with where it was issued and when ("Москва, 14 марта 2024 года", "9 июня 2017 года,
+    Астана", "2 October 2024, 14:00, Ashgabat"): beside the date only comma-parted times and
+    names of a few capitalised words. A sentence that holds a date is no dateline."""
+    if len(line) > _DATELINE_MAX_CHARS:
+        return False
+    before, after = re.split(r"[,、，]", line[:start]), re.split(r"[,、，]", line[end:])
+    if len(after[0].strip()) <= _DATE_TAIL_MAX_CHARS:
+        after[0] = ""  # the date's own tail ("2024 года"), not a piece beside it
+    if before[-1].strip() or after[0].strip():
+        return False  # words run into the date: a title or a sentence ("Выборы 14 марта 2024 года")
+    for piece in before + after:
+        words = _TIME.sub("", piece).strip(" ()[]–—-").split()
+        if len(words) > 3 or any(not next((c.isupper() for c in w if c.isalpha()), False) for w in words):
+            return False
+    return True
 
 
 def _take_title_line(text: str, layout: _Layout, plain_title: bool, known_title: str = "") -> None:
@@ -288,7 +311,7 @@ def _take_title_line(text: str, layout: _Layout, plain_title: bool, known_title:
         layout.meta["title"] = heading.group(2)
     elif (plain_title and line and len(line) <= _TITLE_LINE_MAX_CHARS and line[-1] not in "。．.,、:;："
           and _BLANK_LINE_THEN_TEXT.match(text, line_end + 1)):
-        layout.meta["title"] = line
+        layout.meta["title"] = heading.group(2) if heading else line  # a DOCX's Heading 1 is "## …": no marker
     elif _KNOWN_TITLE_MIN_CHARS <= len(line) <= _TITLE_LINE_MAX_CHARS and as_read(line).casefold() in as_read(known_title).casefold():
         layout.meta["title"] = line
     else:

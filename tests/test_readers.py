@@ -106,7 +106,15 @@ def test_a_first_line_that_is_only_a_date_dates_the_document(tmp_path, first_lin
     ("c.md", "# Выступление министра, Улан-Батор, 5 июля 2022 года\n\nУважаемые дамы и господа!\n",
      "Выступление министра, Улан-Батор, 5 июля 2022 года", "2022-07-05"),  # no dateline: the title's date
     ("d.md", "# Talks of 3 May 2001\n\nJune 9, 2024\n\nText.\n", "Talks of 3 May 2001", "2024-06-09"),
-    ("e.txt", "Japan-Mongolia Summit\n\nSeoul, June 9, 2000\n\nText.\n", "Japan-Mongolia Summit", ""),
+    ("e.txt", "Japan-Mongolia Summit\n\nSeoul, June 9, 2000\n\nText.\n", "Japan-Mongolia Summit", "2000-06-09"),
+    ("f.txt", "Заявление МИД\n\nМосква, 14 марта 2024 года\n\nТекст.\n", "Заявление МИД", "2024-03-14"),
+    ("g.txt", "Саммит ШОС\n\n9 июня 2017 года, Астана\n\nТекст.\n", "Саммит ШОС", "2017-06-09"),
+    ("h.txt", "Talks\n\n2 October 2024, 14:00, Ashgabat\n\nText.\n", "Talks", "2024-10-02"),
+    ("i.txt", "Talks\n\nWashington, D.C., March 3, 2021\n\nText.\n", "Talks", "2021-03-03"),
+    # no dateline: words run into the date, or more than a place beside it; nothing dates these
+    ("j.txt", "Talks\n\nThe talks were held on 3 March 2021\n\nText.\n", "Talks", ""),
+    ("k.txt", "Talks\n\nUpdated: 3 March 2021\n\nText.\n", "Talks", ""),
+    ("l.txt", "Talks\n\nTokyo, 5 May 2023, talks on energy and trade\n\nText.\n", "Talks", ""),
 ])
 def test_a_dateline_under_the_title_or_the_titles_own_date_dates_the_document(tmp_path, name, text, title, date):
     doc = read_document(write(tmp_path, name, text), tmp_path)
@@ -297,6 +305,19 @@ def test_a_docx_short_first_paragraph_is_its_title_line_and_the_date_under_it_da
     doc = read_document(path, tmp_path)
     assert (doc.title, doc.date) == ("Japan-Kazakhstan Foreign Ministers' Meeting", "2017-05-01")
     assert body(doc).lstrip().startswith("May 1, 2017")
+
+
+def test_a_docx_opening_with_a_heading_has_it_as_title_without_the_heading_marker(tmp_path):
+    document = docx.Document()
+    document.core_properties.title = "Normal template"
+    document.add_heading("Заявление по итогам консультаций", 1)  # Heading 1, read as "## …"
+    document.add_paragraph("Москва, 14 марта 2024 года")
+    document.add_paragraph("13 марта в Москве состоялись консультации.")
+    path = tmp_path / "s.docx"
+    document.save(path)
+    doc = read_document(path, tmp_path)
+    assert (doc.title, doc.date) == ("Заявление по итогам консультаций", "2024-03-14")
+    assert body(doc).lstrip().startswith("Москва, 14 марта 2024 года")
 
 
 def test_html_declared_charset_and_h1_title(tmp_path):
