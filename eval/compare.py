@@ -5,7 +5,8 @@ lists every item whose outcome changed (right, wrong, wrong_abstention for answe
 abstained, answered for unanswerable ones), how many moved each way, and the answerable items
 whose first supporting passage moved in retrieval (``retrieval_ranks``; ``--retrieval-only``
 runs give only those). Both files are ``rag eval --json`` outputs of the same set; items present
-in only one are named.
+in only one are named, and where the runs differ in set, corpus, split or LLM the listing says so
+first (comparing the LLM with the quotes is a use; two sets by mistake is not).
 """
 
 from __future__ import annotations
@@ -43,11 +44,16 @@ def compare(before: dict, after: dict) -> dict:
     if not (was and now) and not ranks:
         raise CompareError("the two runs share neither answered items nor a retrieval mode: nothing to compare")
     return {"changed": changed, "moves": Counter((a, b) for _, a, b, _ in changed), "ranks": ranks,
-            "only_before": sorted(set(was) - set(now)), "only_after": sorted(set(now) - set(was))}
+            "only_before": sorted(set(was) - set(now)), "only_after": sorted(set(now) - set(was)),
+            "differ": [(k, before.get(k), after.get(k)) for k in _RUN_KEYS if before.get(k) != after.get(k)]}
+
+
+_RUN_KEYS = ("set", "corpus", "split", "withheld_documents", "llm")  # what a run was made of (``rag eval --json``)
 
 
 def render(result: dict) -> str:
-    lines = [f"{len(result['changed'])} item(s) changed outcome"]
+    lines = [f"note: the runs differ in {key}: {a} → {b}" for key, a, b in result["differ"]]
+    lines.append(f"{len(result['changed'])} item(s) changed outcome")
     lines += [f"  {a} → {b}: {n}" for (a, b), n in sorted(result["moves"].items())]
     lines += [f"  {k}: {a} → {b}  {q}" for k, a, b, q in result["changed"]]
     for mode, moved in result["ranks"].items():

@@ -40,3 +40,14 @@ def test_retrieval_only_runs_compare_ranks_and_old_runs_are_refused(tmp_path, ca
     assert "before runs recorded each item's outcome" in capsys.readouterr().err
     assert main([str(new), str(new)]) == 0
     assert "0 item(s) changed outcome" in capsys.readouterr().out
+
+
+def test_runs_of_different_sets_corpora_or_llms_are_said_to_differ():
+    before = run({"q1": "right"}) | {"set": "eval/sets/a.jsonl", "corpus": "c", "llm": "none", "split": "dev"}
+    after = run({"q1": "wrong"}) | {"set": "eval/sets/b.jsonl", "corpus": "c", "llm": "local", "split": "dev"}
+    result = compare(before, after)
+    assert result["differ"] == [("set", "eval/sets/a.jsonl", "eval/sets/b.jsonl"), ("llm", "none", "local")]
+    text = render(result)
+    assert text.startswith("note: the runs differ in set: eval/sets/a.jsonl → eval/sets/b.jsonl\n"
+                           "note: the runs differ in llm: none → local\n1 item(s) changed outcome")
+    assert not compare(before, before)["differ"] and render(compare(before, before)).startswith("0 item(s)")
