@@ -17,7 +17,8 @@ import pytest
 from eval.formats import scan_of as scanned
 from index.document import date_number
 from index.paragraphs import split_paragraphs
-from index.readers import SUPPORTED_EXTENSIONS, Limits, ReaderError, first_sentence, parse_date, parse_month, read_document
+from index.dates import parse_date, parse_month
+from index.readers import SUPPORTED_EXTENSIONS, Limits, ReaderError, first_sentence, read_document
 
 CORPUS = Path(__file__).resolve().parent / "fixtures" / "corpus"
 JA = CORPUS / "000_6f479204fdb56844.txt"
