@@ -45,10 +45,19 @@ def compare(before: dict, after: dict) -> dict:
         raise CompareError("the two runs share neither answered items nor a retrieval mode: nothing to compare")
     return {"changed": changed, "moves": Counter((a, b) for _, a, b, _ in changed), "ranks": ranks,
             "only_before": sorted(set(was) - set(now)), "only_after": sorted(set(now) - set(was)),
-            "differ": [(k, before.get(k), after.get(k)) for k in _RUN_KEYS if before.get(k) != after.get(k)]}
+            "differ": [(k, before.get(k), after.get(k)) for k in _RUN_KEYS if _made_of(before, k) != _made_of(after, k)]}
 
 
 _RUN_KEYS = ("set", "corpus", "split", "withheld_documents", "llm")  # what a run was made of (``rag eval --json``)
+
+
+def _made_of(run: dict, key: str):
+    """A run's ``key``; a set or corpus by its files' names ("../shared/x.jsonl" run from one
+    folder is "/work/shared/x.jsonl" run from another)."""
+    value = run.get(key)
+    if key in ("set", "corpus") and isinstance(value, str):
+        return tuple(Path(part).name for part in value.split(","))
+    return value
 
 
 def render(result: dict) -> str:

@@ -51,3 +51,5 @@ def test_runs_of_different_sets_corpora_or_llms_are_said_to_differ():
     assert text.startswith("note: the runs differ in set: eval/sets/a.jsonl → eval/sets/b.jsonl\n"
                            "note: the runs differ in llm: none → local\n1 item(s) changed outcome")
     assert not compare(before, before)["differ"] and render(compare(before, before)).startswith("0 item(s)")
+    elsewhere = before | {"set": "/work/main/eval/sets/a.jsonl"}  # the same set, run from another folder
+    assert not compare(before, elsewhere)["differ"]
