@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from index.dates import is_dateline
 from index.document import Document, Paragraph
 from index.sentence_split import CLOSING_MARKS, sentence_spans
 
@@ -201,10 +202,11 @@ def _short_unpunctuated(line: str) -> bool:
 
 def _looks_like_heading(text: str, block: _Block, layout: bool) -> bool:
     """A short single line without sentence or clause punctuation, not a list item (in a layout
-    dump, not an indented line: a line broken off)."""
+    dump, not an indented line: a line broken off) nor a dateline ("令和6年5月22日" under a
+    title dates the document; it names no section)."""
     line = text[block.start:block.end]
     return (len(block.lines) == 1 and not (layout and block.indented) and _short_unpunctuated(line)
-            and not _LIST_ITEM.match(line))
+            and not _LIST_ITEM.match(line) and not is_dateline(line))
 
 
 def _short_item(text: str, block: _Block) -> bool:

@@ -134,6 +134,14 @@ def test_short_unpunctuated_line_before_text_is_a_heading(tmp_path):
         ("A last line without a stop", "Outlook")]
 
 
+@pytest.mark.parametrize("dateline", ["令和6年5月22日", "2024年5月22日", "Москва, 22 мая 2024 года"])
+def test_a_dateline_is_a_paragraph_not_the_section_of_the_text_under_it(tmp_path, dateline):
+    doc, paragraphs = make(tmp_path, "d.txt", f"日・ペルー外相会談\n\n{dateline}\n\n会談が行われた。\n\n1 概要\n\n協力を確認した。\n")
+    assert doc.date == "2024-05-22"
+    assert [(p.text, p.section) for p in paragraphs] == [
+        (dateline, ""), ("会談が行われた。", ""), ("協力を確認した。", "1 概要")]
+
+
 def test_numbered_lines_before_text_are_headings_even_indented(tmp_path):
     # a 『世界と日本』 file indents every line, its numbered headings too
     text = ("会談の概要\n\n 1 外相会談\n\n 本29日,両外相は会談を行いました。\n\n (1)二国間関係\n\n"
