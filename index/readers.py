@@ -264,8 +264,9 @@ def _front_matter(text: str) -> _Layout | None:
 
 
 def _take_date_line(text: str, layout: _Layout) -> None:
-    """A first line that is a date and nothing else ("May 27, 2024", "平成27年11月2日", or a month:
-    "平成13年5月", "May 2001", ``parse_month``) dates the document. (It stays its title line too:
+    """A first line that is a dateline ("May 27, 2024", "平成27年11月2日", "Москва, 14 марта 2024
+    года": ``is_dateline``) or a month ("平成13年5月", "May 2001", ``parse_month``) dates the
+    document. (It stays its title line too:
     taking the next short line instead gave section headings such as "1. 訪問の概要" as titles,
     measured in the README.) So does such a line right under the title, which stays in the body:
     the line is read, never taken out of the text."""
