@@ -67,7 +67,7 @@ class _Block:
 def split_paragraphs(doc: Document) -> list[Paragraph]:
     """Body paragraphs of ``doc`` numbered 1.. in reading order, with sections and source spans."""
     text = doc.text
-    blocks = _blocks(text, doc.body_start, doc.body_end)
+    blocks = [part for block in _blocks(text, doc.body_start, doc.body_end) for part in _lines_apart(text, block)]
     layout = len(blocks) > 1 and sum(b.indented for b in blocks) >= _INDENTED_SHARE * len(blocks)
     headings = _headings(text, blocks, layout)
     paragraphs: list[Paragraph] = []
@@ -159,6 +159,25 @@ def _blocks(text: str, start: int, end: int) -> list[_Block]:
     if lines:
         blocks.append(_Block(tuple(lines), indented))
     return blocks
+
+
+def lines_are_paragraphs(lines: list[str]) -> bool:
+    """Whether lines with no blank line between them are each a paragraph, not one paragraph
+    wrapped: a text saved with a line per paragraph (Word's and many pages' plain-text export,
+    a transcript's "Вопрос: …" / "Ответ: …") has every line end a sentence, or be a short line
+    without punctuation (a title, a heading) or a dateline, and at least two end a sentence; a
+    wrapped paragraph's lines break mid-sentence (a Japanese one may leave a short fragment,
+    "日本語の" / "段落です。", which two sentence ends tell from a heading)."""
+    ends = [ends_sentence(line) for line in lines]
+    return sum(ends) >= 2 and all(end or _short_unpunctuated(line) or is_dateline(line) for line, end in zip(lines, ends))
+
+
+def _lines_apart(text: str, block: _Block) -> list[_Block]:
+    """``block``, or each of its lines as a block of its own when they are paragraphs
+    (``lines_are_paragraphs``)."""
+    if not lines_are_paragraphs([text[a:b] for a, b in block.lines]):
+        return [block]
+    return [_Block((line,), block.indented) for line in block.lines]
 
 
 def _headings(text: str, blocks: list[_Block], layout: bool) -> list[str | None]:

@@ -45,7 +45,7 @@ from index.document import Document, as_read, doc_id_for
 from index.hidden_text import docx_without_hidden_text, html_hidden
 from index.language import detect_language
 from index.ocr import OcrUnavailable, Word, read_images, read_pages, scans_under_text, text_layer_words
-from index.paragraphs import ends_sentence
+from index.paragraphs import ends_sentence, lines_are_paragraphs
 from index.pdf_paint import Unpainted, without_unpainted_text
 from index.sentence_split import split_sentences
 from rag.settings import Settings
@@ -276,9 +276,10 @@ def _take_date_line(text: str, layout: _Layout) -> None:
 
 
 def _take_title_line(text: str, layout: _Layout, plain_title: bool, known_title: str = "") -> None:
-    """A first ``# `` heading, or (``plain_title``) a short first line followed by a blank line,
-    or a first line that the format's own title holds ("Meeting" under <title>Meeting | Ministry
-    </title>), is the title."""
+    """A first ``# `` heading, or (``plain_title``) a short first line followed by a blank line
+    or by lines that are each a paragraph (a text saved with a line per paragraph:
+    ``lines_are_paragraphs``), or a first line that the format's own title holds ("Meeting"
+    under <title>Meeting | Ministry</title>), is the title."""
     line, line_end = _first_line(text, layout.body_start)
     if line_end < 0:
         return
@@ -286,7 +287,7 @@ def _take_title_line(text: str, layout: _Layout, plain_title: bool, known_title:
     if heading and len(heading.group(1)) == 1:
         layout.meta["title"] = heading.group(2)
     elif (plain_title and line and len(line) <= _TITLE_LINE_MAX_CHARS and line[-1] not in "。．.,、:;："
-          and _BLANK_LINE_THEN_TEXT.match(text, line_end + 1)):
+          and (_BLANK_LINE_THEN_TEXT.match(text, line_end + 1) or lines_are_paragraphs(_first_block(text, layout.body_start)))):
         layout.meta["title"] = heading.group(2) if heading else line  # a DOCX's Heading 1 is "## …": no marker
     elif _KNOWN_TITLE_MIN_CHARS <= len(line) <= _TITLE_LINE_MAX_CHARS and as_read(line).casefold() in as_read(known_title).casefold():
         layout.meta["title"] = line
@@ -303,6 +304,12 @@ def _first_line(text: str, start: int) -> tuple[str, int]:
     begin = len(text) - len(text[start:].lstrip())
     line_end = text.find("\n", begin)
     return text[begin:line_end if line_end >= 0 else len(text)].strip(), line_end
+
+
+def _first_block(text: str, start: int) -> list[str]:
+    """The lines (stripped) of the first run of non-blank lines from ``start``."""
+    block = re.split(r"\n[ \t\u3000]*\n", text[start:].strip("\n"), maxsplit=1)[0]
+    return [line.strip() for line in block.split("\n")]
 
 
 def _nth_line_end(text: str, n: int) -> int:

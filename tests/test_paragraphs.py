@@ -166,6 +166,24 @@ def test_numbered_short_lines_of_a_list_stay_items(tmp_path):
         ("1) Energy", "Topics", ""), ("2) Transport", "Topics", ""), ("Both were discussed.", "Topics", "")]
 
 
+def test_a_text_saved_with_a_line_per_paragraph_has_a_paragraph_per_line(tmp_path):
+    text = ("Japan-Uzbekistan Foreign Ministers' Meeting\nMarch 4, 2024\n"
+            "On March 4, the two ministers met in Tokyo.\nThey agreed on yen loans for a power plant.\n"
+            "Outlook\nThe next committee meets in Samarkand.\n")
+    doc, paragraphs = make(tmp_path, "l.txt", text)
+    assert_well_formed(doc, paragraphs)
+    assert (doc.title, doc.date) == ("Japan-Uzbekistan Foreign Ministers' Meeting", "2024-03-04")
+    assert [(p.text, p.section) for p in paragraphs] == [
+        ("March 4, 2024", ""), ("On March 4, the two ministers met in Tokyo.", ""),
+        ("They agreed on yen loans for a power plant.", ""), ("The next committee meets in Samarkand.", "Outlook")]
+    # a transcript's questions and answers, a block under a title
+    doc, paragraphs = make(tmp_path, "q.txt", "Брифинг\n\nВопрос: Где прошла встреча?\nОтвет: В Москве. Стороны подписали соглашение.\n")
+    assert [p.text for p in paragraphs] == ["Вопрос: Где прошла встреча?", "Ответ: В Москве. Стороны подписали соглашение."]
+    # a paragraph wrapped over lines breaks them mid-sentence: one paragraph, as before
+    doc, paragraphs = make(tmp_path, "w.txt", "Title\n\nThe ministers met in Tokyo and agreed\non yen loans. They will meet\nagain in May.\n")
+    assert [p.text for p in paragraphs] == ["The ministers met in Tokyo and agreed on yen loans. They will meet again in May."]
+
+
 def test_blank_line_after_unfinished_sentence_is_kept_in_plain_text(tmp_path):
     text = ("Title\n\nThe energy at that point, after substitution, is\n\nThe next block starts anew here.\n\n"
             "This sentence is cut by a stray blank line and\n\ncontinues in lowercase here.\n")
