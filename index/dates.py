@@ -99,8 +99,8 @@ def is_dateline(line: str) -> bool:
     Астана", "2 October 2024, 14:00, Ashgabat"): beside the date only comma-parted times and
     names of a few capitalised words. A sentence that holds a date is no dateline."""
     line = unicodedata.normalize("NFKC", line)
-    span = date_span(line)
-    if span is None or len(line) > _DATELINE_MAX_CHARS:
+    span = date_span(line) if len(line) <= _DATELINE_MAX_CHARS else None
+    if span is None:
         return False
     start, end = span
     before, after = re.split(r"[,、，]", line[:start]), re.split(r"[,、，]", line[end:])
