@@ -165,11 +165,14 @@ def lines_are_paragraphs(lines: list[str]) -> bool:
     """Whether lines with no blank line between them are each a paragraph, not one paragraph
     wrapped: a text saved with a line per paragraph (Word's and many pages' plain-text export,
     a transcript's "Вопрос: …" / "Ответ: …") has every line end a sentence, or be a short line
-    without punctuation (a title, a heading) or a dateline, and at least two end a sentence; a
-    wrapped paragraph's lines break mid-sentence (a Japanese one may leave a short fragment,
-    "日本語の" / "段落です。", which two sentence ends tell from a heading)."""
+    without punctuation (a title, a heading), a dateline, a list's lead-in (":") or one of its
+    items (a list marker first, or ";" last), and at least two end a sentence; a wrapped
+    paragraph's lines break mid-sentence (a Japanese one may leave a short fragment, "日本語の" /
+    "段落です。", which two sentence ends tell from a heading)."""
     ends = [ends_sentence(line) for line in lines]
-    return sum(ends) >= 2 and all(end or _short_unpunctuated(line) or is_dateline(line) for line, end in zip(lines, ends))
+    return sum(ends) >= 2 and all(
+        end or line.endswith(_LIST_INTRO + (";", "；")) or _LIST_ITEM.match(line) or _short_unpunctuated(line)
+        or is_dateline(line) for line, end in zip(lines, ends))
 
 
 def _lines_apart(text: str, block: _Block) -> list[_Block]:

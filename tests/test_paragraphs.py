@@ -179,6 +179,13 @@ def test_a_text_saved_with_a_line_per_paragraph_has_a_paragraph_per_line(tmp_pat
     # a transcript's questions and answers, a block under a title
     doc, paragraphs = make(tmp_path, "q.txt", "Брифинг\n\nВопрос: Где прошла встреча?\nОтвет: В Москве. Стороны подписали соглашение.\n")
     assert [p.text for p in paragraphs] == ["Вопрос: Где прошла встреча?", "Ответ: В Москве. Стороны подписали соглашение."]
+    # a list in such a text: its lead-in and items are paragraphs, the items led in
+    doc, paragraphs = make(tmp_path, "i.txt", "Talks\n\nThe ministers met in Tokyo.\nThey agreed on the following:\n"
+                                              "1. a trade agreement;\n2. a visa agreement.\nThey meet again in May.\n")
+    assert [(p.text, p.lead) for p in paragraphs] == [
+        ("The ministers met in Tokyo.", ""), ("They agreed on the following:", ""),
+        ("1. a trade agreement;", "They agreed on the following:"), ("2. a visa agreement.", "They agreed on the following:"),
+        ("They meet again in May.", "")]
     # a paragraph wrapped over lines breaks them mid-sentence: one paragraph, as before
     doc, paragraphs = make(tmp_path, "w.txt", "Title\n\nThe ministers met in Tokyo and agreed\non yen loans. They will meet\nagain in May.\n")
     assert [p.text for p in paragraphs] == ["The ministers met in Tokyo and agreed on yen loans. They will meet again in May."]
