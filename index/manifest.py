@@ -15,7 +15,7 @@ from typing import Any
 
 
 # what passages and their indexed texts are made of; a document indexed at another format is indexed again
-INDEX_FORMAT = 39  # 2: list items carry their lead-in; 3: sentences are embedded with their passage's title;
+INDEX_FORMAT = 40  # 2: list items carry their lead-in; 3: sentences are embedded with their passage's title;
 # 4: sentences (and long paragraphs' cuts) come from index.sentence_split; 5: sentences' own vectors
 # (pooled from the passage's pass without the title) are stored beside them; 6: a first line that is
 # only a date ("May 27, 2024", "平成27年11月2日") dates the document (index/readers.py); 7: so does such a
@@ -62,7 +62,9 @@ INDEX_FORMAT = 39  # 2: list items carry their lead-in; 3: sentences are embedde
 # loses its marker; 38: a dateline is no section heading (index/paragraphs.py): "令和5年11月20日" under
 # a title named the section of the paragraphs up to the first heading; 39: lines with no blank line
 # between them that each end a sentence (or are short headings or datelines) are each a paragraph, and
-# a short first line over such lines is the title (a text saved with a line per paragraph)
+# a short first line over such lines is the title (a text saved with a line per paragraph); 40: a text
+# opening with a heading below "# " and holding none is titled by it (a page's <h2>), else by its first
+# "# " heading wherever it stands
 
 # how vectors are computed from the texts embedded (pooling, own vectors, normalisation): vectors
 # stored under another version are never reused for an unchanged text (``PassageEmbedding.vector_key``)

@@ -194,6 +194,7 @@ _DATE_TOKEN = re.compile(r"\s*date\s*[:：]?\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2})\b
 _SOURCE_LINE = re.compile(r"///[ \t]*([^,\n]+?)[ \t]*(?:,[ \t]*([^\n]*?))?\s*\Z")
 _BLANK_LINE_THEN_TEXT = re.compile(r"[ \t\u3000]*\n\s*\S")
 _MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+_H1 = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 
 
 def _layout(text: str, plain_title: bool, known_title: str = "") -> _Layout:
@@ -221,9 +222,9 @@ def _layout(text: str, plain_title: bool, known_title: str = "") -> _Layout:
             layout.meta.setdefault("date", iso)
         layout.body_end = source.start()
     if "title" not in layout.meta:
-        heading = _MD_HEADING.search(text, layout.body_start, layout.body_end)
-        if heading and len(heading.group(1)) == 1:
-            layout.meta["title"] = heading.group(2)
+        heading = _H1.search(text, layout.body_start, layout.body_end)  # a "# " heading further on
+        if heading:
+            layout.meta["title"] = heading.group(1)
     if "date" not in layout.meta and (iso := parse_date(layout.meta.get("title", ""))):
         layout.meta["date"] = iso  # nothing else dates it: a title that ends "…, Moscow, 14 January 2019"
     return layout
@@ -276,7 +277,8 @@ def _take_date_line(text: str, layout: _Layout) -> None:
 
 
 def _take_title_line(text: str, layout: _Layout, plain_title: bool, known_title: str = "") -> None:
-    """A first ``# `` heading, or (``plain_title``) a short first line followed by a blank line
+    """A first ``# `` heading, or a first heading of a lower level in a text without a ``# `` one,
+    or (``plain_title``) a short first line followed by a blank line
     or by lines that are each a paragraph (a text saved with a line per paragraph:
     ``lines_are_paragraphs``), or a first line that the format's own title holds ("Meeting"
     under <title>Meeting | Ministry</title>), is the title."""
@@ -289,6 +291,8 @@ def _take_title_line(text: str, layout: _Layout, plain_title: bool, known_title:
     elif (plain_title and line and len(line) <= _TITLE_LINE_MAX_CHARS and line[-1] not in "。．.,、:;："
           and (_BLANK_LINE_THEN_TEXT.match(text, line_end + 1) or lines_are_paragraphs(_first_block(text, layout.body_start)))):
         layout.meta["title"] = heading.group(2) if heading else line  # a DOCX's Heading 1 is "## …": no marker
+    elif heading and not _H1.search(text):  # a page titled by its <h2> (no <h1>, or its <h1> the site's furniture)
+        layout.meta["title"] = heading.group(2)
     elif _KNOWN_TITLE_MIN_CHARS <= len(line) <= _TITLE_LINE_MAX_CHARS and as_read(line).casefold() in as_read(known_title).casefold():
         layout.meta["title"] = line
     else:

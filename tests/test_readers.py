@@ -255,6 +255,18 @@ def test_html_page_furniture_is_dropped_and_a_first_line_its_title_holds_is_the_
     assert doc.date == "2017-05-01" and body(doc).lstrip().startswith("May 1, 2017")
 
 
+def test_a_page_titled_by_its_h2_has_it_as_title_and_the_dateline_under_it_dates_it(tmp_path):
+    html = ("<html><head><title>Statement</title></head><body><div class='content'>"
+            "<h2>Joint Statement on Cultural Exchange</h2><p>Tokyo, 1 April 2024<br>"
+            "The governments of Japan and Mongolia affirmed the importance of cultural exchange.</p></div></body></html>")
+    doc = read_document(write(tmp_path, "s.html", html), tmp_path)
+    assert (doc.title, doc.date) == ("Joint Statement on Cultural Exchange", "2024-04-01")
+    assert body(doc).lstrip().startswith("Tokyo, 1 April 2024")
+    # with an <h1> further on, that is the title, as before
+    doc = read_document(write(tmp_path, "t.html", html.replace("</p>", "</p><h1>Cultural Exchange</h1><p>More.</p>")), tmp_path)
+    assert doc.title == "Cultural Exchange"
+
+
 def test_html_furniture_marked_only_by_class_and_id_names_or_made_of_links_is_dropped(tmp_path):
     html = """<html><head><title>Talks | Ministry</title></head><body>
     <div id="header"><div class="logo"><a href="/">Ministry of Foreign Affairs</a></div>
