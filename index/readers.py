@@ -194,7 +194,6 @@ _DATE_TOKEN = re.compile(r"\s*date\s*[:：]?\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2})\b
 _SOURCE_LINE = re.compile(r"///[ \t]*([^,\n]+?)[ \t]*(?:,[ \t]*([^\n]*?))?\s*\Z")
 _BLANK_LINE_THEN_TEXT = re.compile(r"[ \t\u3000]*\n\s*\S")
 _MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
-_H1 = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 
 
 def _layout(text: str, plain_title: bool, known_title: str = "") -> _Layout:
@@ -222,9 +221,8 @@ def _layout(text: str, plain_title: bool, known_title: str = "") -> _Layout:
             layout.meta.setdefault("date", iso)
         layout.body_end = source.start()
     if "title" not in layout.meta:
-        heading = _H1.search(text, layout.body_start, layout.body_end)  # a "# " heading further on
-        if heading:
-            layout.meta["title"] = heading.group(1)
+        if heading := _first_h1(text, layout.body_start, layout.body_end):  # a "# " heading further on
+            layout.meta["title"] = heading
     if "date" not in layout.meta and (iso := parse_date(layout.meta.get("title", ""))):
         layout.meta["date"] = iso  # nothing else dates it: a title that ends "…, Moscow, 14 January 2019"
     return layout
@@ -289,9 +287,10 @@ def _take_title_line(text: str, layout: _Layout, plain_title: bool, known_title:
     if heading and len(heading.group(1)) == 1:
         layout.meta["title"] = heading.group(2)
     elif (plain_title and line and len(line) <= _TITLE_LINE_MAX_CHARS and line[-1] not in "。．.,、:;："
-          and (_BLANK_LINE_THEN_TEXT.match(text, line_end + 1) or lines_are_paragraphs(_first_block(text, layout.body_start)))):
+          and (_BLANK_LINE_THEN_TEXT.match(text, line_end + 1)
+               or lines_are_paragraphs([ln.strip() for ln in _first_block(text[layout.body_start:]).split("\n")]))):
         layout.meta["title"] = heading.group(2) if heading else line  # a DOCX's Heading 1 is "## …": no marker
-    elif heading and not _H1.search(text):  # a page titled by its <h2> (no <h1>, or its <h1> the site's furniture)
+    elif heading and not _first_h1(text, 0, len(text)):  # a page titled by its <h2> (no <h1>, or its <h1> the site's furniture)
         layout.meta["title"] = heading.group(2)
     elif _KNOWN_TITLE_MIN_CHARS <= len(line) <= _TITLE_LINE_MAX_CHARS and as_read(line).casefold() in as_read(known_title).casefold():
         layout.meta["title"] = line
@@ -310,10 +309,14 @@ def _first_line(text: str, start: int) -> tuple[str, int]:
     return text[begin:line_end if line_end >= 0 else len(text)].strip(), line_end
 
 
-def _first_block(text: str, start: int) -> list[str]:
-    """The lines (stripped) of the first run of non-blank lines from ``start``."""
-    block = re.split(r"\n[ \t\u3000]*\n", text[start:].strip("\n"), maxsplit=1)[0]
-    return [line.strip() for line in block.split("\n")]
+def _first_block(text: str) -> str:
+    """The first run of non-blank lines of ``text``, stripped."""
+    return re.split(r"\n\s*\n", text.strip(), maxsplit=1)[0]
+
+
+def _first_h1(text: str, start: int, end: int) -> str:
+    """The text of the first ``# `` heading in ``text[start:end]``, or ""."""
+    return next((m.group(2) for m in _MD_HEADING.finditer(text, start, end) if len(m.group(1)) == 1), "")
 
 
 def _nth_line_end(text: str, n: int) -> int:
@@ -329,8 +332,7 @@ def first_sentence(body: str, max_chars: int = TITLE_MAX_CHARS) -> str:
     """The first sentence of a text (as the project's sentence splitter finds it: "1. Opening
     remarks" and "H.E. Mr. …" are not cut at their periods), clipped at a word boundary with an
     ellipsis: a derived title."""
-    first_block = next((b for b in re.split(r"\n\s*\n", body) if b.strip()), "")
-    flat = re.sub(r"^#+\s+", "", " ".join(first_block.split()))
+    flat = re.sub(r"^#+\s+", "", " ".join(_first_block(body).split()))
     sentence = next(iter(split_sentences(flat)), flat)
     if len(sentence) <= max_chars:
         return sentence

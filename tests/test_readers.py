@@ -262,7 +262,7 @@ def test_a_page_titled_by_its_h2_has_it_as_title_and_the_dateline_under_it_dates
     doc = read_document(write(tmp_path, "s.html", html), tmp_path)
     assert (doc.title, doc.date) == ("Joint Statement on Cultural Exchange", "2024-04-01")
     assert body(doc).lstrip().startswith("Tokyo, 1 April 2024")
-    # with an <h1> further on, that is the title, as before
+    # with an <h1> further on, that is the title (until stop 53 only a first heading of level 1 titled a text)
     doc = read_document(write(tmp_path, "t.html", html.replace("</p>", "</p><h1>Cultural Exchange</h1><p>More.</p>")), tmp_path)
     assert doc.title == "Cultural Exchange"
 
