@@ -36,6 +36,29 @@ def test_russian_question_about_the_chair_cites_the_russian_document(seed_servic
     assert any(c["doc"].startswith("003_") for c in result["citations"])
 
 
+def test_the_lexical_bonus_lifts_no_japanese_passage_past_a_russian_one(seed_service):
+    """Over the seeds (one Japanese, one Russian document on the same talks), a Japanese question
+    whose answer is in Russian must not lose the Russian passages to Japanese ones that merely
+    share its words: BM25 reorders the Japanese passages among the places dense retrieval gives
+    them, and no more (``rag.retrieve.with_bonus_within_language``)."""
+    from rag.retrieve import HybridRetriever
+
+    r = seed_service.retriever
+    plain = HybridRetriever(r.settings.model_copy(update={"lexical_weight": 0.0}), r.store, r.embedding,
+                            r.lexical, r.manifest, r.sentences)
+    questions = ["経済・エネルギー対話にトルクメニスタンから参加したのは誰ですか？",
+                 "2023年の第1回対話では、どのようなことが合意されましたか？",
+                 "カザフスタンのエネルギー大臣はどのような形で対話に参加しましたか？",
+                 "日本とトルクメニスタンの直行便について何が合意されましたか？"]
+    reordered = 0
+    for q in questions:
+        hybrid, dense = r.search(q, k=20), plain.search(q, k=20)
+        assert [h.passage.lang for h in hybrid] == [h.passage.lang for h in dense], q
+        assert all(a.score >= b.score for a, b in zip(hybrid, hybrid[1:])), q
+        reordered += [h.passage.id for h in hybrid] != [h.passage.id for h in dense]
+    assert reordered  # the bonus still orders the Japanese passages
+
+
 def test_result_json_shape(seed_service):
     result = seed_service.ask(TREATY["en"], AskOptions(llm="none"))
     for key in ("answer", "abstained", "citations", "passages"):
