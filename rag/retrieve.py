@@ -6,24 +6,23 @@ score normalised by the best BM25 score of the query. Score fusion keeps the den
 a passage far ahead on meaning is not overtaken by passages that merely share words with the
 question, as happens with reciprocal-rank fusion.
 
-The lexical side counts only when the best dense passage is in the question's language.
 BM25 can only match passages in the question's language, so in a mixed-language corpus its
-bonus would pull every answer toward same-language documents; when dense retrieval says the
-answer lies in another language, the bonus is switched off. Measured (README): jsquad R@1
-0.884 → 0.929, xquad-ru 0.923 → 0.954, and no loss on cross-language pairs.
-Even when dense retrieval points at the question's language, the answer may lie in another:
-a Japanese question about "ノルウェー" over a corpus that names Norway only in Russian
-matches Japanese passages on incidental words alone. So the bonus is scaled by the share of
-the query's IDF mass that the lexical index knows (squared, ``lexical_coverage_power``): a
-query whose rarest terms occur nowhere gets little lexical weight (known facts ja→ru R@1
-0.632 → 0.737, R@20 0.895 → 0.947; README).
-Nor may the bonus lift a passage past one in another language, which BM25 cannot read: it
-only reorders the question's-language passages among the places the order without it (dense
-and sentence similarity, below) gives them (``with_bonus_within_language``). In a bigger
-archive the best dense passage is often in the question's language while the answer is not,
-and Japanese passages sharing a question's words pushed the Russian answer down (stop 54,
-README: R@1/R@5 summed over four mixed-language dev runs 372/409 → 375/417). In a corpus of
-one language nothing changes.
+bonus would pull every answer toward same-language documents. So the bonus only reorders the
+question's-language passages among the places the order without it (dense and sentence
+similarity, below) gives them, and lifts none past a passage in another language
+(``with_bonus_within_language``). Until stop 54 it was switched off when the best dense
+passage was in another language and otherwise added freely; in a bigger archive the best
+dense passage is often in the question's language while the answer is not, and Japanese
+passages sharing a question's words pushed the Russian answer down (README: R@1/R@5 summed
+over four mixed-language dev runs 372/409 → 375/417 with the bonus kept in its language; the
+switch then changed no answer count and was removed). The bonus itself (README): jsquad R@1
+0.884 → 0.929, xquad-ru 0.923 → 0.954; in a corpus of one language it is the plain sum.
+A question's language may hold no passage that answers it: a Japanese question about
+"ノルウェー" over a corpus that names Norway only in Russian matches Japanese passages on
+incidental words alone. So the bonus is scaled by the share of the query's IDF mass that the
+lexical index knows (squared, ``lexical_coverage_power``): a query whose rarest terms occur
+nowhere gets little lexical weight (known facts ja→ru R@1 0.632 → 0.737, R@20 0.895 → 0.947;
+README).
 Then every candidate gains ``sentence_weight`` times the similarity of its best-matching
 sentence (``index/sentences.py``): a question is usually about one sentence of a paragraph,
 and that sentence matches it more sharply than the paragraph's vector does, above all across
@@ -203,8 +202,6 @@ class HybridRetriever(BaseRetriever):
                                              for rank, (pid, score) in enumerate(hits, 1) if pid in by_id), k)
 
         qlang = detect_language(query)
-        dense_top = max(results.values(), key=lambda r: r.score, default=None)
-        lexical_counts = dense_top is None or dense_top.passage.lang == qlang
         missing = [pid for pid, _ in hits if pid not in results]
         qvec = np.asarray(self.embedding.get_query_embedding(query))  # cached: computed once per question
         if missing:
@@ -213,7 +210,7 @@ class HybridRetriever(BaseRetriever):
                 results[passage.id] = ScoredPassage(passage, sim, similarity=sim)
         best = hits[0][1] if hits else 1.0
         weight = self.settings.lexical_weight
-        if hits and lexical_counts:
+        if hits:
             weight *= self.lexical.known_share(query) ** self.settings.lexical_coverage_power
         bonus: dict[str, float] = {}
         for rank, (pid, score) in enumerate(hits, 1):
@@ -221,7 +218,7 @@ class HybridRetriever(BaseRetriever):
             if item is None:
                 continue
             item.lexical_rank = rank
-            if lexical_counts and item.passage.lang == qlang:
+            if item.passage.lang == qlang:
                 bonus[pid] = weight * score / best
         if self.sentences is not None and self.settings.sentence_weight:
             for pid, sim in self.sentences.best_similarity(qvec, list(results)).items():
