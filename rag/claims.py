@@ -20,8 +20,8 @@ A claim is supported when the cited passages state it, in whatever language they
   G20, ЕС; one of three letters or more is also found spelt out: LNG in "liquefied natural
   gas", ШОС in "Шанхайской организации сотрудничества"), katakana words (オーストラリア) and
   quoted names (「…」, «…», "…"). A name is supported when a cited passage contains it (NFKC,
-  casefolded; Russian and English words compared by Snowball stem or, for Russian, a shared
-  prefix, so Иванов matches Ивановым).
+  casefolded; an English word compared by Snowball stem, a Russian one as a form of the same
+  word by pymorphy3's morphology, so Иванов matches Ивановым but Ханее is not Ханое).
   A name in another script than a passage (English "Ivanov" and Russian "Иванов", "Australia"
   and オーストラリア) is romanised (unidecode; cutlet's Hepburn for katakana, and for a
   loanword also its source spelling from UniDic) and compared by consonant skeleton: similar
@@ -578,14 +578,47 @@ def _facts(text: str, date: str) -> _PassageFacts:
     )
 
 
+@cache
+def _morph():
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer()
+
+
+def prepare() -> None:
+    """Load the Russian morphology (about a second) now rather than at the first Russian name."""
+    _morph()
+
+
+@lru_cache(maxsize=8192)
+def _lexeme(word: str) -> tuple[frozenset[str], frozenset[str]]:
+    """A folded Russian word's lemmas, and the forms of the nouns pymorphy3 reads it as (its
+    dictionary's, or for a word it does not know, the paradigm it infers), folded; each with
+    the word itself. Forms of nouns only: a name is one, and an unknown word's other guesses
+    reach far (Ханее read as the comparative of an adjective "ханый" has "ханое" among its forms)."""
+    parses = _morph().parse(word)
+    lemmas = {word, *(fold(p.normal_form) for p in parses)}
+    forms = {word, *(fold(f.word) for p in parses[:4] if "NOUN" in p.tag for f in p.lexeme)}
+    return frozenset(lemmas), frozenset(forms)
+
+
+def _same_lexeme(a: str, b: str) -> bool:
+    """Are folded Russian words ``a`` and ``b`` forms of one word (Иванов, Ивановым; Ханой, Ханое),
+    either read as the other's form or both as forms of one lemma? Ханее is no form of Ханой,
+    Джонса none of Джонсон."""
+    (lemmas_a, forms_a), (lemmas_b, forms_b) = _lexeme(a), _lexeme(b)
+    return b in forms_a or a in forms_b or bool(lemmas_a & lemmas_b)
+
+
 def _word_in(word: str, facts: _PassageFacts) -> bool:
-    """Is ``word`` (folded) written in the passage, allowing inflection?"""
-    if word in facts.words or _stem(word) in facts.stems:
+    """Is ``word`` (folded) written in the passage, allowing inflection? An English word by its
+    Snowball stem; a Russian one as a form of the same word (``_same_lexeme``), which a stem or
+    a shared prefix cannot tell: both take Ханее for Ханое and Дэвис for Дэвид."""
+    if word in facts.words:
         return True
     if _script(word) != "cyrillic":
-        return False
-    prefix = word[:-2] if len(word) >= 5 else word
-    return any(w.startswith(prefix) and abs(len(w) - len(word)) <= 3 for w in facts.words)
+        return _stem(word) in facts.stems
+    return any(w[:3] == word[:3] and _same_lexeme(word, w) for w in facts.words)
 
 
 _FUNCTION_WORDS = frozenset({"of", "and", "for", "the", "in", "on", "at", "to", "и", "в", "во", "по", "для", "на", "о"})

@@ -22,7 +22,7 @@ from index.manifest import Manifest
 from index.store import PassageStore
 from rag.answer import generate_answer
 from rag.chat import follow_up_queries
-from rag import evidence
+from rag import claims, evidence
 from rag.extractive import quoted_answer
 from rag.messages import message
 from rag.options import AskOptions, CitationNotFound, Filters
@@ -82,10 +82,11 @@ class RagService:
         return HybridRetriever(self.settings, r.store, r.embedding, r.lexical, r.manifest, r.sentences, mode=mode)
 
     def warm_up(self) -> None:
-        """Load the embedding model and open the index (BM25 matrix included) now rather than on
-        the first question."""
+        """Load the embedding model, open the index (BM25 matrix included) and load the Russian
+        morphology the claim check uses now rather than on the first question."""
         self.retriever.embedding.get_query_embedding("warm up")
         self.retriever.lexical.prepare()
+        claims.prepare()
 
     # ---- retrieval ----------------------------------------------------------------------
     def search(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[ScoredPassage]:
