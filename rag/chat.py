@@ -12,8 +12,9 @@ before it, never with a chain that grows with the chat: kept whole, a chain of f
 questions about one subject weighs more than the words asked, and every late follow-up was
 answered, sure, with the subject's sentence (README, Quality, stop 52: over the follow-up set
 26 of 44 right with the words typed against 24 with the chain kept, near misses abstained on 4
-of 11 against 2; 3 of 11 since index format 38; 25 of 44 since stop 54's retrieval change). The price: a question that leans on one two turns back ("Tell me about the
-treaty." / "What is it for?" / "When did it enter into force?") is read without it.
+of 11 against 2; 3 of 11 since index format 38; 25 of 44 since stop 54's retrieval change).
+The price: a question that leans on one two turns back ("Tell me about the treaty." / "What is
+it for?" / "When did it enter into force?") is read without it.
 """
 
 from __future__ import annotations

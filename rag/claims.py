@@ -537,7 +537,7 @@ class _PassageFacts:
     text: str  # NFKC, casefolded, ё → е, spaces collapsed
     script: str  # the passage's dominant script: latin, cyrillic or cjk
     words: frozenset[str]
-    stems: frozenset[str]
+    stems: frozenset[str]  # English Snowball stems of its Latin words
     romanised: tuple[tuple[str, str, str], ...]  # (script, romanised, the name as the passage spells it)
     dates: frozenset[Date]
     numbers: frozenset[Decimal]
@@ -553,8 +553,8 @@ def is_katakana(text: str) -> bool:
 
 
 def _stem(word: str) -> str:
-    """Snowball stem: Russian for Cyrillic words, English otherwise."""
-    return snowball_stem(word, "ru" if _script(word) == "cyrillic" else "en")
+    """English Snowball stem (a Russian word is compared by its morphology: ``_same_lexeme``)."""
+    return snowball_stem(word, "en")
 
 
 def _dominant_script(text: str) -> str:
@@ -571,8 +571,9 @@ def _facts(text: str, date: str) -> _PassageFacts:
     spelt = {(m.group(), m.group()) for m in _WORD.finditer(normal)}  # (word, shown as); ё kept: Ёдзи → yodzi
     spelt |= {(p, m.group()) for m in _KATAKANA.finditer(normal) for p in m.group().split("・") if p.strip("ー")}
     romanised = tuple(sorted({(_script(w), r, shown) for w, shown in spelt for r in _romanisations(w)}))
+    stems = frozenset(_stem(w) for w in words if _script(w) != "cyrillic")
     return _PassageFacts(
-        text=folded, script=_dominant_script(normal), words=words, stems=frozenset(_stem(w) for w in words),
+        text=folded, script=_dominant_script(normal), words=words, stems=stems,
         romanised=romanised, dates=frozenset(extract_dates(normal, date or None)),
         numbers=frozenset(_passage_numbers(normal)),
     )
