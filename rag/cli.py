@@ -131,17 +131,12 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         return Exit.ERROR
     service = RagService(settings)
     options = AskOptions(llm=settings.llm, filters=_filters(args), top_k=args.k)
-    result = {}
-    for event in service.ask_stream(args.question, options):
-        if event["type"] == "token" and not args.json:
-            _show(event["text"], end="", flush=True)
-        elif event["type"] == "final":
-            result = event["result"]
+    counter = sys.stderr if not args.json and sys.stderr.isatty() else None
+    result = final_result(service.ask_stream(args.question, options), counter)
     if args.json:
         _print_json(result)
         return Exit.OK
-    if result["mode"] != "llm":
-        _show(result["answer"], end="")
+    _show(result["answer"], end="")
     print("\n")
     for note in answer_notes(result):
         print(f"({note})")
@@ -153,6 +148,24 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         for p in result["passages"][: settings.evidence_k]:
             _show(f"- {_reference(p)}")
     return Exit.OK
+
+
+def final_result(events, counter=None) -> dict:
+    """The checked result at the end of an answer's ``events``. The model's text is not printed
+    as it streams: the checks may drop sentences of it, add a name's source spelling, or replace
+    it with the quotes, and a terminal cannot take back what it printed (until stop 55 the draft
+    stayed on screen with the quotes printed after it). ``counter``, a terminal's standard error,
+    shows meanwhile how many pieces the model has written, on one line it clears at the end."""
+    result, pieces = {}, 0
+    for event in events:
+        if event["type"] == "token" and counter is not None:
+            pieces += 1
+            print(f"\rwriting the answer … {pieces}", end="", file=counter, flush=True)
+        elif event["type"] == "final":
+            result = event["result"]
+    if pieces:
+        print("\r\x1b[K", end="", file=counter, flush=True)
+    return result
 
 
 def _reference(p: dict) -> str:

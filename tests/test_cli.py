@@ -107,3 +107,41 @@ def test_cli_notes_under_a_generated_answer_say_it_may_not_answer_and_what_was_d
     # a quoted answer opens with its own lead-in; an abstention is no answer
     assert answer_notes({**unsure, "mode": "extractive"}) == []
     assert answer_notes({**unsure, "mode": "abstain"}) == []
+
+
+def test_cli_prints_the_checked_answer_not_the_draft_as_it_streams():
+    """Pure logic of the display: the model's pieces are counted on a terminal's standard error,
+    never printed; what is returned is the final, checked result."""
+    import io
+
+    from rag.cli import final_result
+
+    events = [{"type": "sources", "passages": []}, {"type": "token", "text": "高市早苗"},
+              {"type": "token", "text": "与 draft"}, {"type": "final", "result": {"answer": "checked [1]"}}]
+    counter = io.StringIO()
+    assert final_result(iter(events), counter) == {"answer": "checked [1]"}
+    shown = counter.getvalue()
+    assert "draft" not in shown and "高市早苗" not in shown
+    assert "writing the answer … 2" in shown and shown.endswith("\r\x1b[K")  # the count is cleared
+    assert final_result(iter(events)) == {"answer": "checked [1]"}
+
+
+def test_cli_ask_with_the_local_llm_prints_only_what_passed_the_checks(seed_settings, seed_service,
+                                                                        monkeypatch, capsys):
+    """The real model over the seeds: a question whose draft the checks reject or cut; the plain
+    output is the checked answer, and no sentence of the draft that did not pass is on screen."""
+    from rag.cli import main
+    from rag.display import plain
+    from rag.options import AskOptions
+
+    question = "Who chaired the second economy and energy dialogue?"
+    expected = seed_service.ask(question, AskOptions(llm="local"))  # greedy: the CLI's run is the same
+    assert expected["mode"] != "llm" or expected["checks"]["dropped"], "pick a question whose draft fails a check"
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(seed_settings.corpus_dir))
+    monkeypatch.setenv("RAG_DATA_DIR", str(seed_settings.data_dir))
+    assert main(["ask", "--llm", "local", question]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(plain(expected["answer"]) + "\n\n")
+    raw = expected["checks"]["raw"]
+    dropped = [d["sentence"] for d in expected["checks"].get("dropped", [])]
+    assert raw.strip() and raw not in out and not [s for s in dropped if plain(s) in out]
