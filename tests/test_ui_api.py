@@ -110,6 +110,32 @@ def test_the_chat_says_the_model_is_busy_while_a_question_waits_for_it(seed_sett
     assert busy not in answer and "2025" in answer and 'class="cite-marker"' in answer
 
 
+def test_the_chat_marks_the_streaming_text_as_a_draft_until_the_checked_answer_replaces_it(seed_settings):
+    """The local model's text shows as it streams, under a note that it is not yet checked; the
+    final message is the checked, cited answer without that note."""
+    from rag.service import RagService
+    from bench.processes import free_port
+    from ui.app import launch
+    from ui.labels import TEXTS
+    from ui.render import esc
+
+    settings = seed_settings.model_copy(update={"llm": "local"})
+    port = free_port()
+    app = launch(RagService(settings), settings, host="127.0.0.1", port=port)
+    draft = esc(TEXTS["en"]["draft"])
+    try:
+        job = Client(f"http://127.0.0.1:{port}/", verbose=False).submit(
+            TREATY, True, 5, [], "", "", [], api_name="/chat")
+        messages, *_ = job.result(timeout=300)
+        shown = [_texts(out[0])[-1] for out in job.outputs() if out[0]]
+    finally:
+        app.close()
+    drafts = [t for t in shown if draft in t]
+    assert drafts and all(t.startswith(f'<div class="note draft">{draft}</div>') for t in drafts)
+    answer = _texts(messages)[-1]
+    assert draft not in answer and "2025" in answer and 'class="cite-marker"' in answer
+
+
 def test_a_session_keeps_only_its_last_turns(seed_settings):
     from rag.service import RagService
     from bench.processes import free_port

@@ -59,8 +59,8 @@ def build_app(service: "RagService | LoadingService", settings) -> gr.Blocks:
                 messages[-1]["content"] = render.esc(labels["busy"].format(ahead=event["ahead"]))
                 yield messages, gr.skip(), messages, history, ""
             elif event["type"] == "token":
-                streamed += event["text"]
-                messages[-1]["content"] = render.esc(streamed)
+                streamed += event["text"]  # shown as a draft: the checks may drop or replace it
+                messages[-1]["content"] = render.draft_html(streamed, labels)
                 yield messages, gr.skip(), messages, history, ""
             elif event["type"] == "final":
                 result = event["result"]

@@ -49,6 +49,12 @@ def answer_html(answer: str, citations: list[dict]) -> str:
     return "".join(out)
 
 
+def draft_html(text: str, labels: dict[str, str]) -> str:
+    """The model's text as it streams, under a note that it is a draft: sentences the checks drop
+    and a draft they reject are on screen until the checked answer replaces them."""
+    return f'<div class="note draft">{esc(labels["draft"])}</div>{esc(text)}'
+
+
 def reading_note(result: dict, labels: dict[str, str]) -> str:
     """A visible line giving the phrasing a follow-up was answered as, when it is not the words
     typed (``rag/chat.py``): the reader can tell which question the answer is to."""
@@ -162,6 +168,7 @@ CSS = """
 .source-meta, .source-ref, .source-copies { font-size: 0.85em; color: #666; }
 .note { font-size: 0.9em; padding: 4px 8px; margin-top: 4px; background: #fff6e0; }
 .note.read-as { background: #eef3fb; color: #444; }
+.note.draft { background: #f2f2f2; color: #555; font-style: italic; }
 .para { padding: 3px 6px; margin: 3px 0; }
 .para.target { background: #fff3b0; outline: 2px solid #e0b000; }
 .pnum { color: #888; font-size: 0.85em; }
