@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 import pytest
 from gradio_client import Client
@@ -79,23 +80,32 @@ def test_a_follow_up_is_read_with_the_question_typed_before_it(url):
 
 
 @pytest.mark.llm
-def test_the_chat_says_the_model_is_busy_while_a_question_waits_for_it(seed_settings):
-    """Another request holds the local model: the chat shows the wait, then the cited answer."""
-    from rag.llm_queue import llm_queue
+@contextmanager
+def _served(settings):
+    """The app over ``settings`` on a free port, for a test that needs its own settings: its URL."""
     from rag.service import RagService
     from bench.processes import free_port
     from ui.app import launch
+
+    port = free_port()
+    app = launch(RagService(settings), settings, host="127.0.0.1", port=port)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        app.close()
+
+
+def test_the_chat_says_the_model_is_busy_while_a_question_waits_for_it(seed_settings):
+    """Another request holds the local model: the chat shows the wait, then the cited answer."""
+    from rag.llm_queue import llm_queue
     from ui.labels import busy_note_start
 
     settings = seed_settings.model_copy(update={"llm": "local"})
-    port = free_port()
-    app = launch(RagService(settings), settings, host="127.0.0.1", port=port)
     busy = busy_note_start()
-    try:
+    with _served(settings) as address:
         with llm_queue("local", settings).place() as other:
             assert list(other.waiting()) == []  # this test holds the model's one slot
-            job = Client(f"http://127.0.0.1:{port}/", verbose=False).submit(
-                TREATY, True, 5, [], "", "", [], api_name="/chat")
+            job = Client(address, verbose=False).submit(TREATY, True, 5, [], "", "", [], api_name="/chat")
             deadline = time.monotonic() + 120
             shown: list[str] = []
             while time.monotonic() < deadline and not any(busy in t for t in shown):
@@ -104,8 +114,6 @@ def test_the_chat_says_the_model_is_busy_while_a_question_waits_for_it(seed_sett
             assert any(busy in t and "1" in t for t in shown), shown
             assert not job.done()  # still waiting for the slot
         messages, *_ = job.result(timeout=300)
-    finally:
-        app.close()
     answer = _texts(messages)[-1]
     assert busy not in answer and "2025" in answer and 'class="cite-marker"' in answer
 
@@ -113,44 +121,27 @@ def test_the_chat_says_the_model_is_busy_while_a_question_waits_for_it(seed_sett
 def test_the_chat_marks_the_streaming_text_as_a_draft_until_the_checked_answer_replaces_it(seed_settings):
     """The local model's text shows as it streams, under a note that it is not yet checked; the
     final message is the checked, cited answer without that note."""
-    from rag.service import RagService
-    from bench.processes import free_port
-    from ui.app import launch
     from ui.labels import TEXTS
     from ui.render import esc
 
-    settings = seed_settings.model_copy(update={"llm": "local"})
-    port = free_port()
-    app = launch(RagService(settings), settings, host="127.0.0.1", port=port)
-    draft = esc(TEXTS["en"]["draft"])
-    try:
-        job = Client(f"http://127.0.0.1:{port}/", verbose=False).submit(
-            TREATY, True, 5, [], "", "", [], api_name="/chat")
+    labels = TEXTS["en"]
+    draft = f'<div class="note draft">{esc(labels["draft"])}</div>'
+    with _served(seed_settings.model_copy(update={"llm": "local"})) as address:
+        job = Client(address, verbose=False).submit(TREATY, True, 5, [], "", "", [], api_name="/chat")
         messages, *_ = job.result(timeout=300)
         shown = [_texts(out[0])[-1] for out in job.outputs() if out[0]]
-    finally:
-        app.close()
-    drafts = [t for t in shown if draft in t]
-    assert drafts and all(t.startswith(f'<div class="note draft">{draft}</div>') for t in drafts)
+    streamed = [t for t in shown[:-1] if t not in (esc(labels["searching"]), esc(labels["answering"]))]
+    assert streamed and all(t.startswith(draft) for t in streamed)  # every piece of the model's text
     answer = _texts(messages)[-1]
     assert draft not in answer and "2025" in answer and 'class="cite-marker"' in answer
 
 
 def test_a_session_keeps_only_its_last_turns(seed_settings):
-    from rag.service import RagService
-    from bench.processes import free_port
-    from ui.app import launch
-
-    settings = seed_settings.model_copy(update={"chat_max_turns": 2})
-    port = free_port()
-    app = launch(RagService(settings), settings, host="127.0.0.1", port=port)
-    try:
-        c = Client(f"http://127.0.0.1:{port}/", verbose=False)
+    with _served(seed_settings.model_copy(update={"chat_max_turns": 2})) as address:
+        c = Client(address, verbose=False)
         questions = [TREATY, "Когда был подписан договор?", "What did the two sides agree on?"]
         for q in questions:
             messages, *_ = c.predict(q, False, 5, [], "", "", [], api_name="/chat")
-    finally:
-        app.close()
     users = _texts(messages)[0::2]
     assert len(messages) == 4 and questions[0] not in users[0] and "договор" in users[0]
 
