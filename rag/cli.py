@@ -156,13 +156,16 @@ def final_result(events, counter=None) -> dict:
     it with the quotes, and a terminal cannot take back what it printed (until stop 55 the draft
     stayed on screen with the quotes printed after it). ``counter``, a terminal's standard error,
     shows meanwhile how many pieces the model has written, on one line it clears at the end."""
-    result, pieces = {}, 0
-    for event in events:
-        if event["type"] == "token" and counter is not None:
-            pieces += 1
-            print(f"\rwriting the answer … {pieces}", end="", file=counter, flush=True)
-        elif event["type"] == "final":
-            result = event["result"]
+    from rag.service import final_result as checked_result
+
+    pieces = 0
+
+    def count(_text: str) -> None:
+        nonlocal pieces
+        pieces += 1
+        print(f"\rwriting the answer … {pieces}", end="", file=counter, flush=True)
+
+    result = checked_result(events, count if counter is not None else None)
     if pieces:
         print("\r\x1b[K", end="", file=counter, flush=True)
     return result

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -41,6 +41,18 @@ def passage_json(p: Passage, score: float | None = None, copies: list[Passage] |
         data["copies"] = [{"id": c.id, "doc": c.doc, "doc_id": c.doc_id, "n": c.n, "title": c.title, "date": c.date,
                            "start": c.start, "end": c.end} for c in copies]
     return data
+
+
+def final_result(events: Iterable[dict[str, Any]], on_token: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """The checked result that ends an answer's ``events`` (``RagService.ask_stream``);
+    ``on_token`` is called with each piece of the model's text as it streams."""
+    result: dict[str, Any] = {}
+    for event in events:
+        if event["type"] == "token" and on_token is not None:
+            on_token(event["text"])
+        elif event["type"] == "final":
+            result = event["result"]
+    return result
 
 
 class RagService:
@@ -96,11 +108,7 @@ class RagService:
     # ---- answering ------------------------------------------------------------------------
     def ask(self, question: str, options: AskOptions | None = None) -> dict[str, Any]:
         """The whole answer at once (the last event of ``ask_stream``)."""
-        result: dict[str, Any] = {}
-        for event in self.ask_stream(question, options):
-            if event["type"] == "final":
-                result = event["result"]
-        return result
+        return final_result(self.ask_stream(question, options))
 
     def ask_stream(self, question: str, options: AskOptions | None = None) -> Iterator[dict[str, Any]]:
         """Events: ``sources`` (retrieved passages, at once), ``waiting`` (the LLM is busy with
