@@ -40,7 +40,7 @@ _HEADING_MAX_WORDS = 10
 _INDENTED_SHARE = 0.75
 _MARKED_HEADING = re.compile(r"(#{1,6})[ \t]+(.+?)[ \t#]*")
 _LIST_ITEM = re.compile(r"[・•●○■□◆◇▪◦‣※]|(?:[-*+–—]|\(?\d{1,3}[.)）]|[（(]\d{1,3}[)）])\s")
-_LIST_INTRO = (":", "：")
+LIST_INTRO = (":", "：")
 _LEAD_MAX_CHARS = 200
 _INNER_PUNCT = re.compile(r"[。！？、，]|[.!?,;:]\s| \| ")  # a heading is no sentence, clause list or table row
 # the number a numbered heading opens with: 1 / 1. / 1.2 / 1) / (1) / （1） / I. / 一、 / 第1章
@@ -94,13 +94,13 @@ def _mark_list_items(paragraphs: list[Paragraph]) -> None:
     for paragraph in paragraphs:
         body = paragraph.text.rstrip()
         starts_marked = bool(_LIST_ITEM.match(body))
-        if lead and not body.endswith(_LIST_INTRO) and (
+        if lead and not body.endswith(LIST_INTRO) and (
                 marked is None or (starts_marked if marked else open_list)):
             paragraph.lead = lead
             marked = starts_marked if marked is None else marked
             open_list = body[-1] not in _SENTENCE_END + _CLOSERS
             continue
-        lead = _last_sentence(body)[:_LEAD_MAX_CHARS] if body.endswith(_LIST_INTRO) else ""
+        lead = _last_sentence(body)[:_LEAD_MAX_CHARS] if body.endswith(LIST_INTRO) else ""
         marked = None
 
 
@@ -171,7 +171,7 @@ def lines_are_paragraphs(lines: list[str]) -> bool:
     "段落です。", which two sentence ends tell from a heading)."""
     ends = [ends_sentence(line) for line in lines]
     return sum(ends) >= 2 and all(
-        end or line.endswith(_LIST_INTRO + (";", "；")) or _LIST_ITEM.match(line) or _short_unpunctuated(line)
+        end or line.endswith(LIST_INTRO + (";", "；")) or _LIST_ITEM.match(line) or _short_unpunctuated(line)
         or is_dateline(line) for line, end in zip(lines, ends))
 
 
@@ -194,7 +194,7 @@ def _headings(text: str, blocks: list[_Block], layout: bool) -> list[str | None]
         stands_before_text = (i + 1 < len(blocks) and marked[i + 1] is None and not plain[i + 1]
                               and not text[blocks[i + 1].start].islower())
         # a numbered line beside another short item, or after a list's lead-in, is a list item
-        in_list = numbered[i] and ((i > 0 and (short_items[i - 1] or text[blocks[i - 1].end - 1] in _LIST_INTRO))
+        in_list = numbered[i] and ((i > 0 and (short_items[i - 1] or text[blocks[i - 1].end - 1] in LIST_INTRO))
                                    or (i + 1 < len(blocks) and short_items[i + 1]))
         if marked[i] is not None:
             result.append(marked[i])

@@ -36,11 +36,13 @@ import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 
 from index.analyzers import query_tokens, tokenize
 from index.document import as_read
+from index.paragraphs import LIST_INTRO
 from index.language import detect_language
 from index.sentence_split import split_sentences
 from rag.claims import check_sentence, extract_dates, extract_numbers
@@ -340,7 +342,45 @@ def select(ranked: list[Candidate], *, answerable: float, threshold: float, rati
             said.add(sentence)
     if passages is None:
         return sorted(chosen, key=lambda c: (c.n, c.position))
-    first = {}  # documents in the order their best passage ranks, each read from its start
+    return _reading_order(chosen, passages)
+
+
+def _reading_order(chosen: list[Candidate], passages: list) -> list[Candidate]:
+    """Documents in the order their best passage ranks, each read from its start."""
+    first = {}
     for c in sorted(chosen, key=lambda c: c.n):
         first.setdefault(passages[c.n - 1].doc_id, c.n)
     return sorted(chosen, key=lambda c: (first[passages[c.n - 1].doc_id], passages[c.n - 1].start, c.position))
+
+
+def with_listed_items(chosen: list[Candidate], passages: list, items_of: Callable[[Any, int], list],
+                      limit: int) -> tuple[list[Candidate], list, bool]:
+    """``chosen`` (in reading order, numbering ``passages``) with the items of every list whose
+    lead-in it quotes: "The sides signed the following documents:" says nothing until its items
+    follow, and the sentence scorer, fitted on one-span questions, rates each item low on its
+    own, so a lead-in was quoted bare. ``items_of(passage, k)`` gives the first ``k`` items of the
+    list ``passage`` introduces (ingest marks them: their ``lead`` is its last sentence); each
+    item is quoted whole and cited, at most ``limit`` of a list. Returns the candidates in reading
+    order, the passages they number (items not among ``passages`` appended) and whether a list
+    went on past ``limit``."""
+    passages, cut = list(passages), False
+    number = {p.id: n for n, p in enumerate(passages, 1)}
+    quoted = {c.n for c in chosen}
+    added: list[Candidate] = []
+    for c in chosen:
+        sentence = c.sentence.strip()
+        if not sentence.endswith(LIST_INTRO):
+            continue
+        items = [p for p in items_of(passages[c.n - 1], limit + 1) if p.lead and sentence.startswith(p.lead)]
+        cut = cut or len(items) > limit
+        for item in items[:limit]:
+            if item.id not in number:
+                passages.append(item)
+                number[item.id] = len(passages)
+            if number[item.id] not in quoted:
+                quoted.add(number[item.id])
+                added.append(Candidate(n=number[item.id], position=0, sentence=item.text,
+                                       features=np.zeros(len(FEATURES)), probability=c.probability))
+    if not added:
+        return chosen, passages, cut
+    return _reading_order(chosen + added, passages), passages, cut

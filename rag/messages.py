@@ -28,6 +28,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "出典はこの質問に直接答えていない可能性があります。最も近い記述:",
         "ru": "Источники, возможно, не отвечают на вопрос прямо; ближе всего к ответу:",
     },
+    # after the items of a quoted list that goes on in its source (``max_list_items``)
+    "list_cut": {
+        "en": "(the list goes on in the source)",
+        "ja": "（一覧は出典でさらに続きます）",
+        "ru": "(список в источнике продолжается)",
+    },
     "unsure_note": {
         "en": "The sources may not answer this directly: check the cited passages",
         "ja": "出典はこの質問に直接答えていない可能性があります。引用元の段落を確認してください",

@@ -143,6 +143,8 @@ class RagService:
         chosen = evidence.select(ranked, answerable=answerable, threshold=self.settings.answer_threshold,
                                  ratio=self.settings.quote_ratio, same_passage_ratio=self.settings.same_passage_ratio,
                                  max_quotes=self.settings.max_quotes, passages=[h.passage for h in context])
+        chosen, evidence_passages, list_cut = evidence.with_listed_items(
+            chosen, [h.passage for h in context], self._list_items, self.settings.max_list_items)
         sure = answerable >= self.settings.sure_threshold  # below it, the answer says it may not answer
         scores = {"answerable_probability": round(answerable, 3),
                   "best_sentence_probability": round(ranked[0].probability, 3) if ranked else None}
@@ -151,7 +153,7 @@ class RagService:
             outcome = {"answer": message("abstain", lang), "abstained": True, "mode": "abstain", "cited": [],
                        "checks": {"abstain_reason": "the sources are unlikely to answer the question", **scores}}
         else:
-            extractive = quoted_answer(chosen, [h.passage for h in context], lang, sure=sure)
+            extractive = quoted_answer(chosen, evidence_passages, lang, sure=sure, list_cut=list_cut)
             extractive["checks"] = scores
             if llm_spec == "none":
                 outcome = extractive
@@ -187,6 +189,20 @@ class RagService:
             ranked = evidence.score(evidence.candidates(query, qvec, hits[: self.settings.evidence_k],
                                                         self.retriever.sentences, self.retriever.embedding, asked))
         return hits, ranked, evidence.answerable_probability(ranked), unasked
+
+    def _list_items(self, intro: Passage, k: int) -> list[Passage]:
+        """The first ``k`` items of the list whose lead-in ends ``intro``: the passages after it
+        in its document, while ingest marked them as its items."""
+        entry = self._manifest_entry(intro.doc_id)
+        if entry is None or intro.id not in entry.passages:
+            return []
+        i = entry.passages.index(intro.id)
+        items = []
+        for p in self.retriever.store.get(entry.passages[i + 1: i + 1 + k]):
+            if not evidence.one_text(intro, p) or not p.lead:
+                break
+            items.append(p)
+        return items
 
     # ---- citation lookup and documents ------------------------------------------------------
     def cite(self, passage_id: str, neighbours: int = 1) -> dict[str, Any]:

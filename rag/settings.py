@@ -103,6 +103,7 @@ class Settings(BaseSettings):
     quote_ratio: float = 0.9  # further quotes from other passages need this share of the best sentence's probability
     same_passage_ratio: float = 0.3  # ... from the best sentence's own passage (no further citation), this share
     max_quotes: int = 3  # sentences quoted (and given to the LLM) at most
+    max_list_items: int = 10  # items of a list quoted with its lead-in (rag.evidence.with_listed_items)
 
     # chat UI
     host: str = "127.0.0.1"

@@ -206,6 +206,49 @@ def test_a_sentence_two_documents_hold_is_quoted_once(tmp_path):
     assert len(quotes) == 2 and len(set(quotes)) == 2, result["answer"]
 
 
+COMMISSION_PAGE = """<!DOCTYPE html><html lang="ru"><head><meta charset="utf-8">
+<title>Итоги заседания межправительственной комиссии</title></head><body><article>
+<h1>Итоги заседания межправительственной комиссии</h1>
+<p>5 октября 2023 года в Ташкенте состоялось пятое заседание межправительственной комиссии по торгово-экономическому сотрудничеству между Россией и Узбекистаном.</p>
+<p>Стороны подписали следующие документы:</p>
+<ul><li>соглашение о сотрудничестве в области цифровой экономики;</li>
+<li>меморандум о строительстве атомной электростанции малой мощности;</li>
+<li>программу научно-технического сотрудничества на 2024–2026 годы.</li></ul>
+<p>Товарооборот между странами в 2022 году составил 9,3 миллиарда долларов.</p>
+</article></body></html>
+"""
+SIGNED = ("соглашение о сотрудничестве в области цифровой экономики",
+          "меморандум о строительстве атомной электростанции малой мощности",
+          "программу научно-технического сотрудничества на 2024–2026 годы")
+
+
+@pytest.mark.parametrize(("evidence_k", "max_list_items"), [(5, 10), (1, 2)])
+def test_a_quoted_list_lead_in_brings_its_items_each_cited(tmp_path_factory, evidence_k, max_list_items):
+    """"Which documents were signed?" over a page whose answer is a list: the lead-in alone
+    ("The sides signed the following documents:") answers nothing. With ``evidence_k`` 1 the
+    items are not among the passages read, so they come from the index."""
+    from index.ingest import sync
+    from rag.service import RagService
+
+    root = tmp_path_factory.getbasetemp() / "commission"
+    if not root.exists():
+        (root / "corpus").mkdir(parents=True)
+        (root / "corpus" / "commission.html").write_text(COMMISSION_PAGE, encoding="utf-8")
+        sync(make_settings(root), progress=False, log=lambda _m: None)
+    service = RagService(make_settings(root, evidence_k=evidence_k, max_list_items=max_list_items))
+    result = service.ask("Какие документы были подписаны на заседании межправительственной комиссии?")
+    assert not result["abstained"], result["checks"]
+    quotes = re.findall(r"«([^»]*)» \[(\d+)\]", result["answer"])
+    assert quotes[0][0] == "Стороны подписали следующие документы:", result["answer"]
+    shown = SIGNED[:max_list_items]
+    assert [q for q, _ in quotes[1:]] == [f"• {item}{end}" for item, end in zip(shown, (";", ";", "."))]
+    cited = {c["n"]: c for c in result["citations"]}
+    assert len(cited) == len(quotes)  # each item its own passage, its own citation
+    for quote, n in quotes:
+        assert quote in service.cite(cited[int(n)]["id"])["text"]
+    assert result["answer"].endswith("(список в источнике продолжается)") == (max_list_items < len(SIGNED))
+
+
 def test_a_quote_in_another_language_is_labelled_with_it(seed_service):
     result = seed_service.ask(TREATY["en"], AskOptions(llm="none"))
     assert "(Japanese)" in result["answer"] or "(Russian)" in result["answer"]

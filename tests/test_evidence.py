@@ -11,7 +11,7 @@ from eval.splits import document_half, item_half, select as select_half, withhel
 from index.document import Passage
 from rag.evidence import (ANSWER_TYPES, FEATURES, QUESTION_FEATURES, AnswerTypes, Candidate, EvidenceModel,
                           answerable_probability, candidates, fact_kinds, load_model, one_text, question_features,
-                          score, select)
+                          score, select, with_listed_items)
 from rag.extractive import own_words, quoted_answer
 
 
@@ -80,6 +80,43 @@ def test_a_list_items_lead_in_is_quoted_at_the_own_passage_bar_in_reading_order(
     assert [(c.n, c.position) for c in chosen] == [(3, 1), (1, 0)]  # the lead-in first, as the document reads
     alone = select(ranked, answerable=0.9, threshold=0.25, ratio=0.8, same_passage_ratio=0.3, max_quotes=3)
     assert [(c.n, c.position) for c in alone] == [(1, 0)]  # without passages nothing says they are one text
+
+
+def test_a_quoted_lead_in_brings_its_lists_items_each_cited_in_reading_order():
+    lead = "The sides signed the following documents:"
+    intro = _passage("d#p2", 2, 50, f"The commission met in Tashkent. {lead}")
+    items = [_passage(f"d#p{n}", n, 100 * n, f"Document {n};", lead) for n in (3, 4, 5)]
+    asked = []
+
+    def items_of(passage, k):
+        asked.append((passage.id, k))
+        return items[:k] if passage is intro else []
+
+    passages = [intro, items[1], _passage("e#p1", 1, 0, "Unrelated.", doc_id="e")]
+    chosen = [cand(1, 1, 0.7, lead)]  # the lead-in alone: its items scored under the bar
+    out, numbered, cut = with_listed_items(chosen, passages, items_of, limit=10)
+    assert asked == [("d#p2", 11)] and not cut
+    assert numbered[:3] == passages and numbered[3:] == [items[0], items[2]]  # items not in context appended
+    assert [(numbered[c.n - 1].id, c.sentence) for c in out] == [
+        ("d#p2", lead), ("d#p3", "Document 3;"), ("d#p4", "Document 4;"), ("d#p5", "Document 5;")]
+    answer = quoted_answer(out, numbered, "en")["answer"]
+    assert answer == ("From the sources: «The sides signed the following documents:» [1] «Document 3;» [2] "
+                      "«Document 4;» [3] «Document 5;» [4]")
+
+    out, numbered, cut = with_listed_items(chosen, passages, items_of, limit=2)
+    assert cut and [numbered[c.n - 1].id for c in out] == ["d#p2", "d#p3", "d#p4"]
+    answer = quoted_answer(out, numbered, "en", list_cut=cut)["answer"]
+    assert answer.endswith("«Document 4;» [3] (the list goes on in the source)") and own_words(answer) == ""
+
+    # an item already quoted is not quoted twice; a sentence that leads in no list brings nothing
+    both = [cand(1, 1, 0.7, lead), cand(2, 0, 0.3, "Document 4;")]
+    out, numbered, _ = with_listed_items(both, passages, items_of, limit=10)
+    assert [numbered[c.n - 1].id for c in out] == ["d#p2", "d#p3", "d#p4", "d#p5"]
+    plain = [cand(1, 0, 0.7, "The commission met in Tashkent.")]
+    asked.clear()
+    assert with_listed_items(plain, passages, items_of, limit=10) == (plain, passages, False) and asked == []
+    other = [cand(3, 0, 0.7, "Unrelated:")]  # ends with a colon, but no list of its own follows
+    assert with_listed_items(other, passages, items_of, limit=10)[0] == other
 
 
 def test_score_orders_by_the_models_probability():
