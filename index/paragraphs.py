@@ -104,6 +104,13 @@ def _mark_list_items(paragraphs: list[Paragraph]) -> None:
         marked = None
 
 
+def without_list_marker(text: str) -> str:
+    """``text`` without the list marker it opens with ("1. ", "(2)", "・", "- "): a list's
+    numbering, not a number the text states."""
+    marker = _LIST_ITEM.match(text)
+    return text[marker.end():].lstrip() if marker else text
+
+
 def _last_sentence(text: str) -> str:
     """The last sentence of a paragraph (its lead-in, when it introduces a list)."""
     spans = sentence_spans(text)

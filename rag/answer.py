@@ -6,7 +6,8 @@ valid [n] marker (markers that point nowhere are removed) and no word that mixes
 its source has it ("этапフェазе":
 ``index.language.garbled_words``); every number, date and name in a sentence must appear in
 the passages it cites (a name transliterated from another script gets the source's spelling
-beside it; a day and month, the year the source gives them), and the sentence must state one
+beside it; a day and month, the year the source gives them; the "1." of a numbered list is the
+list's, not a number the sentence states), and the sentence must state one
 such fact that the question does not and that the quoted evidence sentence holds (the sentence
 the evidence step found to answer the question: a 1.5B model reading a whole passage sometimes
 answers from its neighbour sentence, or gives the year where an anniversary was asked), and
@@ -30,6 +31,7 @@ from llama_index.core.llms import ChatMessage
 
 from index.document import Passage
 from index.language import garbled_words, in_language
+from index.paragraphs import without_list_marker
 from rag.chat import Phrasing
 from rag.citations import map_markers, render_answer
 from rag.claims import check_sentence, fold, is_katakana, new_to
@@ -140,11 +142,12 @@ def check_answer(text: str, question: str, lang: str, passages: list[Passage],
             dropped.append({"sentence": sentence.text, "reason": "no citation"})
             continue
         cited_text = " ".join(passages[n - 1].text for n in sentence.markers)
-        garbled = [w for w in garbled_words(sentence.text) if w not in cited_text]  # a source's own slips pass
+        stated = without_list_marker(sentence.text)  # "1. The agreement on …": the 1 is the list's
+        garbled = [w for w in garbled_words(stated) if w not in cited_text]  # a source's own slips pass
         if garbled:
             dropped.append({"sentence": sentence.text, "reason": "garbled words: " + ", ".join(garbled)})
             continue
-        check = check_sentence(sentence.text, [passages[n - 1] for n in sentence.markers])
+        check = check_sentence(stated, [passages[n - 1] for n in sentence.markers])
         unchecked = [name for name in check.unverifiable if new_to(name, question)]  # the question's own are given
         if not check.ok:
             dropped.append({"sentence": sentence.text, "reason": "unsupported: " + ", ".join(check.unsupported)})
@@ -159,7 +162,7 @@ def check_answer(text: str, question: str, lang: str, passages: list[Passage],
         elif all(check.kinds[claim] in unasked for claim in new):
             dropped.append({"sentence": sentence.text, "reason": "states only facts of a kind the question does "
                             "not ask for: " + ", ".join(new)})
-        elif evidence and not _restates_evidence(sentence.text, check.supported, question, evidence, passages):
+        elif evidence and not _restates_evidence(stated, check.supported, question, evidence, passages):
             dropped.append({"sentence": sentence.text, "reason": "states no fact of the quoted evidence sentence"})
         else:
             kept.append(replace(sentence, text=with_source_spellings(sentence.text, check.spellings)))

@@ -51,6 +51,23 @@ def test_a_day_and_month_without_the_year_the_source_gives_falls_back():
     assert ranged["mode"] == "llm"
 
 
+def test_a_numbered_lists_numbering_is_not_a_number_the_sentence_states():
+    lead = "Стороны подписали следующие документы:"
+    items = [Passage(id=f"m#p{n}", doc_id="m", doc="m.html", n=n, start=10 * n, end=10 * n + 9, lang="ru", lead=lead,
+                     text=text) for n, text in ((3, "• соглашение о сотрудничестве в области цифровой экономики;"),
+                                                (4, "• меморандум о строительстве атомной электростанции малой мощности;"))]
+    intro = Passage(id="m#p2", doc_id="m", doc="m.html", n=2, start=0, end=len(lead), lang="ru", text=lead)
+    raw = ("1. Соглашение о сотрудничестве в области цифровой экономики [2]\n"
+           "2. Меморандум о строительстве атомной электростанции малой мощности [3]")
+    out = check_answer(raw, "Какие документы были подписаны?", "ru", [intro, *items], _fallback)
+    assert out["mode"] == "llm" and out["checks"]["dropped"] == [] and out["cited"] == [2, 3]
+    assert out["answer"].startswith("1. Соглашение") and "2. Меморандум" in out["answer"]
+    # a number the sentence states after the marker is still checked
+    wrong = check_answer("1. Соглашение о 5 направлениях цифровой экономики [2]", "Какие документы были подписаны?",
+                         "ru", [intro, *items], _fallback)
+    assert wrong["mode"] == "extractive" and wrong["checks"]["dropped"][0]["reason"] == "unsupported: 5"
+
+
 def test_uncited_sentence_and_invalid_marker_are_removed():
     text = "The treaty entered into force on 27 November 2025 [1]. It was a great success. See also [7]."
     out = check_answer(text, QUESTION, "en", [TREATY_PASSAGE], _fallback)
