@@ -139,12 +139,12 @@ class RagService:
         timings = {"sources_s": round(time.perf_counter() - t0, 3)}
         yield {"type": "sources", "passages": passages_out, "question": standalone}
 
-        context = hits[: self.settings.evidence_k]  # the passages whose sentences may answer
+        context = [h.passage for h in hits[: self.settings.evidence_k]]  # the passages whose sentences may answer
         chosen = evidence.select(ranked, answerable=answerable, threshold=self.settings.answer_threshold,
                                  ratio=self.settings.quote_ratio, same_passage_ratio=self.settings.same_passage_ratio,
-                                 max_quotes=self.settings.max_quotes, passages=[h.passage for h in context])
-        chosen, evidence_passages, list_cut = evidence.with_listed_items(
-            chosen, [h.passage for h in context], self._list_items, self.settings.max_list_items)
+                                 max_quotes=self.settings.max_quotes, passages=context)
+        chosen, context, list_cut = evidence.with_listed_items(chosen, context, self._list_items,
+                                                               self.settings.max_list_items)
         sure = answerable >= self.settings.sure_threshold  # below it, the answer says it may not answer
         scores = {"answerable_probability": round(answerable, 3),
                   "best_sentence_probability": round(ranked[0].probability, 3) if ranked else None}
@@ -153,7 +153,7 @@ class RagService:
             outcome = {"answer": message("abstain", lang), "abstained": True, "mode": "abstain", "cited": [],
                        "checks": {"abstain_reason": "the sources are unlikely to answer the question", **scores}}
         else:
-            extractive = quoted_answer(chosen, evidence_passages, lang, sure=sure, list_cut=list_cut)
+            extractive = quoted_answer(chosen, context, lang, sure=sure, list_cut=list_cut)
             extractive["checks"] = scores
             if llm_spec == "none":
                 outcome = extractive
