@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import copy_corpus
 
 CONTROL_CHARS = Path(__file__).parent / "data" / "control_chars.txt"  # ESC, BEL, CR and U+202E in its text
@@ -126,6 +128,7 @@ def test_cli_prints_the_checked_answer_not_the_draft_as_it_streams():
     assert final_result(iter(events)) == {"answer": "checked [1]"}
 
 
+@pytest.mark.llm
 def test_cli_ask_with_the_local_llm_prints_only_what_passed_the_checks(seed_settings, seed_service,
                                                                         monkeypatch, capsys):
     """The real model over the seeds: a question whose draft the checks reject or cut; the plain

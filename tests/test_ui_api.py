@@ -79,7 +79,6 @@ def test_a_follow_up_is_read_with_the_question_typed_before_it(url):
     assert "«What is it meant to promote? When did it enter into force?»" in answer, answer
 
 
-@pytest.mark.llm
 @contextmanager
 def _served(settings):
     """The app over ``settings`` on a free port, for a test that needs its own settings: its URL."""
@@ -95,6 +94,7 @@ def _served(settings):
         app.close()
 
 
+@pytest.mark.llm
 def test_the_chat_says_the_model_is_busy_while_a_question_waits_for_it(seed_settings):
     """Another request holds the local model: the chat shows the wait, then the cited answer."""
     from rag.llm_queue import llm_queue
@@ -118,6 +118,7 @@ def test_the_chat_says_the_model_is_busy_while_a_question_waits_for_it(seed_sett
     assert busy not in answer and "2025" in answer and 'class="cite-marker"' in answer
 
 
+@pytest.mark.llm
 def test_the_chat_marks_the_streaming_text_as_a_draft_until_the_checked_answer_replaces_it(seed_settings):
     """The local model's text shows as it streams, under a note that it is not yet checked; the
     final message is the checked, cited answer without that note."""
